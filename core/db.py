@@ -1,0 +1,124 @@
+"""Async engine, tenant-scoped sessions and database URL resolution."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from sqlalchemy import MetaData, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+
+from core.settings import Settings, get_settings
+from core.tenancy import Principal
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+@dataclass(frozen=True)
+class DatabaseUrls:
+    owner: str  # migrations and the few owner-level operations
+    app: str  # everything else: a non-superuser role under row-level security
+
+
+def _with_credentials(url: str, user: str, password: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{quote(user)}:{quote(password)}@{host}"
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def resolve_database_urls(settings: Settings | None = None, *, start: bool = True) -> DatabaseUrls:
+    """DATABASE_URL if set, else the embedded server (started, or reused if running)."""
+    settings = settings or get_settings()
+    if settings.database_url:
+        owner = settings.database_url
+    else:
+        from core import embedded
+
+        info = embedded.start_postgres(settings) if start else embedded.postgres_status(settings)
+        if info is None:
+            raise embedded.EmbeddedServiceError(
+                "the embedded PostgreSQL is not running: `fanpilot services start`"
+            )
+        owner = info.owner_url(settings.db_name)
+    app = settings.app_database_url or _with_credentials(
+        owner, settings.app_db_role, settings.app_db_password.get_secret_value()
+    )
+    return DatabaseUrls(owner=owner, app=app)
+
+
+def sqlalchemy_url(url: str) -> str:
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def plain_url(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        sqlalchemy_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
+
+
+@lru_cache
+def get_engine() -> AsyncEngine:
+    settings = get_settings()
+    return make_engine(resolve_database_urls(settings).app, pool_size=settings.db_pool_size)
+
+
+def session_factory(engine: AsyncEngine | None = None) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine or get_engine(), expire_on_commit=False)
+
+
+async def apply_principal(session: AsyncSession, principal: Principal) -> None:
+    """Set the transaction-local settings that the RLS policies read."""
+    creator_ids = "{" + ",".join(str(c) for c in sorted(principal.creator_ids, key=str)) + "}"
+    await session.execute(
+        text(
+            "SELECT set_config('fanpilot.creator_ids', :ids, true),"
+            " set_config('fanpilot.agency_id', :agency, true),"
+            " set_config('fanpilot.actor', :actor, true),"
+            " set_config('fanpilot.system', :system, true)"
+        ),
+        {
+            "ids": creator_ids,
+            "agency": str(principal.agency_id or ""),
+            "actor": json.dumps(
+                {"kind": str(principal.actor_kind), "id": str(principal.actor_id or "")}
+            ),
+            "system": "on" if principal.system else "off",
+        },
+    )
+
+
+@asynccontextmanager
+async def tenant_session(
+    principal: Principal, *, engine: AsyncEngine | None = None
+) -> AsyncIterator[AsyncSession]:
+    """A session in one transaction, committed on success, seeing only the principal's creators."""
+    async with session_factory(engine)() as session, session.begin():
+        await apply_principal(session, principal)
+        yield session

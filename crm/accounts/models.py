@@ -1,0 +1,89 @@
+"""Tenancy and auth: agencies, staff, their creator assignments, API tokens, the audit log."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crm.base import JSONB, Base, CreatedAt, IdPk, Timestamps, str_enum
+from crm.enums import AuditActorKind, StaffRole
+
+
+class Agency(IdPk, Timestamps, Base):
+    __tablename__ = "agencies"
+
+    name: Mapped[str] = mapped_column(sa.String(200))
+    slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
+
+
+class StaffUser(IdPk, Timestamps, Base):
+    __tablename__ = "staff_users"
+    __table_args__ = (sa.Index("uq_staff_users_email_lower", sa.func.lower(sa.text("email")), unique=True),)
+
+    agency_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), sa.ForeignKey("agencies.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(sa.String(320))
+    display_name: Mapped[str] = mapped_column(sa.String(200))
+    role: Mapped[StaffRole] = mapped_column(str_enum(StaffRole))
+    password_hash: Mapped[str | None] = mapped_column(sa.Text)
+    is_active: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.true())
+    last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class StaffCreatorAccess(IdPk, CreatedAt, Base):
+    """Which creators a chatter or manager works on. Read at login, before any principal exists."""
+
+    __tablename__ = "staff_creator_access"
+    __table_args__ = (sa.UniqueConstraint("staff_user_id", "creator_id"),)
+
+    staff_user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), sa.ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    creator_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), sa.ForeignKey("creator_profiles.id", ondelete="CASCADE"), index=True
+    )
+
+
+class ApiToken(IdPk, Timestamps, Base):
+    """Integration tokens: shown once, stored as a SHA-256 hash, scoped, revocable."""
+
+    __tablename__ = "api_tokens"
+
+    agency_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), sa.ForeignKey("agencies.id", ondelete="CASCADE"), index=True
+    )
+    staff_user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), sa.ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(200))
+    token_prefix: Mapped[str] = mapped_column(sa.String(16))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(sa.String(64)), server_default="{}")
+    last_used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class AuditLog(IdPk, CreatedAt, Base):
+    """Append-only: who did what to which object. Never personal data in `details`."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (sa.Index("ix_audit_log_creator_created", "creator_id", "created_at"),)
+
+    agency_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), sa.ForeignKey("agencies.id", ondelete="SET NULL"), index=True
+    )
+    # No FK: entries outlive the creator rows they describe.
+    creator_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    actor_kind: Mapped[AuditActorKind] = mapped_column(str_enum(AuditActorKind))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    action: Mapped[str] = mapped_column(sa.String(80), index=True)
+    target_type: Mapped[str | None] = mapped_column(sa.String(80))
+    target_id: Mapped[str | None] = mapped_column(sa.String(80))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")

@@ -1,0 +1,65 @@
+"""hitl_action_queue: gated actions waiting for (or past) a human decision. Nothing here has run
+until its status says executed."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crm.base import JSONB, Base, CreatorOwned, IdPk, Timestamps, fan_fk, str_enum
+from crm.enums import ActionType, ApprovalStatus
+
+
+class HitlAction(IdPk, Timestamps, CreatorOwned, Base):
+    __tablename__ = "hitl_action_queue"
+    __table_args__ = (
+        sa.Index(
+            "ix_hitl_action_queue_pending",
+            "creator_id",
+            sa.text("priority DESC"),
+            "created_at",
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
+        sa.Index(
+            "ix_hitl_action_queue_pending_expiry",
+            "expires_at",
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
+        sa.Index("ix_hitl_action_queue_fan_status", "fan_id", "status"),
+    )
+
+    fan_id: Mapped[uuid.UUID | None] = fan_fk(nullable=True, index=False)
+    # Idempotent write before interrupt(): the node derives this from run + step, so a re-run
+    # of the node after resume finds the row it wrote instead of writing a second one.
+    idempotency_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    thread_id: Mapped[str | None] = mapped_column(sa.String(200), index=True)
+    run_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), sa.ForeignKey("agent_runs.id", ondelete="SET NULL"), index=True
+    )
+    source_message_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    action_type: Mapped[ActionType] = mapped_column(str_enum(ActionType))
+    target_type: Mapped[str] = mapped_column(sa.String(40))  # fan | segment | custom_request | creator
+    target_id: Mapped[str] = mapped_column(sa.String(80))
+    proposed_args: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    final_args: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    context: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    flags: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
+    confidence: Mapped[float | None] = mapped_column(sa.Float)
+    priority: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    status: Mapped[ApprovalStatus] = mapped_column(str_enum(ApprovalStatus), server_default="pending")
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    decision_reason: Mapped[str | None] = mapped_column(sa.Text)
+    edited: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
+    superseded_by: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), sa.ForeignKey("hitl_action_queue.id", ondelete="SET NULL")
+    )
+    executed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    error: Mapped[str | None] = mapped_column(sa.Text)

@@ -1,0 +1,163 @@
+"""States and kinds stored as text (with CHECK constraints) across the CRM."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from core.tenancy import StaffRole
+
+__all__ = [
+    "ActionType",
+    "ApprovalStatus",
+    "AuditActorKind",
+    "BroadcastStatus",
+    "CustomRequestStatus",
+    "DeliveryStatus",
+    "MemoryKind",
+    "MessageDirection",
+    "MessageSender",
+    "Platform",
+    "RunStatus",
+    "SpendTier",
+    "StaffRole",
+    "SubscriptionEventType",
+    "SubscriptionStatus",
+    "TransactionKind",
+    "WebhookStatus",
+]
+
+
+class Platform(StrEnum):
+    onlyfans = "onlyfans"
+    fansly = "fansly"
+    fanvue = "fanvue"
+    other = "other"
+
+
+class SpendTier(StrEnum):
+    new = "new"  # no spend yet
+    low = "low"  # < $50 lifetime
+    mid = "mid"  # < $250
+    high = "high"  # < $1000
+    whale = "whale"  # ≥ $1000
+
+
+class SubscriptionStatus(StrEnum):
+    active = "active"
+    expired = "expired"
+    cancelled = "cancelled"  # auto-renew off, still active until expires_at
+    trial = "trial"
+
+
+class SubscriptionEventType(StrEnum):
+    new = "new"
+    renewed = "renewed"
+    expired = "expired"
+    cancelled = "cancelled"
+    reactivated = "reactivated"
+    price_changed = "price_changed"
+
+
+class TransactionKind(StrEnum):
+    subscription = "subscription"
+    tip = "tip"
+    ppv = "ppv"
+    message = "message"
+    post = "post"
+    stream = "stream"
+    custom = "custom"
+    refund = "refund"
+    other = "other"
+
+
+class CustomRequestStatus(StrEnum):
+    requested = "requested"
+    quoted = "quoted"
+    accepted = "accepted"
+    in_progress = "in_progress"
+    delivered = "delivered"
+    declined = "declined"
+    cancelled = "cancelled"
+
+
+class MessageDirection(StrEnum):
+    inbound = "inbound"  # fan → creator
+    outbound = "outbound"  # creator → fan
+
+
+class MessageSender(StrEnum):
+    fan = "fan"
+    creator = "creator"  # typed by the creator on the platform itself
+    agent = "agent"  # an approved AI draft
+    staff = "staff"  # a chatter wrote it
+
+
+class MemoryKind(StrEnum):
+    preference = "preference"
+    personal_detail = "personal_detail"
+    key_date = "key_date"
+    boundary = "boundary"
+    purchase_pattern = "purchase_pattern"
+    relationship = "relationship"
+    conversation_fact = "conversation_fact"
+
+
+class ActionType(StrEnum):
+    """Gated actions: they reach a fan or move money, so they run only after approval."""
+
+    send_message = "send_message"
+    send_ppv = "send_ppv"
+    create_broadcast = "create_broadcast"
+    schedule_post = "schedule_post"
+    update_custom_request_price = "update_custom_request_price"
+
+
+class ApprovalStatus(StrEnum):
+    pending = "pending"
+    approved = "approved"  # decided, not yet executed
+    rejected = "rejected"
+    expired = "expired"
+    superseded = "superseded"
+    executed = "executed"
+    failed = "failed"
+
+
+class BroadcastStatus(StrEnum):
+    draft = "draft"
+    pending_approval = "pending_approval"
+    scheduled = "scheduled"
+    sending = "sending"
+    sent = "sent"
+    cancelled = "cancelled"
+    failed = "failed"
+
+
+class DeliveryStatus(StrEnum):
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"
+    skipped = "skipped"
+
+
+class RunStatus(StrEnum):
+    running = "running"
+    interrupted = "interrupted"  # waiting on a human decision
+    completed = "completed"
+    failed = "failed"
+    superseded = "superseded"
+
+
+class WebhookStatus(StrEnum):
+    received = "received"
+    queued = "queued"
+    processing = "processing"
+    processed = "processed"
+    failed = "failed"
+    ignored = "ignored"
+
+
+class AuditActorKind(StrEnum):
+    staff = "staff"
+    api_token = "api_token"
+    system = "system"
+    webhook = "webhook"

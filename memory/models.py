@@ -1,0 +1,61 @@
+"""fan_memories: what the agent remembers about a fan, with history (supersede, never delete)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from pgvector.sqlalchemy import Vector
+from sqlalchemy.dialects.postgresql import TSVECTOR, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crm.base import JSONB, Base, CreatorOwned, IdPk, Timestamps, fan_fk, str_enum
+from crm.enums import MemoryKind
+
+EMBEDDING_DIMENSIONS = 384
+
+
+class FanMemory(IdPk, Timestamps, CreatorOwned, Base):
+    __tablename__ = "fan_memories"
+    __table_args__ = (
+        # Per-fan recall is an exact scan of this fan's active rows.
+        sa.Index(
+            "ix_fan_memories_fan_active",
+            "creator_id",
+            "fan_id",
+            postgresql_where=sa.text("invalid_at IS NULL"),
+        ),
+        sa.Index(
+            "ix_fan_memories_embedding_hnsw",
+            "embedding",
+            postgresql_using="hnsw",
+            postgresql_with={"m": 16, "ef_construction": 64},
+            postgresql_ops={"embedding": "vector_cosine_ops"},
+        ),
+        sa.Index("ix_fan_memories_search", "search", postgresql_using="gin"),
+    )
+
+    fan_id: Mapped[uuid.UUID] = fan_fk(index=False)
+    kind: Mapped[MemoryKind] = mapped_column(str_enum(MemoryKind))
+    text: Mapped[str] = mapped_column(sa.Text)
+    # Text used for embedding and search: the fact plus context (speaker, date, neighbours).
+    context_text: Mapped[str | None] = mapped_column(sa.Text)
+    importance: Mapped[float] = mapped_column(sa.Float, server_default="0.5")
+    confidence: Mapped[float] = mapped_column(sa.Float, server_default="0.8")
+    source_message_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    valid_from: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    invalid_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    superseded_by: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), sa.ForeignKey("fan_memories.id", ondelete="SET NULL")
+    )
+    embedding: Mapped[list[float] | None] = mapped_column(Vector(EMBEDDING_DIMENSIONS))
+    embedding_model: Mapped[str | None] = mapped_column(sa.String(120))
+    search: Mapped[Any] = mapped_column(
+        TSVECTOR,
+        sa.Computed("to_tsvector('english', coalesce(context_text, text))", persisted=True),
+    )
+    access_count: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    last_accessed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
