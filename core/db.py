@@ -106,9 +106,7 @@ async def apply_principal(session: AsyncSession, principal: Principal) -> None:
         {
             "ids": creator_ids,
             "agency": str(principal.agency_id or ""),
-            "actor": json.dumps(
-                {"kind": str(principal.actor_kind), "id": str(principal.actor_id or "")}
-            ),
+            "actor": json.dumps({"kind": str(principal.actor_kind), "id": str(principal.actor_id or "")}),
             "system": "on" if principal.system else "off",
         },
     )

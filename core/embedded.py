@@ -119,13 +119,15 @@ def _prepare_permissions(data_dir: Path) -> None:
 
 
 def _pg(cmd: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    run_as = _run_as_kwargs()
     return subprocess.run(
         [str(_pg_bin() / cmd), *args],
         check=False,
         capture_output=True,
         text=True,
         timeout=timeout,
-        **_run_as_kwargs(),  # type: ignore[arg-type]
+        user=run_as.get("user"),
+        group=run_as.get("group"),
     )
 
 
@@ -165,8 +167,15 @@ def start_postgres(settings: Settings) -> PostgresInfo:
     _prepare_permissions(data_dir)
     if not (data_dir / "PG_VERSION").exists():
         result = _pg(
-            "initdb", "-D", str(data_dir), "-U", SUPERUSER, "--auth=trust", "--encoding=UTF8",
-            "--locale=C.UTF-8", timeout=180,
+            "initdb",
+            "-D",
+            str(data_dir),
+            "-U",
+            SUPERUSER,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+            timeout=180,
         )
         if result.returncode != 0:
             raise EmbeddedServiceError(f"initdb failed in {data_dir}:\n{result.stderr.strip()}")
@@ -196,7 +205,17 @@ def start_postgres(settings: Settings) -> PostgresInfo:
         )
     log = data_dir / "server.log"
     result = _pg(
-        "pg_ctl", "-D", str(data_dir), "-w", "-t", "60", "-l", str(log), "-o", f"-p {port}", "start",
+        "pg_ctl",
+        "-D",
+        str(data_dir),
+        "-w",
+        "-t",
+        "60",
+        "-l",
+        str(log),
+        "-o",
+        f"-p {port}",
+        "start",
         timeout=90,
     )
     if result.returncode != 0:
@@ -211,14 +230,15 @@ def start_postgres(settings: Settings) -> PostgresInfo:
 
 def _bootstrap_cluster(info: PostgresInfo) -> None:
     """Owner role, database and the pgvector extension (needs the superuser) exist."""
-    ensure_database(info, info.db_name)
+    ensure_database(info.admin_url, info.db_name)
 
 
-def ensure_database(info: PostgresInfo, db_name: str) -> None:
+def ensure_database(admin_url: str, db_name: str) -> None:
+    """Create the owner role, the database (owned by it) and the vector extension, if missing."""
     import psycopg
     from psycopg import sql
 
-    with psycopg.connect(info.admin_url, autocommit=True) as conn:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (OWNER_ROLE,)).fetchone()
         if not exists:
             conn.execute(
@@ -232,17 +252,17 @@ def ensure_database(info: PostgresInfo, db_name: str) -> None:
                     sql.Identifier(db_name), sql.Identifier(OWNER_ROLE)
                 )
             )
-    db_url = info.admin_url.rsplit("/", 1)[0] + f"/{db_name}"
+    db_url = admin_url.rsplit("/", 1)[0] + f"/{db_name}"
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
         conn.execute(sql.SQL("GRANT CREATE ON SCHEMA public TO {}").format(sql.Identifier(OWNER_ROLE)))
 
 
-def drop_database(info: PostgresInfo, db_name: str) -> None:
+def drop_database(admin_url: str, db_name: str) -> None:
     import psycopg
     from psycopg import sql
 
-    with psycopg.connect(info.admin_url, autocommit=True) as conn:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db_name)))
 
 
@@ -306,9 +326,23 @@ def start_redis(settings: Settings) -> RedisInfo:
     log = data_dir / "redis.log"
     proc = subprocess.Popen(
         [
-            _redis_bin(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
-            "--logfile", str(log), "--save", "60 1", "--appendonly", "no",
-            "--dbfilename", "dump.rdb", "--daemonize", "no",
+            _redis_bin(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(data_dir),
+            "--logfile",
+            str(log),
+            "--save",
+            "60 1",
+            "--appendonly",
+            "no",
+            "--dbfilename",
+            "dump.rdb",
+            "--daemonize",
+            "no",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -81,8 +81,7 @@ class Settings(BaseSettings):
         defaults = {
             "FANPILOT_SECRET_KEY": self.secret_key.get_secret_value() == DEFAULT_SECRET_KEY,
             "FANPILOT_VAULT_KEYS": self.vault_keys.get_secret_value() == DEFAULT_VAULT_KEYS,
-            "FANPILOT_APP_DB_PASSWORD": self.app_db_password.get_secret_value()
-            == DEFAULT_APP_DB_PASSWORD,
+            "FANPILOT_APP_DB_PASSWORD": self.app_db_password.get_secret_value() == DEFAULT_APP_DB_PASSWORD,
             "FANPILOT_DEMO_WEBHOOK_SECRET": self.demo_webhook_secret.get_secret_value()
             == DEFAULT_DEMO_WEBHOOK_SECRET,
         }

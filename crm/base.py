@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from core.db import Base
 
-__all__ = ["Base", "CreatedAt", "CreatorOwned", "IdPk", "JSONB", "Timestamps", "fan_fk", "str_enum"]
+__all__ = ["JSONB", "Base", "CreatedAt", "CreatorOwned", "IdPk", "Timestamps", "fan_fk", "str_enum"]
 
 
 def str_enum(enum: type[StrEnum]) -> sa.Enum:

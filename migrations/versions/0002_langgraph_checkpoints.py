@@ -82,9 +82,7 @@ LIBRARY_MIGRATION_COUNT = 10
 def upgrade() -> None:
     for statement in STATEMENTS:
         op.execute(statement)
-    op.execute(
-        "INSERT INTO checkpoint_migrations (v) SELECT generate_series(0, 9) ON CONFLICT DO NOTHING"
-    )
+    op.execute("INSERT INTO checkpoint_migrations (v) SELECT generate_series(0, 9) ON CONFLICT DO NOTHING")
 
 
 def downgrade() -> None:

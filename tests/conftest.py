@@ -1,0 +1,86 @@
+"""Test fixtures on real servers: PostgreSQL + pgvector and Redis.
+
+By default the embedded servers (started, or reused if running); or TEST_DATABASE_URL (a role that
+may create databases and roles) and TEST_REDIS_URL. Each pytest process migrates its own database
+`fanpilot_test_<pid>` with `alembic upgrade head` and drops it at the end. Tests isolate by tenant:
+each makes its own agency and creators, so RLS keeps them apart and nothing needs cleaning.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import pytest
+import pytest_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+os.environ.setdefault("FANPILOT_ENV", "test")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from core import embedded
+from core.db import DatabaseUrls, _with_credentials, make_engine
+from core.settings import Settings, get_settings
+from migrations import runner
+
+
+@dataclass(frozen=True)
+class ProvisionedDatabase:
+    admin_url: str
+    name: str
+    urls: DatabaseUrls
+
+
+def _replace_db(url: str, db_name: str) -> str:
+    base, _, _ = url.partition("?")
+    return base.rsplit("/", 1)[0] + f"/{db_name}"
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+def test_db(settings: Settings) -> Iterator[ProvisionedDatabase]:
+    name = f"fanpilot_test_{os.getpid()}"
+    admin = os.environ.get("TEST_DATABASE_URL")
+    if admin:
+        owner = _replace_db(admin, name)
+    else:
+        info = embedded.start_postgres(settings)
+        admin = info.admin_url
+        owner = info.owner_url(name)
+    embedded.drop_database(admin, name)
+    embedded.ensure_database(admin, name)
+    runner.upgrade(owner)
+    app = _with_credentials(owner, settings.app_db_role, settings.app_db_password.get_secret_value())
+    yield ProvisionedDatabase(admin_url=admin, name=name, urls=DatabaseUrls(owner=owner, app=app))
+    embedded.drop_database(admin, name)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def engine(test_db: ProvisionedDatabase) -> AsyncIterator[AsyncEngine]:
+    """The app role's engine: non-superuser, under RLS. What the product uses."""
+    eng = make_engine(test_db.urls.app, pool_size=5)
+    yield eng
+    await eng.dispose()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def owner_engine(test_db: ProvisionedDatabase) -> AsyncIterator[AsyncEngine]:
+    eng = make_engine(test_db.urls.owner, pool_size=2)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url(settings: Settings) -> str:
+    url = os.environ.get("TEST_REDIS_URL")
+    if url:
+        return url
+    info = embedded.start_redis(settings)
+    # A database index per pytest process, so parallel runs do not see each other's keys.
+    return f"redis://127.0.0.1:{info.port}/{1 + os.getpid() % 15}"
