@@ -48,7 +48,8 @@ def test_db(settings: Settings) -> Iterator[ProvisionedDatabase]:
     name = f"fanpilot_test_{os.getpid()}"
     admin = os.environ.get("TEST_DATABASE_URL")
     if admin:
-        owner = _replace_db(admin, name)
+        # Never migrate as the superuser: tables it owns would let SECURITY DEFINER code skip RLS.
+        owner = _with_credentials(_replace_db(admin, name), embedded.OWNER_ROLE, embedded.OWNER_PASSWORD)
     else:
         info = embedded.start_postgres(settings)
         admin = info.admin_url
