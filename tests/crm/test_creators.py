@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import os
+import subprocess
+import sys
 import uuid
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core import embedded
 from core.crypto import Vault, VaultError
-from core.db import tenant_session
+from core.db import _with_credentials, make_engine, tenant_session
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.settings import Settings
 from core.tenancy import SYSTEM, ActorKind, Principal, StaffRole
 from crm.accounts.models import AuditLog
 from crm.creators import service
 from crm.creators.models import PlatformConnection
 from crm.creators.schemas import Connection, ConnectionCreate, CreatorCreate, PersonaUpdate
 from crm.enums import Platform
+from migrations import runner
+from tests.conftest import ProvisionedDatabase, _replace_db
 from tests.factories import Tenant, make_tenant
 
 KEY_A = "ka:" + base64.b64encode(b"a" * 32).decode()
@@ -326,3 +335,66 @@ async def test_stored_connection_rows_hold_only_envelopes(engine: AsyncEngine) -
             )
         ).scalar_one()
     assert raw is not None and raw[0] == 1 and b"plain-visible" not in raw
+
+
+async def test_audit_refuses_details_that_look_like_secrets(engine: AsyncEngine) -> None:
+    from crm.accounts import audit
+
+    tenant = await make_tenant(engine)
+    async with tenant_session(tenant.principal(), engine=engine) as s:
+        with pytest.raises(ValueError, match="must not carry secrets"):
+            await audit.record(
+                s,
+                tenant.principal(),
+                action="x",
+                target_type="creator",
+                target_id=tenant.creator_id,
+                creator_id=tenant.creator_id,
+                details={"api_key": "sk-live"},
+            )
+
+
+def _run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def test_cli_vault_rotate_end_to_end(test_db: ProvisionedDatabase, settings: Settings) -> None:
+    """`fanpilot vault rotate` in its own database, so the whole-database count is exact."""
+    name = f"fanpilot_vaultcli_{os.getpid()}"
+    embedded.drop_database(test_db.admin_url, name)
+    embedded.ensure_database(test_db.admin_url, name)
+    try:
+        owner = _replace_db(test_db.urls.owner, name)
+        await asyncio.to_thread(runner.upgrade, owner)
+        app_url = _with_credentials(owner, settings.app_db_role, settings.app_db_password.get_secret_value())
+        eng = make_engine(app_url, pool_size=1)
+        try:
+            tenant = await make_tenant(eng)
+            await _connect(eng, tenant, Vault.from_spec(KEY_A), api_key="k", webhook_secret="w")
+        finally:
+            await eng.dispose()
+        env = {"DATABASE_URL": owner, "FANPILOT_APP_DATABASE_URL": app_url}
+
+        missing = _run_cli("vault", "rotate", env={**env, "FANPILOT_VAULT_KEYS": KEY_B})
+        assert missing.returncode == 1
+        assert "key 'ka' is not configured" in missing.stderr
+
+        first = _run_cli("vault", "rotate", env={**env, "FANPILOT_VAULT_KEYS": f"{KEY_B},{KEY_A}"})
+        assert first.returncode == 0, first.stderr
+        assert "re-encrypted 2 secret(s)" in first.stdout and "'kb'" in first.stdout
+        again = _run_cli("vault", "rotate", env={**env, "FANPILOT_VAULT_KEYS": f"{KEY_B},{KEY_A}"})
+        assert again.returncode == 0, again.stderr
+        assert "re-encrypted 0 secret(s)" in again.stdout
+        # The old key can go now: everything decrypts with the new key alone.
+        done = _run_cli("vault", "rotate", env={**env, "FANPILOT_VAULT_KEYS": KEY_B})
+        assert done.returncode == 0 and "re-encrypted 0 secret(s)" in done.stdout
+    finally:
+        embedded.drop_database(test_db.admin_url, name)
