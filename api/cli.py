@@ -91,6 +91,11 @@ def migrate(
         owner = resolve_database_urls().owner
     except embedded.EmbeddedServiceError as exc:
         _fail(str(exc))
+    if runner.owner_is_superuser(owner):
+        err.print(
+            "[yellow]warning:[/] DATABASE_URL connects as a superuser. Use a dedicated owner role: "
+            "objects a superuser owns bypass row-level security."
+        )
     if down:
         runner.downgrade(owner, "base" if revision == "head" else revision)
     else:

@@ -29,6 +29,22 @@ def downgrade(owner_url: str, revision: str = "base", **kwargs: str) -> None:
     command.downgrade(alembic_config(owner_url, **kwargs), revision)
 
 
+def owner_is_superuser(owner_url: str) -> bool:
+    """A superuser owner would let the SECURITY DEFINER erase function skip row-level security."""
+    from sqlalchemy import create_engine, pool, text
+
+    from core.db import sqlalchemy_url
+
+    engine = create_engine(sqlalchemy_url(owner_url), poolclass=pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return bool(
+                conn.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar()
+            )
+    finally:
+        engine.dispose()
+
+
 def current(owner_url: str) -> str | None:
     from sqlalchemy import create_engine, pool, text
 
