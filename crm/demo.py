@@ -8,6 +8,8 @@ exactly what the services would have produced one call at a time.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import logging
 import random
 import uuid
@@ -761,24 +763,22 @@ class _Seeder:
 
 def _hash_password(password: str) -> str:
     """The one place the demo hashes a password (argon2id, as core.passwords does)."""
-    try:
-        from core.passwords import hash_password  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # core.passwords lands with the vault branch; same argon2id defaults
-        from argon2 import PasswordHasher
+    if importlib.util.find_spec("core.passwords") is not None:
+        passwords: Any = importlib.import_module("core.passwords")
+        return str(passwords.hash_password(password))
+    # core.passwords lands with the vault branch; these are the same argon2id defaults.
+    from argon2 import PasswordHasher
 
-        return PasswordHasher().hash(password)
-    return str(hash_password(password))
+    return PasswordHasher().hash(password)
 
 
 async def _connect_platform(
     session: AsyncSession, creator_id: uuid.UUID, persona: Persona, webhook_secret: str
 ) -> uuid.UUID:
     """The creator's OnlyFansAPI connection, the webhook secret sealed in the vault."""
-    try:
-        from crm.creators import service as creator_service  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        creator_service = None
-    if creator_service is not None and hasattr(creator_service, "create_connection"):
+    if importlib.util.find_spec("crm.creators.service") is not None:
+        # crm.creators.service lands with the vault branch; until then the secret cannot be sealed.
+        creator_service: Any = importlib.import_module("crm.creators.service")
         connection = await creator_service.create_connection(
             session,
             SYSTEM,
