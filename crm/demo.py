@@ -8,8 +8,6 @@ exactly what the services would have produced one call at a time.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 import random
 import uuid
@@ -24,11 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from core.db import tenant_session
 from core.errors import Conflict
+from core.passwords import hash_password
 from core.settings import get_settings
 from core.tenancy import SYSTEM, StaffRole
 from crm import models as _all_models  # noqa: F401 - every table known before the first flush
 from crm.accounts.models import Agency, StaffCreatorAccess, StaffUser
-from crm.creators.models import CreatorProfile, PlatformConnection
+from crm.creators import service as creator_service
+from crm.creators.models import CreatorProfile
 from crm.enums import (
     MessageDirection,
     MessageSender,
@@ -761,50 +761,20 @@ class _Seeder:
             )
 
 
-def _hash_password(password: str) -> str:
-    """The one place the demo hashes a password (argon2id, as core.passwords does)."""
-    if importlib.util.find_spec("core.passwords") is not None:
-        passwords: Any = importlib.import_module("core.passwords")
-        return str(passwords.hash_password(password))
-    # core.passwords lands with the vault branch; these are the same argon2id defaults.
-    from argon2 import PasswordHasher
-
-    return PasswordHasher().hash(password)
-
-
 async def _connect_platform(
     session: AsyncSession, creator_id: uuid.UUID, persona: Persona, webhook_secret: str
 ) -> uuid.UUID:
     """The creator's OnlyFansAPI connection, the webhook secret sealed in the vault."""
-    if importlib.util.find_spec("crm.creators.service") is not None:
-        # crm.creators.service lands with the vault branch; until then the secret cannot be sealed.
-        creator_service: Any = importlib.import_module("crm.creators.service")
-        connection = await creator_service.create_connection(
-            session,
-            SYSTEM,
-            creator_id=creator_id,
-            platform=Platform.onlyfans,
-            account_id=persona.account_id,
-            platform_user_id=persona.platform_user_id,
-            webhook_secret=webhook_secret,
-        )
-        return uuid.UUID(str(connection.id))
-    log.warning(
-        "crm.creators.service is not available: demo connection %s has no webhook secret", persona.account_id
+    connection = await creator_service.create_connection(
+        session,
+        SYSTEM,
+        creator_id=creator_id,
+        platform=Platform.onlyfans,
+        account_id=persona.account_id,
+        platform_user_id=persona.platform_user_id,
+        webhook_secret=webhook_secret,
     )
-    connection_id = uuid.uuid4()
-    session.add(
-        PlatformConnection(
-            id=connection_id,
-            creator_id=creator_id,
-            platform=Platform.onlyfans,
-            provider="onlyfansapi",
-            account_id=persona.account_id,
-            platform_user_id=persona.platform_user_id,
-        )
-    )
-    await session.flush()
-    return connection_id
+    return connection.id
 
 
 SEGMENTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
@@ -872,7 +842,7 @@ async def _seed(
     session.add_all(creators)
     await session.flush()
     creator_ids = tuple(c.id for c in creators)
-    password_hash = _hash_password(DEMO_PASSWORD)
+    password_hash = hash_password(DEMO_PASSWORD)
     staff: dict[StaffRole, StaffUser] = {}
     for email, name, role in DEMO_STAFF:
         staff[role] = StaffUser(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -20,6 +18,7 @@ from core.settings import Settings
 from core.tenancy import SYSTEM, Principal
 from crm import demo
 from crm.accounts.models import Agency, StaffCreatorAccess, StaffUser
+from crm.creators import service as creator_service
 from crm.creators.models import CreatorProfile, PlatformConnection
 from crm.fans import service as fans
 from crm.fans.models import FanMessage, FanProfile, FanTransaction
@@ -82,11 +81,9 @@ async def test_seed_if_empty_creates_the_demo_once(test_db: ProvisionedDatabase,
                 mia.id,
                 "318845120",
             )
-            if importlib.util.find_spec("crm.creators.service") is not None:  # the vault branch is merged
-                creator_service = importlib.import_module("crm.creators.service")
-                for conn in conns.values():
-                    secret = creator_service.webhook_secret_for(conn)
-                    assert secret == settings.demo_webhook_secret.get_secret_value()
+            for conn in conns.values():
+                secret = creator_service.webhook_secret_for(conn)
+                assert secret == settings.demo_webhook_secret.get_secret_value()
             staff = {u.email: u for u in (await s.scalars(sa.select(StaffUser))).all()}
             assert set(staff) == {
                 "owner@demo.fanpilot.test",
