@@ -8,7 +8,6 @@ exactly what the services would have produced one call at a time.
 
 from __future__ import annotations
 
-import logging
 import random
 import uuid
 from collections.abc import Callable
@@ -64,7 +63,6 @@ __all__ = [
     "seed_if_empty",
 ]
 
-log = logging.getLogger(__name__)
 
 DEMO_AGENCY_NAME = "Velvet Agency"
 DEMO_AGENCY_SLUG = "velvet-agency"
