@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from agent.checkpointer import open_checkpointer
 from agent.context import AgentContext, CreatorPolicy, ExtractionMode
 from agent.graphs.reply import build_reply_graph
-from agent.llm.factory import ModelInfo, chat_model_for
+from agent.llm.factory import ModelInfo, chat_model_for, offline_model
 from agent.platform import AdapterMode, PlatformAdapter, adapter_for_creator
 from core.db import get_engine, tenant_session
 from core.errors import AppError, NotFound, ValidationFailed
@@ -74,7 +74,9 @@ def _policy(creator: CreatorProfile) -> CreatorPolicy:
 
 
 async def _context(principal: Principal, creator_id: uuid.UUID, knobs: _Knobs) -> AgentContext:
-    if knobs.model is not None:
+    if knobs.model is not None and knobs.model_info is None and getattr(knobs.model, "is_offline", False):
+        model, info = knobs.model, offline_model()[1]
+    elif knobs.model is not None:
         model, info = knobs.model, knobs.model_info or ModelInfo("custom", type(knobs.model).__name__, False)
     else:
         model, info = chat_model_for("drafting", knobs.settings)
