@@ -59,6 +59,7 @@ class _Knobs:
     adapter: PlatformAdapter | None
     extraction: ExtractionMode | None
     extraction_model: BaseChatModel | None
+    redis_url: str | None = None
 
 
 def _policy(creator: CreatorProfile) -> CreatorPolicy:
@@ -89,9 +90,9 @@ async def _context(principal: Principal, creator_id: uuid.UUID, knobs: _Knobs) -
         adapter = knobs.adapter or await adapter_for_creator(
             session, principal, creator_id=creator_id, mode=mode
         )
-    redis_url = None
+    redis_url = knobs.redis_url
     extraction = knobs.extraction or "queue"
-    if extraction == "queue":
+    if extraction == "queue" and redis_url is None:
         from core.redis import resolve_redis_url
 
         redis_url = resolve_redis_url(knobs.settings)
@@ -196,6 +197,7 @@ async def start_reply_run(
     adapter: PlatformAdapter | None = None,
     extraction: ExtractionMode | None = None,
     extraction_model: BaseChatModel | None = None,
+    redis_url: str | None = None,
 ) -> RunResult:
     """Draft a reply for the fan and stop at the gate. Supersedes the fan's pending reply drafts."""
     knobs = _Knobs(
@@ -206,6 +208,7 @@ async def start_reply_run(
         adapter,
         extraction,
         extraction_model,
+        redis_url,
     )
     ctx = await _context(principal, creator_id, knobs)
     async with tenant_session(principal, engine=knobs.engine) as session:
@@ -254,6 +257,7 @@ async def resume_item(
     adapter: PlatformAdapter | None = None,
     extraction: ExtractionMode | None = None,
     extraction_model: BaseChatModel | None = None,
+    redis_url: str | None = None,
 ) -> RunResult:
     """Continue the item's run after a decision. Safe to call any number of times, from any process."""
     knobs = _Knobs(
@@ -264,6 +268,7 @@ async def resume_item(
         adapter,
         extraction,
         extraction_model,
+        redis_url,
     )
     item = await _item(principal, knobs.engine, item_id)
     if item.run_id is None or item.thread_id is None:

@@ -40,7 +40,9 @@ async def main(cmd: str, item: str, creator: str, platform_url: str | None) -> N
     item_id = uuid.UUID(item)
     inner: SandboxAdapter | OnlyFansApiAdapter = SandboxAdapter()
     if platform_url:
-        inner = OnlyFansApiAdapter(base_url=platform_url, api_key="k", account_id="acct_1", backoff_seconds=0.01)
+        inner = OnlyFansApiAdapter(
+            base_url=platform_url, api_key="k", account_id="acct_1", backoff_seconds=0.01
+        )
     try:
         if cmd == "approve-resume":
             async with tenant_session(principal, engine=engine) as s:
@@ -51,7 +53,11 @@ async def main(cmd: str, item: str, creator: str, platform_url: str | None) -> N
             print(json.dumps({"status": result.status, "item_status": result.item_status}))
         elif cmd == "resume-crash":
             await resume_item(
-                principal=principal, item_id=item_id, engine=engine, adapter=CrashAfterSend(inner), extraction="off"
+                principal=principal,
+                item_id=item_id,
+                engine=engine,
+                adapter=CrashAfterSend(inner),
+                extraction="off",
             )
     finally:
         await engine.dispose()

@@ -61,12 +61,18 @@ class FakePlatform:
         self.messages: dict[str, dict[str, Any]] = {}
         self.lock = threading.Lock()
 
-    def __call__(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    def __call__(
+        self, path: str, body: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[int, dict[str, Any]]:
         with self.lock:
             self.calls += 1
             if self.calls <= self.fail_first:
                 return self.fail_status, {"error": "stub failure"}
             key = headers.get("idempotency-key", "")
             if key not in self.messages:
-                self.messages[key] = {"id": 1000 + len(self.messages), "text": body.get("text"), "price": body.get("price")}
+                self.messages[key] = {
+                    "id": 1000 + len(self.messages),
+                    "text": body.get("text"),
+                    "price": body.get("price"),
+                }
             return 200, {"data": self.messages[key]}

@@ -20,7 +20,15 @@ from core.db import tenant_session
 from crm.approvals import service as approvals
 from crm.approvals.errors import ApprovalAlreadyDecided
 from tests.agent.stubs import FakePlatform, serve
-from tests.agent.support import ScriptedChatModel, draft_args, fan_says, ledger, outbound, platform_fan, run_kwargs
+from tests.agent.support import (
+    ScriptedChatModel,
+    draft_args,
+    fan_says,
+    ledger,
+    outbound,
+    platform_fan,
+    run_kwargs,
+)
 from tests.factories import Tenant, make_tenant
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,7 +43,12 @@ def _proc(test_db: Any, *args: str) -> subprocess.CompletedProcess[str]:
         "FANPILOT_ENV": "test",
     }
     return subprocess.run(
-        [sys.executable, "-m", "tests.agent.proc", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "tests.agent.proc", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -57,7 +70,10 @@ async def test_interrupt_here_approve_and_resume_in_a_new_process(engine: AsyncE
     tenant, fan_id, item_id = await _pending(engine)
     done = await asyncio.to_thread(_proc, test_db, "approve-resume", str(item_id), str(tenant.creator_id))
     assert done.returncode == 0, done.stderr[-2000:]
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"status": "completed", "item_status": "executed"}
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {
+        "status": "completed",
+        "item_status": "executed",
+    }
     assert [m.text for m in await outbound(engine, fan_id)] == ["Missed you too, Tom!"]
     # Resuming again here, with yet another graph instance, changes nothing.
     again = await resume_item(principal=tenant.principal(), item_id=item_id, **run_kwargs(engine))
@@ -104,9 +120,13 @@ async def test_crash_between_approval_and_execution_then_resume_executes_once(
         async with tenant_session(tenant.principal(), engine=engine) as s:
             assert (await approvals.get_item(s, tenant.principal(), item_id=item_id)).status == "approved"
         adapter = OnlyFansApiAdapter(base_url=stub.url, api_key="k", account_id="acct_1")
-        done = await resume_item(principal=tenant.principal(), item_id=item_id, **run_kwargs(engine, adapter=adapter))
+        done = await resume_item(
+            principal=tenant.principal(), item_id=item_id, **run_kwargs(engine, adapter=adapter)
+        )
         assert done.item_status == "executed"
-        again = await resume_item(principal=tenant.principal(), item_id=item_id, **run_kwargs(engine, adapter=adapter))
+        again = await resume_item(
+            principal=tenant.principal(), item_id=item_id, **run_kwargs(engine, adapter=adapter)
+        )
         assert again.status == "noop"
     # One message on the platform (the retry carried the same idempotency key), one in our CRM.
     keys = [r["headers"]["idempotency-key"] for r in stub.requests]
@@ -124,8 +144,12 @@ async def test_platform_5xx_is_retried_with_the_same_key(engine: AsyncEngine, fa
         await approvals.approve_item(s, tenant.principal(), item_id=item_id)
     platform = FakePlatform(fail_first=failures, fail_status=503)
     with serve(platform) as stub:
-        adapter = OnlyFansApiAdapter(base_url=stub.url, api_key="k", account_id="acct_1", backoff_seconds=0.01)
-        done = await resume_item(principal=tenant.principal(), item_id=item_id, **run_kwargs(engine, adapter=adapter))
+        adapter = OnlyFansApiAdapter(
+            base_url=stub.url, api_key="k", account_id="acct_1", backoff_seconds=0.01
+        )
+        done = await resume_item(
+            principal=tenant.principal(), item_id=item_id, **run_kwargs(engine, adapter=adapter)
+        )
     assert done.item_status == "executed"
     assert len(stub.requests) == failures + 1
     assert {r["headers"]["idempotency-key"] for r in stub.requests} == {str(item_id)}
@@ -139,13 +163,19 @@ async def test_platform_4xx_fails_the_item_with_the_error(engine: AsyncEngine) -
     async with tenant_session(tenant.principal(), engine=engine) as s:
         await approvals.approve_item(s, tenant.principal(), item_id=item_id)
     with serve(FakePlatform(fail_first=99, fail_status=422)) as stub:
-        adapter = OnlyFansApiAdapter(base_url=stub.url, api_key="k", account_id="acct_1", backoff_seconds=0.01)
-        done = await resume_item(principal=tenant.principal(), item_id=item_id, **run_kwargs(engine, adapter=adapter))
+        adapter = OnlyFansApiAdapter(
+            base_url=stub.url, api_key="k", account_id="acct_1", backoff_seconds=0.01
+        )
+        done = await resume_item(
+            principal=tenant.principal(), item_id=item_id, **run_kwargs(engine, adapter=adapter)
+        )
         assert len(stub.requests) == 1  # a 4xx is final: no retry
     assert done.item_status == "failed"
     assert done.outcome is not None and "HTTP 422" in (done.outcome.get("error") or "")
     assert await outbound(engine, fan_id) == []
-    assert [(a.status, "HTTP 422" in (a.error or "")) for a in await ledger(engine, fan_id)] == [("failed", True)]
+    assert [(a.status, "HTTP 422" in (a.error or "")) for a in await ledger(engine, fan_id)] == [
+        ("failed", True)
+    ]
 
 
 async def test_platform_down_leaves_the_item_approved_for_a_later_retry(engine: AsyncEngine) -> None:
@@ -156,9 +186,13 @@ async def test_platform_down_leaves_the_item_approved_for_a_later_retry(engine: 
         adapter = OnlyFansApiAdapter(
             base_url=stub.url, api_key="k", account_id="acct_1", backoff_seconds=0.01, max_attempts=3
         )
-        down = await resume_item(principal=tenant.principal(), item_id=item_id, **run_kwargs(engine, adapter=adapter))
+        down = await resume_item(
+            principal=tenant.principal(), item_id=item_id, **run_kwargs(engine, adapter=adapter)
+        )
         assert down.status == "failed" and down.item_status == "approved"
         assert await outbound(engine, fan_id) == []
-        later = await resume_item(principal=tenant.principal(), item_id=item_id, **run_kwargs(engine, adapter=adapter))
+        later = await resume_item(
+            principal=tenant.principal(), item_id=item_id, **run_kwargs(engine, adapter=adapter)
+        )
     assert later.item_status == "executed"
     assert len(await outbound(engine, fan_id)) == 1

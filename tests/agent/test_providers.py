@@ -41,7 +41,11 @@ def _openai(path: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[i
         name, args = "DraftReply", DRAFT
     else:
         name, args = "get_fan_dossier", {"fan_id": _fan_id(messages[-1]["content"])}
-    call = {"id": f"call_{len(messages)}", "type": "function", "function": {"name": name, "arguments": json.dumps(args)}}
+    call = {
+        "id": f"call_{len(messages)}",
+        "type": "function",
+        "function": {"name": name, "arguments": json.dumps(args)},
+    }
     return 200, {
         "id": "chatcmpl-stub",
         "object": "chat.completion",
@@ -88,7 +92,10 @@ async def _drive(engine: AsyncEngine, settings: Settings) -> tuple[Any, Any]:
     fan_id = await platform_fan(engine, tenant.creator_id)
     await fan_says(engine, tenant.creator_id, fan_id, "went to the gym 5 times this week!")
     result = await start_reply_run(
-        principal=tenant.principal(), creator_id=tenant.creator_id, fan_id=fan_id, settings=settings,
+        principal=tenant.principal(),
+        creator_id=tenant.creator_id,
+        fan_id=fan_id,
+        settings=settings,
         **run_kwargs(engine),
     )
     return result, fan_id
@@ -101,7 +108,9 @@ def _tool_results_named_the_fan(stub_requests: list[dict[str, Any]], *, key: str
 async def test_openai_client_through_stub(engine: AsyncEngine) -> None:
     with serve(_openai) as stub:
         settings = Settings(
-            llm_provider="openai", openai_api_key=SecretStr("sk-test"), openai_base_url=f"{stub.url}/v1",
+            llm_provider="openai",
+            openai_api_key=SecretStr("sk-test"),
+            openai_base_url=f"{stub.url}/v1",
             openai_model="stub-model",
         )
         result, fan_id = await _drive(engine, settings)
@@ -117,7 +126,9 @@ async def test_openai_client_through_stub(engine: AsyncEngine) -> None:
 async def test_anthropic_client_through_stub(engine: AsyncEngine) -> None:
     with serve(_anthropic) as stub:
         settings = Settings(
-            llm_provider="anthropic", anthropic_api_key=SecretStr("sk-ant-test"), anthropic_base_url=stub.url,
+            llm_provider="anthropic",
+            anthropic_api_key=SecretStr("sk-ant-test"),
+            anthropic_base_url=stub.url,
             anthropic_model="stub-claude",
         )
         result, fan_id = await _drive(engine, settings)

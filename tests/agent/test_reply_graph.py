@@ -112,7 +112,7 @@ async def test_edit_cannot_change_action_type_or_target(engine: AsyncEngine) -> 
 
 
 async def test_edit_is_revalidated_by_guardrails(engine: AsyncEngine) -> None:
-    tenant, fan_id, result, _ = await _drafted(engine)
+    tenant, _fan_id, result, _ = await _drafted(engine)
     async with tenant_session(tenant.principal(), engine=engine) as s:
         with pytest.raises(BlockedByGuardrails) as info:
             await approvals.edit_item(
