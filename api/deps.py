@@ -70,6 +70,13 @@ def require_scope(scope: str) -> Callable[..., Any]:
     return check
 
 
+async def _staff_only(principal: PrincipalDep) -> Principal:
+    if principal.actor_kind == ActorKind.api_token:
+        raise Forbidden("API tokens cannot manage API tokens; sign in as staff")
+    return principal
+
+
+StaffPrincipalDep = Annotated[Principal, Depends(_staff_only)]
 InboxReader = Annotated[Principal, Depends(require_scope("inbox:read"))]
 InboxWriter = Annotated[Principal, Depends(require_scope("inbox:write"))]
 AdminReader = Annotated[Principal, Depends(require_scope("admin:read"))]

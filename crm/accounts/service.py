@@ -24,7 +24,7 @@ from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.passwords import hash_password, needs_rehash, verify_password
 from core.tenancy import ActorKind, Principal, StaffRole
 from crm.accounts import audit
-from crm.accounts.models import ApiToken, StaffCreatorAccess, StaffUser
+from crm.accounts.models import ApiToken, AuditLog, StaffCreatorAccess, StaffUser
 from crm.creators.models import CreatorProfile
 
 SCOPE_DESCRIPTIONS: dict[str, str] = {
@@ -355,3 +355,23 @@ async def principal_for_token(session: AsyncSession, *, plaintext: str) -> Princ
         role=staff.role,
         scopes=staff.scopes,
     )
+
+
+# ---------------------------------------------------------------- audit log
+
+
+async def list_audit(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    creator_id: uuid.UUID | None = None,
+    action: str | None = None,
+    limit: int = 100,
+) -> list[AuditLog]:
+    """Newest first. Row-level security limits entries to the principal's creators and agency."""
+    query = sa.select(AuditLog).order_by(AuditLog.created_at.desc(), AuditLog.id).limit(max(1, min(limit, 500)))
+    if creator_id is not None:
+        query = query.where(AuditLog.creator_id == creator_id)
+    if action is not None:
+        query = query.where(AuditLog.action == action)
+    return list((await session.scalars(query)).all())
