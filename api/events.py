@@ -39,9 +39,9 @@ async def publish_inbox_change(
 
 
 async def inbox_changes(
-    redis: Redis, creator_ids: Iterable[uuid.UUID], *, timeout: float = 15.0
+    redis: Redis, creator_ids: Iterable[uuid.UUID], *, idle_seconds: float = 15.0
 ) -> AsyncIterator[dict[str, Any] | None]:
-    """Yield each change for these creators as it happens; None every `timeout` seconds of quiet."""
+    """Yield each change for these creators as it happens; None every `idle_seconds` of quiet."""
     channels = [channel_for(c) for c in creator_ids]
     if channels:
         channels.append(ALL_CHANNEL)
@@ -51,10 +51,10 @@ async def inbox_changes(
             await pubsub.subscribe(*channels)
         while True:
             if not channels:
-                await asyncio.sleep(timeout)
+                await asyncio.sleep(idle_seconds)
                 yield None
                 continue
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=timeout)
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=idle_seconds)
             if message is None:
                 yield None
                 continue

@@ -117,7 +117,9 @@ async def sweep_webhooks(ctx: dict[str, Any]) -> int:
     count = 0
     for event_id in stale:
         # A fresh job id: the earlier job (if any) is finished or lost.
-        if await queue.enqueue("process_webhook_event", str(event_id), job_id=f"webhook:{event_id}:sweep:{uuid.uuid4().hex[:8]}"):
+        if await queue.enqueue(
+            "process_webhook_event", str(event_id), job_id=f"webhook:{event_id}:sweep:{uuid.uuid4().hex[:8]}"
+        ):
             count += 1
     if count:
         log.info("sweeper re-enqueued %d webhook event(s)", count)
@@ -183,7 +185,9 @@ async def resume_item(ctx: dict[str, Any], *, item_id: str, creator_id: str) -> 
     return str(getattr(result, "status", "done"))
 
 
-async def extract_memories(ctx: dict[str, Any], *, creator_id: str, fan_id: str, item_id: str | None = None) -> str:
+async def extract_memories(
+    ctx: dict[str, Any], *, creator_id: str, fan_id: str, item_id: str | None = None
+) -> str:
     """Learn from a finished exchange: extract and reconcile the fan's memories."""
     from agent import learn
 

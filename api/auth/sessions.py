@@ -52,7 +52,7 @@ async def load_session(redis: Redis, session_id: str) -> WebSession | None:
     if not session_id or len(session_id) > 200:
         return None
     key = _key(session_id)
-    data = await redis.hgetall(key)
+    data = await redis.hgetall(key)  # type: ignore[misc]  # redis-py's sync/async union
     if not data or "uid" not in data:
         return None
     await redis.expire(key, SESSION_TTL_SECONDS)
@@ -61,16 +61,16 @@ async def load_session(redis: Redis, session_id: str) -> WebSession | None:
 
 async def delete_session(redis: Redis, session_id: str) -> None:
     key = _key(session_id)
-    uid = await redis.hget(key, "uid")
+    uid = await redis.hget(key, "uid")  # type: ignore[misc]
     await redis.delete(key)
     if uid:
-        await redis.srem(_USER_KEY.format(uid), key)
+        await redis.srem(_USER_KEY.format(uid), key)  # type: ignore[misc]
 
 
 async def delete_user_sessions(redis: Redis, *, staff_user_id: uuid.UUID) -> int:
     """Sign a staff member out everywhere (deactivation, password change)."""
     user_key = _USER_KEY.format(staff_user_id)
-    keys = list(await redis.smembers(user_key))
+    keys = list(await redis.smembers(user_key))  # type: ignore[misc]
     if keys:
         await redis.delete(*keys)
     await redis.delete(user_key)

@@ -5,37 +5,65 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from api.auth import sessions
 from api.deps import AdminReader, AdminWriter, RedisDep, SessionDep, StaffPrincipalDep, errors
+from api.schemas import Text, TextList
+from core.errors import ValidationFailed
 from core.tenancy import StaffRole
 from crm.accounts import service as accounts
 from crm.creators import service as creators
-from crm.creators.schemas import Connection, ConnectionCreate, Creator, PersonaUpdate
+from crm.creators.schemas import Connection, Creator, PersonaUpdate
+from crm.enums import Platform
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 
 
+Price = Annotated[Decimal, Field(ge=0, le=99999999, decimal_places=2)]
+
+
 class CreatorIn(BaseModel):
-    display_name: str = Field(min_length=1, max_length=200)
-    handle: str = Field(min_length=1, max_length=120)
-    voice: str = Field(default="", max_length=4000)
-    rules: list[str] = Field(default_factory=list, max_length=100)
-    restricted_words: list[str] = Field(default_factory=list, max_length=500)
-    ppv_price_min: Decimal = Field(default=Decimal("5"), ge=0, le=100000)
-    ppv_price_max: Decimal = Field(default=Decimal("100"), ge=0, le=100000)
-    timezone: str = Field(default="UTC", max_length=64)
+    display_name: Text = Field(min_length=1, max_length=200)
+    handle: Text = Field(min_length=1, max_length=120)
+    voice: Text = Field(default="", max_length=4000)
+    rules: TextList = Field(default_factory=list, max_length=100)
+    restricted_words: TextList = Field(default_factory=list, max_length=500)
+    ppv_price_min: Price = Decimal("5")
+    ppv_price_max: Price = Decimal("100")
+    timezone: Text = Field(default="UTC", max_length=64)
+
+
+class PersonaPatch(BaseModel):
+    """Only the fields that are set change."""
+
+    display_name: Text | None = Field(default=None, min_length=1, max_length=200)
+    voice: Text | None = Field(default=None, max_length=4000)
+    bio: Text | None = Field(default=None, max_length=4000)
+    rules: TextList | None = Field(default=None, max_length=100)
+    restricted_words: TextList | None = Field(default=None, max_length=500)
+    ppv_price_min: Price | None = None
+    ppv_price_max: Price | None = None
+    timezone: Text | None = Field(default=None, max_length=64)
+
+
+class ConnectionIn(BaseModel):
+    platform: Platform
+    account_id: Text = Field(min_length=1, max_length=120)
+    platform_user_id: Text | None = Field(default=None, max_length=120)
+    api_base_url: Text | None = Field(default=None, max_length=500)
+    api_key: SecretStr | None = Field(default=None, max_length=4000, description="Write-only.")
+    webhook_secret: SecretStr | None = Field(default=None, max_length=4000, description="Write-only.")
 
 
 class SecretsIn(BaseModel):
     """Write-only: values are encrypted in the vault and never returned."""
 
-    api_key: SecretStr | None = None
-    webhook_secret: SecretStr | None = None
+    api_key: SecretStr | None = Field(default=None, max_length=4000)
+    webhook_secret: SecretStr | None = Field(default=None, max_length=4000)
     clear_api_key: bool = False
     clear_webhook_secret: bool = False
 
@@ -53,17 +81,17 @@ class StaffOut(BaseModel):
 
 
 class StaffIn(BaseModel):
-    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
-    display_name: str = Field(min_length=1, max_length=200)
+    email: Text = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    display_name: Text = Field(min_length=1, max_length=200)
     role: StaffRole
-    password: SecretStr | None = Field(default=None, description="At least 10 characters.")
+    password: SecretStr | None = Field(default=None, max_length=1024, description="At least 10 characters.")
 
 
 class StaffPatch(BaseModel):
-    display_name: str | None = Field(default=None, min_length=1, max_length=200)
+    display_name: Text | None = Field(default=None, min_length=1, max_length=200)
     role: StaffRole | None = None
     is_active: bool | None = None
-    password: SecretStr | None = None
+    password: SecretStr | None = Field(default=None, max_length=1024)
 
 
 class Assignments(BaseModel):
@@ -71,9 +99,11 @@ class Assignments(BaseModel):
 
 
 class TokenIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    scopes: list[str] = Field(min_length=1, description=f"Any of: {', '.join(sorted(accounts.ALL_SCOPES))}.")
-    expires_at: datetime | None = None
+    name: Text = Field(min_length=1, max_length=200)
+    scopes: TextList = Field(
+        min_length=1, max_length=10, description=f"Any of: {', '.join(sorted(accounts.ALL_SCOPES))}."
+    )
+    expires_at: AwareDatetime | None = None
     staff_user_id: uuid.UUID | None = Field(default=None, description="Acting staff member (default: you).")
 
 
@@ -123,7 +153,9 @@ async def list_creators(principal: AdminReader, session: SessionDep) -> list[Cre
 async def create_creator(body: CreatorIn, principal: AdminWriter, session: SessionDep) -> Creator:
     """Add a creator to your agency."""
     assert principal.agency_id is not None
-    creator = await creators.create_creator(session, principal, agency_id=principal.agency_id, **body.model_dump())
+    creator = await creators.create_creator(
+        session, principal, agency_id=principal.agency_id, **body.model_dump()
+    )
     return Creator.of(creator)
 
 
@@ -135,19 +167,31 @@ async def get_creator(creator_id: uuid.UUID, principal: AdminReader, session: Se
 
 @router.patch("/creators/{creator_id}", response_model=Creator, responses=errors(401, 403, 404, 422))
 async def update_persona(
-    creator_id: uuid.UUID, body: PersonaUpdate, principal: AdminWriter, session: SessionDep
+    creator_id: uuid.UUID, body: PersonaPatch, principal: AdminWriter, session: SessionDep
 ) -> Creator:
     """Change the persona: voice, rules, restricted words, price bounds, timezone."""
-    return Creator.of(await creators.update_persona(session, principal, creator_id=creator_id, changes=body))
+    try:
+        changes = PersonaUpdate(**body.model_dump(exclude_unset=True))
+    except ValidationError as exc:
+        raise ValidationFailed(str(exc.errors()[0]["msg"])) from exc
+    return Creator.of(
+        await creators.update_persona(session, principal, creator_id=creator_id, changes=changes)
+    )
 
 
 # ---------------------------------------------------------------- connections
 
 
-@router.get("/creators/{creator_id}/connections", response_model=list[Connection], responses=errors(401, 403, 404))
-async def list_connections(creator_id: uuid.UUID, principal: AdminReader, session: SessionDep) -> list[Connection]:
+@router.get(
+    "/creators/{creator_id}/connections", response_model=list[Connection], responses=errors(401, 403, 404)
+)
+async def list_connections(
+    creator_id: uuid.UUID, principal: AdminReader, session: SessionDep
+) -> list[Connection]:
     """A creator's platform connections and their health (never their secrets)."""
-    return [Connection.of(c) for c in await creators.list_connections(session, principal, creator_id=creator_id)]
+    return [
+        Connection.of(c) for c in await creators.list_connections(session, principal, creator_id=creator_id)
+    ]
 
 
 @router.post(
@@ -157,7 +201,7 @@ async def list_connections(creator_id: uuid.UUID, principal: AdminReader, sessio
     responses=errors(401, 403, 404, 409, 422),
 )
 async def create_connection(
-    creator_id: uuid.UUID, body: ConnectionCreate, principal: AdminWriter, session: SessionDep
+    creator_id: uuid.UUID, body: ConnectionIn, principal: AdminWriter, session: SessionDep
 ) -> Connection:
     """Connect a platform account; the API key and webhook secret go into the vault."""
     connection = await creators.create_connection(
@@ -174,7 +218,9 @@ async def create_connection(
     return Connection.of(connection)
 
 
-@router.put("/connections/{connection_id}/secrets", response_model=Connection, responses=errors(401, 403, 404, 422))
+@router.put(
+    "/connections/{connection_id}/secrets", response_model=Connection, responses=errors(401, 403, 404, 422)
+)
 async def set_secrets(
     connection_id: uuid.UUID, body: SecretsIn, principal: AdminWriter, session: SessionDep
 ) -> Connection:
@@ -234,17 +280,25 @@ async def update_staff(
 
 
 @router.get("/staff/{staff_user_id}/assignments", response_model=Assignments, responses=errors(401, 403, 404))
-async def get_assignments(staff_user_id: uuid.UUID, principal: AdminReader, session: SessionDep) -> Assignments:
+async def get_assignments(
+    staff_user_id: uuid.UUID, principal: AdminReader, session: SessionDep
+) -> Assignments:
     """The creators a manager or chatter works on."""
-    return Assignments(creator_ids=await accounts.assignments(session, principal, staff_user_id=staff_user_id))
+    return Assignments(
+        creator_ids=await accounts.assignments(session, principal, staff_user_id=staff_user_id)
+    )
 
 
-@router.put("/staff/{staff_user_id}/assignments", response_model=Assignments, responses=errors(401, 403, 404, 422))
+@router.put(
+    "/staff/{staff_user_id}/assignments", response_model=Assignments, responses=errors(401, 403, 404, 422)
+)
 async def set_assignments(
     staff_user_id: uuid.UUID, body: Assignments, principal: AdminWriter, session: SessionDep
 ) -> Assignments:
     """Replace the creators a manager or chatter works on."""
-    ids = await accounts.set_assignments(session, principal, staff_user_id=staff_user_id, creator_ids=body.creator_ids)
+    ids = await accounts.set_assignments(
+        session, principal, staff_user_id=staff_user_id, creator_ids=body.creator_ids
+    )
     return Assignments(creator_ids=ids)
 
 
@@ -285,7 +339,7 @@ async def audit_log(
     principal: AdminReader,
     session: SessionDep,
     creator_id: uuid.UUID | None = None,
-    action: str | None = Query(default=None, max_length=80),
+    action: str | None = Query(default=None, max_length=80, pattern=r"^[a-z0-9_.]+$"),
     limit: int = Query(default=100, ge=1, le=500),
 ) -> list[AuditOut]:
     """The audit log, newest first: decisions, logins, admin changes."""

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import ratelimit, sessions
 from api.deps import NotAuthenticated, PrincipalDep, RedisDep, client_address, errors
+from api.schemas import Text
 from core.db import tenant_session
 from core.settings import get_settings
 from core.tenancy import SYSTEM, Principal
@@ -20,8 +21,8 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
 class LoginRequest(BaseModel):
-    email: str = Field(min_length=3, max_length=320)
-    password: str = Field(min_length=1, max_length=1024)
+    email: Text = Field(min_length=3, max_length=320)
+    password: Text = Field(min_length=1, max_length=1024)
 
 
 class CreatorRef(BaseModel):
@@ -78,7 +79,12 @@ async def login(body: LoginRequest, request: Request, response: Response, redis:
         principal = await accounts.principal_for_staff(s, staff_user_id=user.id)
         assert principal is not None
         await audit.record(
-            s, principal, action="staff.login", target_type="staff", target_id=user.id, agency_id=user.agency_id
+            s,
+            principal,
+            action="staff.login",
+            target_type="staff",
+            target_id=user.id,
+            agency_id=user.agency_id,
         )
     await ratelimit.reset(redis, ratelimit.LOGIN_PER_EMAIL, body.email.strip().lower())
     session_id, web = await sessions.create_session(redis, staff_user_id=user.id)

@@ -14,11 +14,12 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from api import queue
 from api.deps import InboxReader, InboxWriter, RedisDep, errors
 from api.events import inbox_changes, publish_inbox_change
+from api.schemas import Text
 from core.db import tenant_session
 from core.errors import AppError, NotFound, ValidationFailed
 from core.tenancy import Principal
@@ -105,7 +106,9 @@ class ItemDetail(ItemSummary):
     memories_used: list[MemoryUsed]
     conversation: list[MessageOut] = Field(description="The conversation tail, oldest first.")
     dossier: FanDossier | None
-    diff: list[DiffPart] | None = Field(description="Word-level diff of draft vs. edited text, after an edit.")
+    diff: list[DiffPart] | None = Field(
+        description="Word-level diff of draft vs. edited text, after an edit."
+    )
     decided_at: datetime | None
     decision_reason: str | None
     result: dict[str, Any] | None
@@ -113,13 +116,24 @@ class ItemDetail(ItemSummary):
 
 
 class EditRequest(BaseModel):
-    args: dict[str, Any] = Field(
+    args: dict[Text, Any] = Field(
         description="Changed arguments (e.g. {'text': …}); action type and target cannot change."
     )
 
+    @field_validator("args")
+    @classmethod
+    def _storable(cls, value: dict[str, Any]) -> dict[str, Any]:
+        try:
+            encoded = json.dumps(value, ensure_ascii=False, default=str).encode()
+        except (UnicodeEncodeError, ValueError) as exc:
+            raise ValueError("arguments must be valid UTF-8 JSON") from exc
+        if b"\x00" in encoded or b"\\u0000" in encoded:
+            raise ValueError("arguments must not contain NUL characters")
+        return value
+
 
 class RejectRequest(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000, description="Why; a reply is redrafted using it.")
+    reason: Text = Field(min_length=1, max_length=2000, description="Why; a reply is redrafted using it.")
 
 
 class BulkApproveRequest(BaseModel):
@@ -168,7 +182,11 @@ def _waiting_since(item: HitlAction) -> datetime:
 
 def _flags(item: HitlAction) -> list[FlagOut]:
     return [
-        FlagOut(code=str(f.get("code", "")), severity=str(f.get("severity", "warn")), message=str(f.get("message", "")))
+        FlagOut(
+            code=str(f.get("code", "")),
+            severity=str(f.get("severity", "warn")),
+            message=str(f.get("message", "")),
+        )
         for f in item.flags
         if isinstance(f, dict)
     ]
@@ -179,7 +197,13 @@ def _memories(item: HitlAction) -> list[MemoryUsed]:
     out: list[MemoryUsed] = []
     for entry in raw if isinstance(raw, list) else []:
         if isinstance(entry, dict) and entry.get("text"):
-            out.append(MemoryUsed(id=str(entry.get("id")) if entry.get("id") else None, kind=entry.get("kind"), text=str(entry["text"])))
+            out.append(
+                MemoryUsed(
+                    id=str(entry.get("id")) if entry.get("id") else None,
+                    kind=entry.get("kind"),
+                    text=str(entry["text"]),
+                )
+            )
         elif isinstance(entry, str):
             out.append(MemoryUsed(text=entry))
     return out
@@ -219,7 +243,10 @@ class _Names:
                     self.fans[item.fan_id] = None
                     continue
                 self.fans[item.fan_id] = FanBadge(
-                    id=fan.id, display_name=fan.display_name, spend_tier=fan.spend_tier, lifetime_spend=fan.lifetime_spend
+                    id=fan.id,
+                    display_name=fan.display_name,
+                    spend_tier=fan.spend_tier,
+                    lifetime_spend=fan.lifetime_spend,
                 )
 
     def summary(self, item: HitlAction, *, now: datetime) -> dict[str, Any]:
@@ -298,7 +325,9 @@ def _check_cursor(cursor: str | None) -> None:
 
 
 async def _after_decision(item_id: uuid.UUID, creator_id: uuid.UUID, redis: Any) -> None:
-    await queue.enqueue("resume_item", item_id=str(item_id), creator_id=str(creator_id), job_id=f"resume:{item_id}")
+    await queue.enqueue(
+        "resume_item", item_id=str(item_id), creator_id=str(creator_id), job_id=f"resume:{item_id}"
+    )
     await publish_inbox_change(redis, creator_id=creator_id, change="item.decided", item_id=item_id)
 
 
@@ -310,9 +339,11 @@ async def list_items(
     principal: InboxReader,
     creator_id: uuid.UUID | None = None,
     action_type: ActionType | None = None,
-    flag: str | None = Query(default=None, max_length=64, description="Only items with this guardrail flag code."),
+    flag: str | None = Query(
+        default=None, max_length=64, description="Only items with this guardrail flag code."
+    ),
     sort: Literal["priority", "waiting", "fan_value"] = "priority",
-    cursor: str | None = Query(default=None, max_length=500),
+    cursor: str | None = Query(default=None, max_length=500, pattern=r"^[A-Za-z0-9_=-]+$"),
     limit: int = Query(default=50, ge=1, le=200),
 ) -> ItemPage:
     """List pending items you may see, filtered and sorted, with cursor pagination."""
@@ -360,7 +391,9 @@ async def edit(item_id: uuid.UUID, body: EditRequest, principal: InboxWriter, re
 
 
 @router.post("/items/{item_id}/reject", response_model=ItemDetail, responses=errors(401, 403, 404, 409, 422))
-async def reject(item_id: uuid.UUID, body: RejectRequest, principal: InboxWriter, redis: RedisDep) -> ItemDetail:
+async def reject(
+    item_id: uuid.UUID, body: RejectRequest, principal: InboxWriter, redis: RedisDep
+) -> ItemDetail:
     """Reject with a reason; nothing runs (a reply is redrafted once using the reason)."""
     async with tenant_session(principal) as s:
         item = await approvals.reject_item(s, principal, item_id=item_id, reason=body.reason)
@@ -370,7 +403,9 @@ async def reject(item_id: uuid.UUID, body: RejectRequest, principal: InboxWriter
 
 
 @router.post("/items/bulk-approve", response_model=BulkApproveResponse, responses=errors(401, 403, 422))
-async def bulk_approve(body: BulkApproveRequest, principal: InboxWriter, redis: RedisDep) -> BulkApproveResponse:
+async def bulk_approve(
+    body: BulkApproveRequest, principal: InboxWriter, redis: RedisDep
+) -> BulkApproveResponse:
     """Approve many items; each succeeds or fails on its own."""
     results: list[BulkResult] = []
     for item_id in dict.fromkeys(body.item_ids):

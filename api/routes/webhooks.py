@@ -57,6 +57,13 @@ def _parse(body: bytes) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
         raise ValidationFailed("body is not valid JSON") from exc
     if not isinstance(document, dict):
         raise ValidationFailed("body must be a JSON object")
+    # Postgres (jsonb and text) cannot store NUL characters.
+    if b"\\u0000" in body or b"\x00" in body:
+        raise ValidationFailed("body must not contain NUL characters")
+    try:
+        json.dumps(document, ensure_ascii=False).encode()
+    except UnicodeEncodeError as exc:
+        raise ValidationFailed("body must be valid UTF-8 text") from exc
     event = document.get("event", document.get("type"))
     account_id = document.get("account_id")
     payload = document.get("payload", document.get("data", {}))
@@ -79,7 +86,13 @@ def _platform_for(event: str, document: dict[str, Any]) -> Platform:
 
 
 async def _accept(
-    *, source: str, idempotency_key: str, event: str, account_id: str, document: dict[str, Any], verify: Callable[[str], bool]
+    *,
+    source: str,
+    idempotency_key: str,
+    event: str,
+    account_id: str,
+    document: dict[str, Any],
+    verify: Callable[[str], bool],
 ) -> WebhookAccepted:
     async with tenant_session(SYSTEM) as s:
         connection = await creators.find_connection_for_webhook(

@@ -187,7 +187,10 @@ class EventMapper:
             platform=self.platform,
             platform_fan_id=str(person["id"]),
             username=person.get("username") or None,
-            display_name=person.get("displayName") or person.get("display_name") or person.get("name") or None,
+            display_name=person.get("displayName")
+            or person.get("display_name")
+            or person.get("name")
+            or None,
         )
         fan_data = payload.get("fanData")
         spending = fan_data.get("spending") if isinstance(fan_data, dict) else None
@@ -262,14 +265,20 @@ class EventMapper:
         return fan_id
 
     async def _ppv_unlocked(self, payload: dict[str, Any]) -> MappingOutcome:
-        amount = self.money(_replace_pair(payload, "{AMOUNT}") or payload.get("price") or payload.get("amount"))
+        amount = self.money(
+            _replace_pair(payload, "{AMOUNT}") or payload.get("price") or payload.get("amount")
+        )
         fan_id = await self._money_event(payload, kind=TransactionKind.ppv, amount=amount)
-        return MappingOutcome(fan_id=fan_id, run=RunRequest("thank_you", self.creator_id, fan_id), handled=True)
+        return MappingOutcome(
+            fan_id=fan_id, run=RunRequest("thank_you", self.creator_id, fan_id), handled=True
+        )
 
     async def _tip_received(self, payload: dict[str, Any]) -> MappingOutcome:
         amount = self.money(payload.get("amountGross", payload.get("amount")))
         fan_id = await self._money_event(payload, kind=TransactionKind.tip, amount=amount)
-        return MappingOutcome(fan_id=fan_id, run=RunRequest("thank_you", self.creator_id, fan_id), handled=True)
+        return MappingOutcome(
+            fan_id=fan_id, run=RunRequest("thank_you", self.creator_id, fan_id), handled=True
+        )
 
     async def _transaction(self, payload: dict[str, Any]) -> MappingOutcome:
         kind = _TRANSACTION_KINDS.get(str(payload.get("type") or "").lower(), TransactionKind.other)

@@ -63,4 +63,6 @@ def verify_standard_webhook(
         expected = sign_standard_webhook(body, secret, msg_id=msg_id, timestamp=int(timestamp))
     except ValueError:
         return False
-    return any(hmac.compare_digest(expected, part) for part in signature_header.split() if part.startswith("v1,"))
+    return any(
+        hmac.compare_digest(expected, part) for part in signature_header.split() if part.startswith("v1,")
+    )

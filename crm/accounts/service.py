@@ -137,7 +137,9 @@ async def list_staff(session: AsyncSession, principal: Principal) -> list[StaffU
     return list((await session.scalars(query)).all())
 
 
-async def assignments(session: AsyncSession, principal: Principal, *, staff_user_id: uuid.UUID) -> list[uuid.UUID]:
+async def assignments(
+    session: AsyncSession, principal: Principal, *, staff_user_id: uuid.UUID
+) -> list[uuid.UUID]:
     await get_staff(session, principal, staff_user_id=staff_user_id)
     query = (
         sa.select(StaffCreatorAccess.creator_id)
@@ -180,8 +182,13 @@ async def create_staff(
     except IntegrityError as exc:
         raise Conflict("a staff member with this email already exists") from exc
     await audit.record(
-        session, principal, action="staff.created", target_type="staff", target_id=user.id,
-        agency_id=agency, details={"role": str(role)},
+        session,
+        principal,
+        action="staff.created",
+        target_type="staff",
+        target_id=user.id,
+        agency_id=agency,
+        details={"role": str(role)},
     )
     return user
 
@@ -217,8 +224,13 @@ async def update_staff(
         setattr(user, name, changes[name])
     await session.flush()
     await audit.record(
-        session, principal, action="staff.updated", target_type="staff", target_id=user.id,
-        agency_id=user.agency_id, details={"fields": changed},
+        session,
+        principal,
+        action="staff.updated",
+        target_type="staff",
+        target_id=user.id,
+        agency_id=user.agency_id,
+        details={"fields": changed},
     )
     return user
 
@@ -247,9 +259,16 @@ async def set_assignments(
         session.add(StaffCreatorAccess(staff_user_id=user.id, creator_id=creator_id))
     await session.flush()
     await audit.record(
-        session, principal, action="staff.assignments_set", target_type="staff", target_id=user.id,
+        session,
+        principal,
+        action="staff.assignments_set",
+        target_type="staff",
+        target_id=user.id,
         agency_id=user.agency_id,
-        details={"added": sorted(str(c) for c in wanted - current), "removed": sorted(str(c) for c in removed)},
+        details={
+            "added": sorted(str(c) for c in wanted - current),
+            "removed": sorted(str(c) for c in removed),
+        },
     )
     return sorted(wanted, key=str)
 
@@ -268,7 +287,7 @@ async def create_api_token(
 ) -> IssuedToken:
     """Issue a token acting as a staff member (default: the caller) with at most their scopes."""
     owner_id = staff_user_id or principal.actor_id
-    if owner_id is None or principal.actor_kind != ActorKind.staff and not principal.system:
+    if owner_id is None or (principal.actor_kind != ActorKind.staff and not principal.system):
         raise Forbidden("tokens are issued by a signed-in staff member")
     if owner_id != principal.actor_id:
         _require_admin(principal)
@@ -298,8 +317,13 @@ async def create_api_token(
     session.add(token)
     await session.flush()
     await audit.record(
-        session, principal, action="api_token.created", target_type="api_token", target_id=token.id,
-        agency_id=owner.agency_id, details={"scopes": sorted(requested), "for_staff": str(owner.id)},
+        session,
+        principal,
+        action="api_token.created",
+        target_type="api_token",
+        target_id=token.id,
+        agency_id=owner.agency_id,
+        details={"scopes": sorted(requested), "for_staff": str(owner.id)},
     )
     await session.refresh(token)
     return IssuedToken(token=token, plaintext=plaintext)
@@ -325,7 +349,11 @@ async def revoke_api_token(session: AsyncSession, principal: Principal, *, token
         token.revoked_at = datetime.now(UTC)
         await session.flush()
         await audit.record(
-            session, principal, action="api_token.revoked", target_type="api_token", target_id=token.id,
+            session,
+            principal,
+            action="api_token.revoked",
+            target_type="api_token",
+            target_id=token.id,
             agency_id=token.agency_id,
         )
     return token
@@ -341,7 +369,9 @@ async def principal_for_token(session: AsyncSession, *, plaintext: str) -> Princ
     now = datetime.now(UTC)
     if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
         return None
-    staff = await principal_for_staff(session, staff_user_id=token.staff_user_id, scopes=frozenset(token.scopes))
+    staff = await principal_for_staff(
+        session, staff_user_id=token.staff_user_id, scopes=frozenset(token.scopes)
+    )
     if staff is None:
         return None
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
@@ -369,7 +399,9 @@ async def list_audit(
     limit: int = 100,
 ) -> list[AuditLog]:
     """Newest first. Row-level security limits entries to the principal's creators and agency."""
-    query = sa.select(AuditLog).order_by(AuditLog.created_at.desc(), AuditLog.id).limit(max(1, min(limit, 500)))
+    query = (
+        sa.select(AuditLog).order_by(AuditLog.created_at.desc(), AuditLog.id).limit(max(1, min(limit, 500)))
+    )
     if creator_id is not None:
         query = query.where(AuditLog.creator_id == creator_id)
     if action is not None:

@@ -84,7 +84,9 @@ class Shop:
             "x-ofapi-idempotency-key": key or f"evt_{uuid.uuid4().hex}{uuid.uuid4().hex[:8]}",
         }
 
-    def standard_headers(self, body: bytes, *, msg_id: str | None = None, at: int | None = None) -> dict[str, str]:
+    def standard_headers(
+        self, body: bytes, *, msg_id: str | None = None, at: int | None = None
+    ) -> dict[str, str]:
         msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
         timestamp = int(time.time()) if at is None else at
         return {

@@ -21,7 +21,11 @@ from tests.factories import Tenant, make_fan, make_tenant
 
 
 async def make_item(
-    engine: AsyncEngine, creator_id: uuid.UUID, *, text: str = "hey you, how was the hike?", fan_name: str = "Mike"
+    engine: AsyncEngine,
+    creator_id: uuid.UUID,
+    *,
+    text: str = "hey you, how was the hike?",
+    fan_name: str = "Mike",
 ) -> uuid.UUID:
     fan_id = await make_fan(engine, creator_id, name=fan_name, spend="412.50")
     principal = Principal.for_creators(creator_id)
@@ -39,7 +43,9 @@ async def make_item(
             action_type=ActionType.send_message,
             args={"fan_id": str(fan_id), "text": text},
             context={
-                "memories_used": [{"id": str(uuid.uuid4()), "kind": "preference", "text": "loves hiking in Boulder"}],
+                "memories_used": [
+                    {"id": str(uuid.uuid4()), "kind": "preference", "text": "loves hiking in Boulder"}
+                ],
                 "why": "fan shared news about a hike",
             },
             flags=[{"code": "off_platform", "severity": "warn", "message": "mentions another app"}],
@@ -53,7 +59,9 @@ async def item_status(engine: AsyncEngine, item_id: uuid.UUID) -> ApprovalStatus
         return (await approvals.get_item(s, SYSTEM, item_id=item_id)).status
 
 
-async def test_login_sets_a_revocable_httponly_session(client: httpx.AsyncClient, engine: AsyncEngine) -> None:
+async def test_login_sets_a_revocable_httponly_session(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
     tenant = await make_tenant(engine)
     _, email = await make_login(engine, tenant, role=StaffRole.owner)
 
@@ -86,7 +94,9 @@ async def test_login_is_rate_limited(client: httpx.AsyncClient, engine: AsyncEng
     assert codes[:10] == [401] * 10
     assert codes[10:] == [429, 429]
     # Even the right password waits out the window.
-    assert (await client.post("/api/auth/login", json={"email": email, "password": PASSWORD})).status_code == 429
+    assert (
+        await client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+    ).status_code == 429
 
 
 async def test_unauthenticated_requests_get_nothing(client: httpx.AsyncClient, engine: AsyncEngine) -> None:
@@ -100,7 +110,9 @@ async def test_unauthenticated_requests_get_nothing(client: httpx.AsyncClient, e
     assert await item_status(engine, item_id) == ApprovalStatus.pending
 
 
-async def test_chatter_sees_and_decides_only_assigned_creators(client: httpx.AsyncClient, engine: AsyncEngine) -> None:
+async def test_chatter_sees_and_decides_only_assigned_creators(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
     tenant = await make_tenant(engine, creators=2)
     mine, theirs = tenant.creator_ids
     _, email = await make_login(engine, tenant, role=StaffRole.chatter, creator_ids=(mine,))
@@ -137,7 +149,9 @@ async def test_chatter_sees_and_decides_only_assigned_creators(client: httpx.Asy
     assert approved.json()["status"] == "approved"
 
 
-async def test_item_detail_edit_diff_and_first_decision_wins(client: httpx.AsyncClient, engine: AsyncEngine) -> None:
+async def test_item_detail_edit_diff_and_first_decision_wins(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
     tenant = await make_tenant(engine)
     _, email = await make_login(engine, tenant, role=StaffRole.manager, creator_ids=(tenant.creator_id,))
     item_id = await make_item(engine, tenant.creator_id, text="hey you how was the hike")
@@ -169,10 +183,14 @@ async def test_item_detail_edit_diff_and_first_decision_wins(client: httpx.Async
         {"op": "insert", "text": "Boulder hike?"},
     ]
     assert (await client.post(f"/api/inbox/items/{item_id}/approve")).status_code == 409
-    assert (await client.post(f"/api/inbox/items/{item_id}/reject", json={"reason": "late"})).status_code == 409
+    assert (
+        await client.post(f"/api/inbox/items/{item_id}/reject", json={"reason": "late"})
+    ).status_code == 409
 
     async with tenant_session(SYSTEM, engine=engine) as s:
-        actions = (await s.scalars(sa.select(AuditLog.action).where(AuditLog.target_id == str(item_id)))).all()
+        actions = (
+            await s.scalars(sa.select(AuditLog.action).where(AuditLog.target_id == str(item_id)))
+        ).all()
     assert "approval.edited" in actions
 
 
@@ -194,7 +212,9 @@ async def test_list_filters_sorts_and_pages(client: httpx.AsyncClient, engine: A
         if not cursor:
             break
     assert seen == [str(i) for i in ids]
-    only_first = (await client.get("/api/inbox/items", params={"creator_id": str(tenant.creator_ids[0])})).json()
+    only_first = (
+        await client.get("/api/inbox/items", params={"creator_id": str(tenant.creator_ids[0])})
+    ).json()
     assert {i["creator_id"] for i in only_first["items"]} == {str(tenant.creator_ids[0])}
     flagged = (await client.get("/api/inbox/items", params={"flag": "off_platform"})).json()
     assert len(flagged["items"]) == 5
@@ -229,7 +249,9 @@ async def test_token_scopes_and_revocation(client: httpx.AsyncClient, engine: As
         assert (await bearer.get(f"/api/inbox/items/{item_id}")).status_code == 200
         assert (await bearer.post(f"/api/inbox/items/{item_id}/approve")).status_code == 403
         assert (await bearer.get("/api/admin/staff")).status_code == 403
-        assert (await bearer.post("/api/admin/tokens", json={"name": "x", "scopes": ["inbox:read"]})).status_code == 403
+        assert (
+            await bearer.post("/api/admin/tokens", json={"name": "x", "scopes": ["inbox:read"]})
+        ).status_code == 403
         assert (await client.delete(f"/api/admin/tokens/{issued.json()['id']}")).status_code == 200
         assert (await bearer.get("/api/inbox/items")).status_code == 401
     assert await item_status(engine, item_id) == ApprovalStatus.pending
@@ -241,11 +263,15 @@ async def test_chatter_cannot_mint_admin_tokens(client: httpx.AsyncClient, engin
     await sign_in(client, email)
     refused = await client.post("/api/admin/tokens", json={"name": "x", "scopes": ["admin:write"]})
     assert refused.status_code == 403
-    ok = await client.post("/api/admin/tokens", json={"name": "mine", "scopes": ["inbox:read", "inbox:write"]})
+    ok = await client.post(
+        "/api/admin/tokens", json={"name": "mine", "scopes": ["inbox:read", "inbox:write"]}
+    )
     assert ok.status_code == 201
 
 
-async def test_admin_manages_staff_assignments_and_personas(client: httpx.AsyncClient, engine: AsyncEngine) -> None:
+async def test_admin_manages_staff_assignments_and_personas(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
     tenant: Tenant = await make_tenant(engine, creators=2)
     _, owner_email = await make_login(engine, tenant, role=StaffRole.owner)
     await sign_in(client, owner_email)
@@ -265,16 +291,27 @@ async def test_admin_manages_staff_assignments_and_personas(client: httpx.AsyncC
 
     persona = await client.patch(
         f"/api/admin/creators/{tenant.creator_id}",
-        json={"voice": "dry humour", "restricted_words": ["venmo"], "ppv_price_min": "8", "ppv_price_max": "40"},
+        json={
+            "voice": "dry humour",
+            "restricted_words": ["venmo"],
+            "ppv_price_min": "8",
+            "ppv_price_max": "40",
+        },
     )
     assert persona.status_code == 200, persona.text
     assert persona.json()["restricted_words"] == ["venmo"]
-    bad = await client.patch(f"/api/admin/creators/{tenant.creator_id}", json={"ppv_price_min": "50", "ppv_price_max": "10"})
+    bad = await client.patch(
+        f"/api/admin/creators/{tenant.creator_id}", json={"ppv_price_min": "50", "ppv_price_max": "10"}
+    )
     assert bad.status_code == 422
 
     conn = await client.post(
         f"/api/admin/creators/{tenant.creator_id}/connections",
-        json={"platform": "onlyfans", "account_id": f"acct_{uuid.uuid4().hex[:8]}", "webhook_secret": "s3cret-value"},
+        json={
+            "platform": "onlyfans",
+            "account_id": f"acct_{uuid.uuid4().hex[:8]}",
+            "webhook_secret": "s3cret-value",
+        },
     )
     assert conn.status_code == 201, conn.text
     assert conn.json()["has_webhook_secret"] is True and "s3cret-value" not in conn.text
@@ -284,7 +321,9 @@ async def test_admin_manages_staff_assignments_and_personas(client: httpx.AsyncC
         me = await sign_in(other, new.json()["email"])
         assert [c["id"] for c in me["creators"]] == [str(tenant.creator_ids[1])]
         # Deactivation signs them out at once.
-        assert (await client.patch(f"/api/admin/staff/{staff_id}", json={"is_active": False})).status_code == 200
+        assert (
+            await client.patch(f"/api/admin/staff/{staff_id}", json={"is_active": False})
+        ).status_code == 200
         assert (await other.get("/api/auth/me")).status_code == 401
 
     audit = (await client.get("/api/admin/audit")).json()

@@ -32,7 +32,9 @@ async def stored_events(engine: AsyncEngine, shop: Shop) -> list[WebhookEvent]:
 
 async def fan_by_platform_id(engine: AsyncEngine, shop: Shop, platform_fan_id: str) -> uuid.UUID:
     async with tenant_session(Principal.for_creators(shop.creator_id), engine=engine) as s:
-        query = sa.select(FanPlatformAccount.fan_id).where(FanPlatformAccount.platform_fan_id == platform_fan_id)
+        query = sa.select(FanPlatformAccount.fan_id).where(
+            FanPlatformAccount.platform_fan_id == platform_fan_id
+        )
         return (await s.scalars(query)).one()
 
 
@@ -61,12 +63,16 @@ async def test_every_sample_is_accepted_when_signed(
     assert events[0].payload == json.loads(body)
 
 
-async def test_refused_deliveries_store_nothing(client: httpx.AsyncClient, engine: AsyncEngine, shop: Shop) -> None:
+async def test_refused_deliveries_store_nothing(
+    client: httpx.AsyncClient, engine: AsyncEngine, shop: Shop
+) -> None:
     body = shop.body("messages.received")
     good = shop.ofapi_headers(body)
 
     bad_signature = {**good, "signature": "0" * 64}
-    assert (await client.post("/webhooks/onlyfansapi", content=body, headers=bad_signature)).status_code == 401
+    assert (
+        await client.post("/webhooks/onlyfansapi", content=body, headers=bad_signature)
+    ).status_code == 401
     tampered = body.replace(b"Boulder", b"Denver!")
     assert (await client.post("/webhooks/onlyfansapi", content=tampered, headers=good)).status_code == 401
     unsigned = {k: v for k, v in good.items() if k != "signature"}
@@ -81,7 +87,9 @@ async def test_refused_deliveries_store_nothing(client: httpx.AsyncClient, engin
     assert (await client.post("/webhooks/generic", content=body, headers=future)).status_code == 401
 
     oversize = shop.body("messages.received", text="<p>" + "x" * MAX_BODY_BYTES + "</p>")
-    response = await client.post("/webhooks/onlyfansapi", content=oversize, headers=shop.ofapi_headers(oversize))
+    response = await client.post(
+        "/webhooks/onlyfansapi", content=oversize, headers=shop.ofapi_headers(oversize)
+    )
     assert response.status_code == 413
 
     for malformed in (b"{not json", b"[1, 2]", json.dumps({"event": "messages.received"}).encode()):
@@ -89,7 +97,9 @@ async def test_refused_deliveries_store_nothing(client: httpx.AsyncClient, engin
             "/webhooks/onlyfansapi", content=malformed, headers=shop.ofapi_headers(malformed)
         )
         assert response.status_code == 422, malformed
-        response = await client.post("/webhooks/generic", content=malformed, headers=shop.standard_headers(malformed))
+        response = await client.post(
+            "/webhooks/generic", content=malformed, headers=shop.standard_headers(malformed)
+        )
         assert response.status_code == 422, malformed
 
     assert await stored_events(engine, shop) == []
@@ -127,7 +137,9 @@ async def test_same_event_five_times_has_one_effect(
 async def test_events_map_to_the_crm(client: httpx.AsyncClient, engine: AsyncEngine, shop: Shop) -> None:
     for name in SAMPLE_NAMES:
         body = shop.body(name)
-        assert (await client.post("/webhooks/onlyfansapi", content=body, headers=shop.ofapi_headers(body))).is_success
+        assert (
+            await client.post("/webhooks/onlyfansapi", content=body, headers=shop.ofapi_headers(body))
+        ).is_success
     outcomes = await process_all(engine, shop)
     assert set(outcomes) == {"processed"}
 
@@ -139,7 +151,10 @@ async def test_events_map_to_the_crm(client: httpx.AsyncClient, engine: AsyncEng
         sam_dossier = await fans.get_dossier(s, principal, fan_id=sam)
         mike_money = await fans.list_transactions(s, principal, fan_id=mike)
     # tips.received and transactions.new describe the same $25 tip: it counts once.
-    assert sorted((str(t.kind), t.amount) for t in mike_money) == [("ppv", Decimal("12.00")), ("tip", Decimal("25.00"))]
+    assert sorted((str(t.kind), t.amount) for t in mike_money) == [
+        ("ppv", Decimal("12.00")),
+        ("tip", Decimal("25.00")),
+    ]
     assert mike_dossier.subscription is not None
     assert mike_dossier.subscription.status == SubscriptionStatus.expired
     assert sam_dossier.subscription is not None
@@ -150,7 +165,9 @@ async def test_events_map_to_the_crm(client: httpx.AsyncClient, engine: AsyncEng
     assert all(e.fan_id in (mike, sam) for e in events)
 
 
-async def test_fansly_amounts_are_thousandths(client: httpx.AsyncClient, engine: AsyncEngine, shop: Shop) -> None:
+async def test_fansly_amounts_are_thousandths(
+    client: httpx.AsyncClient, engine: AsyncEngine, shop: Shop
+) -> None:
     event = json.loads(shop.body("tips.received"))
     event["event"] = "fansly.tips.received"
     event["payload"]["amountGross"] = 25000
@@ -165,7 +182,9 @@ async def test_fansly_amounts_are_thousandths(client: httpx.AsyncClient, engine:
             webhook_secret=shop.secret,
         )  # fmt: skip
     body = json.dumps(event).encode()
-    assert (await client.post("/webhooks/onlyfansapi", content=body, headers=shop.ofapi_headers(body))).is_success
+    assert (
+        await client.post("/webhooks/onlyfansapi", content=body, headers=shop.ofapi_headers(body))
+    ).is_success
     assert await process_all(engine, shop) == ["processed"]
     fan = await fan_by_platform_id(engine, shop, "712345678901234567")
     principal = Principal.for_creators(shop.creator_id)
@@ -176,7 +195,9 @@ async def test_fansly_amounts_are_thousandths(client: httpx.AsyncClient, engine:
     assert dossier.lifetime_spend == Decimal("25.00")
 
 
-async def test_sweeper_enqueues_events_never_processed(engine: AsyncEngine, shop: Shop, owner_engine: AsyncEngine) -> None:
+async def test_sweeper_enqueues_events_never_processed(
+    engine: AsyncEngine, shop: Shop, owner_engine: AsyncEngine
+) -> None:
     from datetime import UTC, datetime, timedelta
 
     from api.webhooks import store
