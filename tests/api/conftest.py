@@ -7,7 +7,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,3 +147,44 @@ async def sign_in(client: httpx.AsyncClient, email: str) -> dict[str, Any]:
     me: dict[str, Any] = response.json()
     client.headers["X-CSRF-Token"] = me["csrf_token"]
     return me
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(api_environment: dict[str, str]) -> Iterator[str]:
+    """The real app under uvicorn in a child process on a free loopback port."""
+    import subprocess
+    import sys
+
+    port = _free_port()
+    root = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning"],
+        cwd=root,
+        env={**os.environ, **api_environment, "PYTHONPATH": str(root)},
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            if process.poll() is not None:
+                raise RuntimeError(f"uvicorn exited with {process.returncode}")
+            try:
+                if httpx.get(f"{base}/openapi.json", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("the API did not start")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
