@@ -28,6 +28,7 @@ from crm.approvals.models import HitlAction
 from crm.creators import service as creators
 from crm.enums import ActionType, ApprovalStatus, SpendTier
 from crm.fans import service as fans
+from crm.fans.models import FanProfile
 from crm.fans.schemas import FanDossier
 
 router = APIRouter(prefix="/api/inbox", tags=["inbox"])
@@ -169,14 +170,13 @@ def _preview(item: HitlAction) -> str:
     return text or str(item.action_type).replace("_", " ")
 
 
-def _waiting_since(item: HitlAction) -> datetime:
-    since = item.context.get("waiting_since") or item.context.get("inbound_at")
-    if isinstance(since, str):
-        try:
-            parsed = datetime.fromisoformat(since)
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-        except ValueError:
-            pass
+def _waiting_since(item: HitlAction, fan: FanProfile | None) -> datetime:
+    """Since when the fan has been waiting: their unanswered message, else since the draft was queued."""
+    is_reply = item.action_type in (ActionType.send_message, ActionType.send_ppv)
+    last_in = fan.last_inbound_at if fan is not None else None
+    last_out = fan.last_outbound_at if fan is not None else None
+    if is_reply and last_in is not None and (last_out is None or last_in > last_out):
+        return min(last_in, item.created_at)
     return item.created_at
 
 
@@ -230,6 +230,7 @@ class _Names:
     def __init__(self) -> None:
         self.creators: dict[uuid.UUID, str] = {}
         self.fans: dict[uuid.UUID, FanBadge | None] = {}
+        self.profiles: dict[uuid.UUID, FanProfile] = {}
 
     async def load(self, session: Any, principal: Principal, items: list[HitlAction]) -> None:
         for item in items:
@@ -242,6 +243,7 @@ class _Names:
                 except NotFound:
                     self.fans[item.fan_id] = None
                     continue
+                self.profiles[item.fan_id] = fan
                 self.fans[item.fan_id] = FanBadge(
                     id=fan.id,
                     display_name=fan.display_name,
@@ -263,7 +265,14 @@ class _Names:
             "confidence": item.confidence,
             "created_at": item.created_at,
             "expires_at": item.expires_at,
-            "waiting_seconds": max(0, int((now - _waiting_since(item)).total_seconds())),
+            "waiting_seconds": max(
+                0,
+                int(
+                    (
+                        now - _waiting_since(item, self.profiles.get(item.fan_id) if item.fan_id else None)
+                    ).total_seconds()
+                ),
+            ),
             "edited": item.edited,
         }
 

@@ -35,7 +35,7 @@
       else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
       else node.setAttribute(key, value === true ? "" : value);
     }
-    for (const child of children.flat()) {
+    for (const child of children.flat(Infinity)) {
       if (child === null || child === undefined || child === false) continue;
       node.append(child instanceof Node ? child : document.createTextNode(String(child)));
     }
@@ -87,7 +87,7 @@
     return el(
       "span",
       { class: `sla sla-${level}`, title: "Time the fan has been waiting", "data-sla": item.id },
-      `⏱ ${waited(seconds)}`,
+      waited(seconds),
     );
   }
 
@@ -154,7 +154,7 @@
         el(
           "li",
           { class: "empty", role: "presentation" },
-          el("div", { class: "big", "aria-hidden": "true" }, "🎉"),
+          el("div", { class: "big", "aria-hidden": "true" }),
           el("h2", {}, "All caught up"),
           el("div", {}, "Drafts show up here as fans write in."),
         ),
@@ -318,7 +318,7 @@
     }
     const sub = s.subscription;
     const byKind = Object.entries(s.spend_by_kind || {}).filter(([, v]) => Number(v) > 0);
-    side.replaceChildren(
+    const blocks = [
       el("h2", {}, "Fan"),
       el(
         "div",
@@ -371,7 +371,8 @@
         s.last_active_at ? [el("dt", {}, "Last active"), el("dd", {}, time(s.last_active_at))] : null,
         s.last_purchase_at ? [el("dt", {}, "Last purchase"), el("dd", {}, time(s.last_purchase_at))] : null,
       ),
-    );
+    ];
+    side.replaceChildren(...blocks.flat(Infinity).filter(Boolean));
   }
 
   // ------------------------------------------------------------------ decisions
