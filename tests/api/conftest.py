@@ -29,9 +29,8 @@ from crm.creators import service as creators
 from crm.enums import Platform
 from tests.factories import Tenant, make_staff, make_tenant
 
-SAMPLES = Path(os.environ.get("FANPILOT_WEBHOOK_SAMPLES", "/work/shared/samples/webhooks"))
-if not SAMPLES.exists():
-    SAMPLES = Path(__file__).parent / "samples"
+# Copies of the shared OnlyFansAPI sample deliveries (shapes from the provider's documentation).
+SAMPLES = Path(__file__).parent / "samples"
 PASSWORD = "correct horse battery"
 
 
