@@ -17,6 +17,7 @@ from typing import Any
 
 from arq import Retry, cron
 from arq.connections import RedisSettings
+from arq.worker import func
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -36,6 +37,8 @@ MAX_TRIES = 6
 SWEEP_AFTER = timedelta(minutes=2)
 TRANSIENT = (OperationalError, DBAPIError, RedisError, OSError)
 _DONE_KEY = "fp:job-done:{}"
+# The name agent.learn enqueues memory extraction under.
+EXTRACTION_JOB = "extract_memories_for_exchange"
 _DONE_TTL_SECONDS = 7 * 24 * 3600
 
 
@@ -165,6 +168,9 @@ async def run_reply(
         )
     except TRANSIENT as exc:
         raise _backoff(ctx) from exc
+    except AppError as exc:
+        log.warning("reply run for fan %s not started: %s", fan_id, exc.message)
+        return f"refused: {exc.message}"
     if dedupe_key:
         await _mark_done(f"run:{dedupe_key}")
     item_id = getattr(result, "item_id", None)
@@ -181,27 +187,21 @@ async def resume_item(ctx: dict[str, Any], *, item_id: str, creator_id: str) -> 
         result = await runner.resume_item(principal=creator_principal(cid), item_id=iid)
     except TRANSIENT as exc:
         raise _backoff(ctx) from exc
+    except AppError as exc:
+        log.info("item %s not resumable: %s", iid, exc.message)
+        return f"not resumable: {exc.message}"
     await publish_inbox_change(get_redis(), creator_id=cid, change="item.updated", item_id=iid)
     return str(getattr(result, "status", "done"))
 
 
-async def extract_memories(
-    ctx: dict[str, Any], *, creator_id: str, fan_id: str, item_id: str | None = None
-) -> str:
-    """Learn from a finished exchange: extract and reconcile the fan's memories."""
+async def extract_memories(ctx: dict[str, Any], creator_id: str, fan_id: str, item_id: str) -> int:
+    """Learn from a finished exchange: extract and reconcile the fan's memories (agent.learn enqueues it)."""
     from agent import learn
 
-    cid = uuid.UUID(creator_id)
     try:
-        result = await learn.extract_memories(
-            principal=creator_principal(cid),
-            creator_id=cid,
-            fan_id=uuid.UUID(fan_id),
-            item_id=uuid.UUID(item_id) if item_id else None,
-        )
+        return int(await learn.extraction_job(ctx, creator_id, fan_id, item_id))
     except TRANSIENT as exc:
         raise _backoff(ctx) from exc
-    return str(result)
 
 
 async def expire_items(ctx: dict[str, Any]) -> int:
@@ -219,7 +219,12 @@ async def expire_items(ctx: dict[str, Any]) -> int:
 class WorkerSettings:
     """`arq api.worker.WorkerSettings`, or `fanpilot worker`."""
 
-    functions = [process_webhook_event, run_reply, resume_item, extract_memories]  # noqa: RUF012
+    functions = [  # noqa: RUF012
+        func(process_webhook_event),
+        func(run_reply),
+        func(resume_item),
+        func(extract_memories, name=EXTRACTION_JOB),
+    ]
     cron_jobs = [  # noqa: RUF012
         cron(expire_items, second=0, run_at_startup=True, unique=True),
         cron(sweep_webhooks, second=30, run_at_startup=True, unique=True),

@@ -236,6 +236,8 @@
     try {
       const detail = await api(`/api/inbox/items/${id}`);
       if (state.selectedId !== id) return;
+      // A reviewer already typing in this draft keeps their text; only a different item re-renders.
+      if (state.editing && state.detail && state.detail.id === id) return;
       state.detail = detail;
     } catch (error) {
       if (error.status === 404) {
@@ -307,6 +309,7 @@
     $("btn-approve").title = blocked ? "A guardrail blocks this draft: edit or reject it" : "";
     setEditing(false);
     renderSidebar(d);
+    document.body.dataset.detail = d.id;
   }
 
   function renderSidebar(d) {
@@ -423,7 +426,7 @@
   }
 
   function startEdit() {
-    if (!state.detail) return;
+    if (!state.detail || state.detail.id !== state.selectedId) return;
     setEditing(true);
   }
 

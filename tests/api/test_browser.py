@@ -33,8 +33,18 @@ ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 FANS = [
-    (99120311, "Mike", "<p>hey babe 😊 just got back from my hike in Boulder, legs are dead lol. did you post anything new today?</p>", 412.5),
-    (99120422, "Jonas", "<p>that last set was unreal 🔥<br>any chance of something custom for my birthday next week?</p>", 1320.0),
+    (
+        99120311,
+        "Mike",
+        "<p>hey babe 😊 just got back from my hike in Boulder, legs are dead lol. did you post anything new today?</p>",
+        412.5,
+    ),
+    (
+        99120422,
+        "Jonas",
+        "<p>that last set was unreal 🔥<br>any chance of something custom for my birthday next week?</p>",
+        1320.0,
+    ),
     (99120533, "Priya", "<p>morning! finally finished my exams, celebrating with pancakes 🥞</p>", 64.0),
 ]
 
@@ -76,7 +86,7 @@ async def test_inbox_draft_arrives_live_is_edited_and_sent(live_server: str, eng
 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        page = await browser.new_page(viewport={"width": 1440, "height": 900})
+        page = await browser.new_page(viewport={"width": 1440, "height": 900}, reduced_motion="reduce")
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
 
@@ -93,7 +103,9 @@ async def test_inbox_draft_arrives_live_is_edited_and_sent(live_server: str, eng
         async with httpx.AsyncClient(base_url=live_server) as http:
             for fan_id, name, text, total in FANS:
                 body = message_event(shop, fan_id, name, text, total)
-                sent = await http.post("/webhooks/onlyfansapi", content=body, headers=shop.ofapi_headers(body))
+                sent = await http.post(
+                    "/webhooks/onlyfansapi", content=body, headers=shop.ofapi_headers(body)
+                )
                 assert sent.status_code == 200, sent.text
         await run_worker_until_idle()
 
@@ -102,7 +114,6 @@ async def test_inbox_draft_arrives_live_is_edited_and_sent(live_server: str, eng
         await rows.nth(len(FANS) - 1).wait_for()
         assert await rows.count() == len(FANS)
         await page.locator("#d-conversation .bubble").first.wait_for()
-        await page.wait_for_timeout(300)  # let the row highlight settle for the screenshot
         await page.screenshot(path=str(ARTIFACTS / "inbox.png"))
 
         # Keyboard only: move down and back, edit, save-and-approve.
@@ -112,6 +123,7 @@ async def test_inbox_draft_arrives_live_is_edited_and_sent(live_server: str, eng
         assert await page.locator("#d-fan").inner_text() == first_fan
         item_id = await page.locator(".row[aria-selected='true']").get_attribute("data-id")
         assert item_id
+        await page.wait_for_selector(f"body[data-detail='{item_id}']")
         await page.keyboard.press("e")
         draft = page.locator("#d-draft")
         assert await draft.evaluate("el => document.activeElement === el && !el.readOnly")
@@ -131,7 +143,8 @@ async def test_inbox_draft_arrives_live_is_edited_and_sent(live_server: str, eng
         sent_messages = (
             await s.scalars(
                 sa.select(FanMessage).where(
-                    FanMessage.direction == MessageDirection.outbound, FanMessage.hitl_item_id == uuid.UUID(item_id)
+                    FanMessage.direction == MessageDirection.outbound,
+                    FanMessage.hitl_item_id == uuid.UUID(item_id),
                 )
             )
         ).all()

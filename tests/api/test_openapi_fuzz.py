@@ -48,13 +48,19 @@ def test_no_server_errors(api_schema: Any, owner_token: str) -> None:
 
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None
+            max_examples=12,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+            database=None,
         )
         def probe(case: Any) -> None:
             for headers in ({}, {"Authorization": f"Bearer {owner_token}"}):
                 response = case.call(headers=headers, timeout=30)
                 if response.status_code >= 500:
-                    failures.append(f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:300]}")
+                    failures.append(
+                        f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:300]}"
+                    )
 
         probe()
     assert not failures, "\n".join(failures[:20])
