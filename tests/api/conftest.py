@@ -187,3 +187,26 @@ def live_server(api_environment: dict[str, str]) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+async def drain_queue() -> None:
+    """Run an arq worker in this process in burst mode: it works the queue empty, then returns."""
+    from arq.worker import Worker
+
+    from api.worker import worker_settings
+
+    worker = Worker(
+        **{**worker_settings(), "cron_jobs": []}, burst=True, handle_signals=False, poll_delay=0.05
+    )
+    try:
+        await worker.main()
+    finally:
+        await worker.close()
+
+
+async def clear_queue() -> None:
+    """Forget jobs earlier tests left queued, so a drain runs only the current test's work."""
+    redis = get_redis()
+    keys = [key async for key in redis.scan_iter("arq:*")]
+    if keys:
+        await redis.delete(*keys)

@@ -14,11 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.db import tenant_session
-from core.redis import get_redis
 from core.tenancy import Principal, StaffRole
 from crm.enums import ApprovalStatus, MessageDirection
 from crm.fans.models import FanMessage
-from tests.api.conftest import PASSWORD, Shop, make_login, make_shop
+from tests.api.conftest import PASSWORD, Shop, clear_queue, drain_queue, make_login, make_shop
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -49,20 +48,6 @@ FANS = [
 ]
 
 
-async def run_worker_until_idle() -> None:
-    """An arq worker in this process, in burst mode: it drains the queue, then returns."""
-    from arq.worker import Worker
-
-    from api.worker import worker_settings
-
-    settings = {**worker_settings(), "cron_jobs": []}
-    worker = Worker(**settings, burst=True, handle_signals=False, poll_delay=0.05)
-    try:
-        await worker.main()
-    finally:
-        await worker.close()
-
-
 def message_event(shop: Shop, fan_id: int, name: str, text: str, total: float) -> bytes:
     event = json.loads(shop.body("messages.received"))
     event["payload"].update(
@@ -78,8 +63,7 @@ def message_event(shop: Shop, fan_id: int, name: str, text: str, total: float) -
 async def test_inbox_draft_arrives_live_is_edited_and_sent(live_server: str, engine: AsyncEngine) -> None:
     from playwright.async_api import async_playwright
 
-    # Only this test's jobs in the queue (earlier tests leave theirs behind on purpose).
-    await get_redis().flushdb()
+    await clear_queue()
     shop = await make_shop(engine)
     _, email = await make_login(engine, shop.tenant, role=StaffRole.chatter, creator_ids=(shop.creator_id,))
     ARTIFACTS.mkdir(exist_ok=True)
@@ -107,7 +91,7 @@ async def test_inbox_draft_arrives_live_is_edited_and_sent(live_server: str, eng
                     "/webhooks/onlyfansapi", content=body, headers=shop.ofapi_headers(body)
                 )
                 assert sent.status_code == 200, sent.text
-        await run_worker_until_idle()
+        await drain_queue()
 
         # The drafts appear without a reload (server-sent events).
         rows = page.locator(".row")
@@ -134,7 +118,7 @@ async def test_inbox_draft_arrives_live_is_edited_and_sent(live_server: str, eng
         await page.locator(f".row[data-id='{item_id}']").wait_for(state="detached")
         assert await rows.count() == len(FANS) - 1
 
-        await run_worker_until_idle()  # resume: the approved message is sent exactly once
+        await drain_queue()  # resume: the approved message is sent exactly once
         assert errors == []
         await browser.close()
 

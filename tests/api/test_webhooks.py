@@ -16,12 +16,12 @@ from api import worker
 from api.routes.webhooks import MAX_BODY_BYTES
 from api.webhooks.mapping import html_to_text
 from core.db import tenant_session
-from core.tenancy import SYSTEM, Principal
-from crm.enums import MessageDirection, SubscriptionStatus, WebhookStatus
+from core.tenancy import SYSTEM, Principal, StaffRole
+from crm.enums import ApprovalStatus, MessageDirection, SubscriptionStatus, WebhookStatus
 from crm.fans import service as fans
 from crm.fans.models import FanPlatformAccount
 from crm.runtime.models import WebhookEvent
-from tests.api.conftest import SAMPLE_NAMES, Shop, make_shop
+from tests.api.conftest import SAMPLE_NAMES, Shop, clear_queue, drain_queue, make_login, make_shop, sign_in
 
 
 async def stored_events(engine: AsyncEngine, shop: Shop) -> list[WebhookEvent]:
@@ -231,3 +231,40 @@ async def stored_connection(session: object, shop: Shop) -> uuid.UUID:
 
 def test_html_to_text() -> None:
     assert html_to_text("<p>hi &amp; bye</p><p>second<br>line</p>") == "hi & bye\nsecond\nline"
+
+
+async def test_webhook_run_puts_a_pending_draft_in_the_inbox(
+    client: httpx.AsyncClient, engine: AsyncEngine, shop: Shop
+) -> None:
+    await clear_queue()
+    for name in ("messages.received", "subscriptions.new"):
+        body = shop.body(name)
+        assert (
+            await client.post("/webhooks/onlyfansapi", content=body, headers=shop.ofapi_headers(body))
+        ).is_success
+    await drain_queue()
+
+    _, email = await make_login(engine, shop.tenant, role=StaffRole.chatter, creator_ids=(shop.creator_id,))
+    await sign_in(client, email)
+    items = (await client.get("/api/inbox/items")).json()["items"]
+    assert sorted(i["fan"]["display_name"] for i in items) == ["Mike", "Sam"]
+    mike = next(i for i in items if i["fan"]["display_name"] == "Mike")
+    detail = (await client.get(f"/api/inbox/items/{mike['id']}")).json()
+    assert detail["status"] == "pending"
+    assert detail["conversation"][-1]["text"].startswith("hey babe")
+    assert detail["proposed_args"]["text"]
+
+    # Mike writes again before anyone answered: the pending draft is replaced, not duplicated.
+    again = shop.body("messages.received", id=4123456790, text="<p>also, do you like trail running?</p>")
+    assert (
+        await client.post("/webhooks/onlyfansapi", content=again, headers=shop.ofapi_headers(again))
+    ).is_success
+    await drain_queue()
+    items = (await client.get("/api/inbox/items")).json()["items"]
+    mikes = [i for i in items if i["fan"]["display_name"] == "Mike"]
+    assert len(mikes) == 1 and mikes[0]["id"] != mike["id"]
+    async with tenant_session(SYSTEM, engine=engine) as s:
+        from crm.approvals import service as approvals
+
+        old = await approvals.get_item(s, SYSTEM, item_id=uuid.UUID(mike["id"]))
+    assert old.status == ApprovalStatus.superseded
