@@ -2,22 +2,66 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+import uuid
 
 import typer
 from rich.console import Console
+from rich.panel import Panel
 
 console = Console()
+# Fans (per demo creator) that get a first draft on the first start, so the inbox is not empty.
+DEMO_DRAFTS_PER_CREATOR = 4
+
+
+async def prime_demo_drafts(
+    creator_ids: tuple[uuid.UUID, ...], *, per_creator: int = DEMO_DRAFTS_PER_CREATOR
+) -> int:
+    """Queue reply runs for the top fans whose last message is still unanswered."""
+    from api import queue
+    from core.db import tenant_session
+    from core.tenancy import Principal
+    from crm.enums import MessageDirection
+    from crm.fans import service as fans
+
+    queued = 0
+    for creator_id in creator_ids:
+        principal = Principal.for_creators(creator_id)
+        async with tenant_session(principal) as s:
+            candidates = await fans.list_fans(s, principal, creator_id=creator_id, limit=60)
+            picked: list[tuple[uuid.UUID, uuid.UUID]] = []
+            for fan in candidates:
+                if len(picked) >= per_creator:
+                    break
+                last_in, last_out = fan.last_inbound_at, fan.last_outbound_at
+                if last_in is None or (last_out is not None and last_out >= last_in):
+                    continue
+                messages = await fans.recent_messages(s, principal, fan_id=fan.id, limit=1)
+                if messages and messages[-1].direction == MessageDirection.inbound:
+                    picked.append((fan.id, messages[-1].id))
+        for fan_id, message_id in picked:
+            ok = await queue.enqueue(
+                "run_reply",
+                creator_id=str(creator_id),
+                fan_id=str(fan_id),
+                kind="reply",
+                trigger="manual",
+                inbound_message_id=str(message_id),
+                dedupe_key=f"demo:{message_id}",
+                job_id=f"run:demo:{message_id}",
+            )
+            queued += int(ok)
+    return queued
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def up(
         port: int = typer.Option(None, help="HTTP port (default from settings)."),
+        demo: bool = typer.Option(True, "--demo/--no-demo", help="Seed the demo agency on first start."),
     ) -> None:
-        """Start embedded Postgres + Redis, migrate, seed demo data if empty, and serve the API."""
-        import uvicorn
-
+        """Start embedded Postgres + Redis, migrate, seed the demo if empty, run API + worker."""
         from core import embedded
         from core.db import resolve_database_urls
         from core.redis import resolve_redis_url
@@ -34,7 +78,40 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(code=1) from exc
         runner.upgrade(urls.owner)
         port = port or settings.port
-        console.print(
-            f"[green]ready in {time.monotonic() - started:.1f}s[/] — http://{settings.host}:{port}/healthz"
+        asyncio.run(_serve(settings.host, port, demo=demo, started=started))
+
+
+async def _serve(host: str, port: int, *, demo: bool, started: float) -> None:
+    import uvicorn
+    from arq.worker import Worker
+
+    from api.worker import worker_settings
+    from core.db import get_engine
+    from crm.demo import DEMO_PASSWORD, DEMO_STAFF, seed_if_empty
+
+    drafts = 0
+    if demo:
+        with console.status("seeding the demo agency (first start only)…"):
+            summary = await seed_if_empty(get_engine())
+        if summary is not None:
+            drafts = await prime_demo_drafts(summary.creator_ids)
+    worker = Worker(**worker_settings(), handle_signals=False)
+    worker_task = asyncio.create_task(worker.async_run())
+    base = f"http://{host}:{port}"
+    logins = "\n".join(f"  {email:<34} {role}" for email, _, role in DEMO_STAFF)
+    console.print(
+        Panel.fit(
+            f"[bold]Inbox[/]   {base}/inbox\n[bold]API[/]     {base}/docs\n\n"
+            f"[bold]Demo logins[/] (password [cyan]{DEMO_PASSWORD}[/])\n{logins}\n\n"
+            + (f"{drafts} demo draft(s) are being written by the worker.\n" if drafts else "")
+            + "Send a signed sample webhook: see docs/api.md.",
+            title=f"Fanpilot ready in {time.monotonic() - started:.1f}s",
+            border_style="green",
         )
-        uvicorn.run("api.app:create_app", factory=True, host=settings.host, port=port, log_level="info")
+    )
+    config = uvicorn.Config("api.app:create_app", factory=True, host=host, port=port, log_level="info")
+    try:
+        await uvicorn.Server(config).serve()
+    finally:
+        await worker.close()
+        worker_task.cancel()

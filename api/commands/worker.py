@@ -1,0 +1,34 @@
+"""`fanpilot worker`: run arq workers (agent runs, webhooks, expiry, sweeps)."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+console = Console()
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def worker(
+        burst: bool = typer.Option(False, "--burst", help="Exit when the queue is empty."),
+    ) -> None:
+        """Run a background worker (any number can run side by side)."""
+        import asyncio
+
+        from arq.worker import Worker
+
+        from core import embedded
+        from core.db import resolve_database_urls
+        from core.redis import resolve_redis_url
+
+        try:
+            resolve_database_urls()
+            resolve_redis_url()
+        except embedded.EmbeddedServiceError as exc:
+            console.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(code=1) from exc
+        from api.worker import worker_settings
+
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        Worker(**worker_settings(), burst=burst).run()

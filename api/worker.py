@@ -1,0 +1,247 @@
+"""The arq worker: webhook processing, agent runs, resumes after decisions, memory extraction,
+expiry and the webhook sweeper.
+
+Delivery is at least once: a job may run again after a crash or a retry, so every job is
+idempotent (stored state says what is already done; job ids are deterministic). Transient
+failures (database or Redis unreachable) retry with exponential backoff; a job that fails for a
+reason retrying cannot fix records the error where a person can see it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from arq import Retry, cron
+from arq.connections import RedisSettings
+from arq.worker import func
+from redis.exceptions import RedisError
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from api import queue
+from api.events import ALL_CHANNEL, publish_inbox_change
+from api.webhooks import store
+from api.webhooks.mapping import EventMapper, RunRequest
+from core.db import tenant_session
+from core.errors import AppError
+from core.redis import get_redis
+from core.tenancy import SYSTEM, ActorKind, Principal
+from crm.enums import WebhookStatus
+
+log = logging.getLogger(__name__)
+
+MAX_TRIES = 6
+SWEEP_AFTER = timedelta(minutes=2)
+TRANSIENT = (OperationalError, DBAPIError, RedisError, OSError)
+_DONE_KEY = "fp:job-done:{}"
+# The name agent.learn enqueues memory extraction under.
+EXTRACTION_JOB = "extract_memories_for_exchange"
+_DONE_TTL_SECONDS = 7 * 24 * 3600
+
+
+def creator_principal(creator_id: uuid.UUID) -> Principal:
+    """What a job acts as: the system, limited to the one creator the work belongs to."""
+    return Principal(creator_ids=frozenset({creator_id}), actor_kind=ActorKind.system)
+
+
+def _backoff(ctx: dict[str, Any]) -> Retry:
+    tries = int(ctx.get("job_try", 1))
+    return Retry(defer=min(300, 2**tries))
+
+
+# ---------------------------------------------------------------- webhooks
+
+
+async def process_webhook_event(ctx: dict[str, Any], event_id: str) -> str:
+    """Apply one stored event to the CRM and enqueue the agent run it asks for."""
+    eid = uuid.UUID(event_id)
+    try:
+        async with tenant_session(SYSTEM) as s:
+            event = await store.get_event(s, event_id=eid, lock=True)
+            if event is None:
+                return "missing"
+            if event.status in (WebhookStatus.processed, WebhookStatus.ignored):
+                return f"already {event.status}"
+            if event.creator_id is None:
+                await store.set_status(s, event_id=eid, status=WebhookStatus.ignored, error="no creator")
+                return "ignored"
+            event.status = WebhookStatus.processing
+            event.attempts += 1
+            creator_id, event_type = event.creator_id, event.event_type
+            payload = dict(event.payload.get("payload", event.payload.get("data", {})) or {})
+        try:
+            async with tenant_session(creator_principal(creator_id)) as s:
+                outcome = await EventMapper(
+                    s, creator_principal(creator_id), creator_id=creator_id, event_type=event_type
+                ).apply(payload)
+        except AppError as exc:
+            # Bad data, not a bad moment: retrying will not help. Kept visible on the row.
+            async with tenant_session(SYSTEM) as s:
+                await store.set_status(s, event_id=eid, status=WebhookStatus.failed, error=exc.message[:500])
+            log.warning("webhook %s (%s) failed: %s", eid, event_type, exc.message)
+            return "failed"
+        if outcome.run is not None:
+            await _enqueue_run(outcome.run, dedupe_key=f"webhook:{eid}", trigger="webhook")
+        async with tenant_session(SYSTEM) as s:
+            await store.set_status(
+                s,
+                event_id=eid,
+                status=WebhookStatus.processed if outcome.handled else WebhookStatus.ignored,
+                fan_id=outcome.fan_id,
+            )
+        return "processed" if outcome.handled else "ignored"
+    except TRANSIENT as exc:
+        log.warning("webhook %s: transient failure, retrying: %s", eid, exc)
+        raise _backoff(ctx) from exc
+
+
+async def _enqueue_run(run: RunRequest, *, dedupe_key: str, trigger: str) -> None:
+    queued = await queue.enqueue(
+        "run_reply",
+        creator_id=str(run.creator_id),
+        fan_id=str(run.fan_id),
+        kind=run.kind,
+        trigger=trigger,
+        inbound_message_id=str(run.inbound_message_id) if run.inbound_message_id else None,
+        dedupe_key=dedupe_key,
+        job_id=f"run:{dedupe_key}",
+    )
+    if not queued:
+        raise RedisError("queue unavailable")
+
+
+async def sweep_webhooks(ctx: dict[str, Any]) -> int:
+    """Re-enqueue stored events that were never processed (Redis was down, a worker crashed)."""
+    async with tenant_session(SYSTEM) as s:
+        stale = await store.stale_event_ids(s, older_than=SWEEP_AFTER)
+    count = 0
+    for event_id in stale:
+        # A fresh job id: the earlier job (if any) is finished or lost.
+        if await queue.enqueue(
+            "process_webhook_event", str(event_id), job_id=f"webhook:{event_id}:sweep:{uuid.uuid4().hex[:8]}"
+        ):
+            count += 1
+    if count:
+        log.info("sweeper re-enqueued %d webhook event(s)", count)
+    return count
+
+
+# ---------------------------------------------------------------- agent runs
+
+
+async def _once(key: str) -> bool:
+    """True when `key` was already completed (recorded by _mark_done)."""
+    return bool(await get_redis().exists(_DONE_KEY.format(key)))
+
+
+async def _mark_done(key: str) -> None:
+    await get_redis().set(_DONE_KEY.format(key), "1", ex=_DONE_TTL_SECONDS)
+
+
+async def run_reply(
+    ctx: dict[str, Any],
+    *,
+    creator_id: str,
+    fan_id: str,
+    kind: str = "reply",
+    trigger: str = "webhook",
+    inbound_message_id: str | None = None,
+    dedupe_key: str | None = None,
+) -> str:
+    """Run the reply graph for a fan until it stops at the approval gate (a pending draft)."""
+    from agent import runner
+
+    if dedupe_key and await _once(f"run:{dedupe_key}"):
+        return "already done"
+    cid = uuid.UUID(creator_id)
+    try:
+        result = await runner.start_reply_run(
+            principal=creator_principal(cid),
+            creator_id=cid,
+            fan_id=uuid.UUID(fan_id),
+            inbound_message_id=uuid.UUID(inbound_message_id) if inbound_message_id else None,
+            kind=kind,
+            trigger=trigger,
+        )
+    except TRANSIENT as exc:
+        raise _backoff(ctx) from exc
+    except AppError as exc:
+        log.warning("reply run for fan %s not started: %s", fan_id, exc.message)
+        return f"refused: {exc.message}"
+    if dedupe_key:
+        await _mark_done(f"run:{dedupe_key}")
+    item_id = getattr(result, "item_id", None)
+    await publish_inbox_change(get_redis(), creator_id=cid, change="item.created", item_id=item_id)
+    return str(getattr(result, "status", "done"))
+
+
+async def resume_item(ctx: dict[str, Any], *, item_id: str, creator_id: str) -> str:
+    """Continue a run after a human decision: execute once, or redraft after a rejection."""
+    from agent import runner
+
+    cid, iid = uuid.UUID(creator_id), uuid.UUID(item_id)
+    try:
+        result = await runner.resume_item(principal=creator_principal(cid), item_id=iid)
+    except TRANSIENT as exc:
+        raise _backoff(ctx) from exc
+    except AppError as exc:
+        log.info("item %s not resumable: %s", iid, exc.message)
+        return f"not resumable: {exc.message}"
+    await publish_inbox_change(get_redis(), creator_id=cid, change="item.updated", item_id=iid)
+    return str(getattr(result, "status", "done"))
+
+
+async def extract_memories(ctx: dict[str, Any], creator_id: str, fan_id: str, item_id: str) -> int:
+    """Learn from a finished exchange: extract and reconcile the fan's memories (agent.learn enqueues it)."""
+    from agent import learn
+
+    try:
+        return int(await learn.extraction_job(ctx, creator_id, fan_id, item_id))
+    except TRANSIENT as exc:
+        raise _backoff(ctx) from exc
+
+
+async def expire_items(ctx: dict[str, Any]) -> int:
+    """Expire pending approvals past their TTL (fail-closed: nothing runs)."""
+    from crm.approvals import service as approvals
+
+    async with tenant_session(SYSTEM) as s:
+        expired = await approvals.expire_due_items(s, SYSTEM)
+    if expired:
+        # The item ids are not returned; every open inbox refreshes on a broadcast change.
+        await get_redis().publish(ALL_CHANNEL, json.dumps({"change": "items.expired", "count": expired}))
+    return expired
+
+
+class WorkerSettings:
+    """`arq api.worker.WorkerSettings`, or `fanpilot worker`."""
+
+    functions = [  # noqa: RUF012
+        func(process_webhook_event),
+        func(run_reply),
+        func(resume_item),
+        func(extract_memories, name=EXTRACTION_JOB),
+    ]
+    cron_jobs = [  # noqa: RUF012
+        cron(expire_items, second=0, run_at_startup=True, unique=True),
+        cron(sweep_webhooks, second=30, run_at_startup=True, unique=True),
+    ]
+    max_tries = MAX_TRIES
+    job_timeout = 300
+    keep_result = 3600
+    redis_settings: RedisSettings | None = None  # filled in by `fanpilot worker` from settings
+
+
+def worker_settings() -> dict[str, Any]:
+    """Keyword arguments for arq's Worker, with Redis resolved from settings (REDIS_URL / embedded)."""
+    return {
+        "functions": WorkerSettings.functions,
+        "cron_jobs": WorkerSettings.cron_jobs,
+        "max_tries": WorkerSettings.max_tries,
+        "job_timeout": WorkerSettings.job_timeout,
+        "keep_result": WorkerSettings.keep_result,
+        "redis_settings": queue.redis_settings(),
+    }

@@ -1,0 +1,140 @@
+"""The web inbox in headless Chromium: sign in, a draft arrives live after a webhook, edit it with the
+keyboard, approve, and the outbound message is recorded."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from core.db import tenant_session
+from core.tenancy import Principal, StaffRole
+from crm.enums import ApprovalStatus, MessageDirection
+from crm.fans.models import FanMessage
+from tests.api.conftest import PASSWORD, Shop, clear_queue, drain_queue, make_login, make_shop
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+FANS = [
+    (
+        99120311,
+        "Mike",
+        "<p>hey babe 😊 just got back from my hike in Boulder, legs are dead lol. did you post anything new today?</p>",
+        412.5,
+    ),
+    (
+        99120422,
+        "Jonas",
+        "<p>that last set was unreal 🔥<br>any chance of something custom for my birthday next week?</p>",
+        1320.0,
+    ),
+    (99120533, "Priya", "<p>morning! finally finished my exams, celebrating with pancakes 🥞</p>", 64.0),
+]
+
+
+def message_event(shop: Shop, fan_id: int, name: str, text: str, total: float) -> bytes:
+    event = json.loads(shop.body("messages.received"))
+    event["payload"].update(
+        id=int(uuid.uuid4().int % 10**10),
+        text=text,
+        fromUser={"id": fan_id, "username": name.lower(), "displayName": name, "avatar": None},
+    )
+    event["payload"]["fanData"]["spending"] = {"total": total, "messages": total}
+    return json.dumps(event).encode()
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed")
+async def test_inbox_draft_arrives_live_is_edited_and_sent(live_server: str, engine: AsyncEngine) -> None:
+    from playwright.async_api import async_playwright
+
+    await clear_queue()
+    shop = await make_shop(engine)
+    _, email = await make_login(engine, shop.tenant, role=StaffRole.chatter, creator_ids=(shop.creator_id,))
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        page = await browser.new_page(viewport={"width": 1440, "height": 900}, reduced_motion="reduce")
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+        await page.goto(f"{live_server}/inbox")
+        await page.wait_for_url("**/login")
+        await page.get_by_label("Email").fill(email)
+        await page.get_by_label("Password").fill(PASSWORD)
+        await page.keyboard.press("Enter")
+        await page.wait_for_url("**/inbox")
+        await page.wait_for_selector("body[data-ready='true']")
+        await page.wait_for_selector("#live:not(.off)")  # the event stream is connected
+        assert await page.locator(".row").count() == 0
+
+        async with httpx.AsyncClient(base_url=live_server) as http:
+            for fan_id, name, text, total in FANS:
+                body = message_event(shop, fan_id, name, text, total)
+                sent = await http.post(
+                    "/webhooks/onlyfansapi", content=body, headers=shop.ofapi_headers(body)
+                )
+                assert sent.status_code == 200, sent.text
+        await drain_queue()
+
+        # The drafts appear without a reload (server-sent events).
+        rows = page.locator(".row")
+        await rows.nth(len(FANS) - 1).wait_for()
+        assert await rows.count() == len(FANS)
+        await page.locator("#d-conversation .bubble").first.wait_for()
+        await page.screenshot(path=str(ARTIFACTS / "inbox.png"))
+
+        # Keyboard only: move down and back, edit, save-and-approve.
+        first_fan = await page.locator("#d-fan").inner_text()
+        await page.keyboard.press("j")
+        await page.keyboard.press("k")
+        assert await page.locator("#d-fan").inner_text() == first_fan
+        item_id = await page.locator(".row[aria-selected='true']").get_attribute("data-id")
+        assert item_id
+        await page.wait_for_selector(f"body[data-detail='{item_id}']")
+        await page.keyboard.press("e")
+        draft = page.locator("#d-draft")
+        assert await draft.evaluate("el => document.activeElement === el && !el.readOnly")
+        edited = f"Hey {first_fan}! Edited by a human in the browser test {uuid.uuid4().hex[:6]}"
+        await page.keyboard.press("Control+a")
+        await page.keyboard.type(edited)
+        await page.keyboard.press("Control+Enter")
+        await page.locator(f".row[data-id='{item_id}']").wait_for(state="detached")
+        assert await rows.count() == len(FANS) - 1
+
+        await drain_queue()  # resume: the approved message is sent exactly once
+        assert errors == []
+        await browser.close()
+
+    principal = Principal.for_creators(shop.creator_id)
+    async with tenant_session(principal, engine=engine) as s:
+        sent_messages = (
+            await s.scalars(
+                sa.select(FanMessage).where(
+                    FanMessage.direction == MessageDirection.outbound,
+                    FanMessage.hitl_item_id == uuid.UUID(item_id),
+                )
+            )
+        ).all()
+        from crm.approvals import service as approvals
+
+        item: Any = await approvals.get_item(s, principal, item_id=uuid.UUID(item_id))
+    assert [m.text for m in sent_messages] == [edited]
+    assert item.status == ApprovalStatus.executed
+    assert item.edited is True
