@@ -1,0 +1,45 @@
+"""Fixed-window rate limits in Redis, shared by every API process."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from core.errors import AppError
+
+
+class RateLimited(AppError):
+    status_code = 429
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str
+    requests: int
+    window_seconds: int
+
+
+# Login: per client address and per email, so neither spraying nor guessing one account works.
+LOGIN_PER_ADDRESS = Limit("login-ip", 30, 300)
+LOGIN_PER_EMAIL = Limit("login-email", 10, 300)
+# Webhooks: generous (platforms burst), per client address.
+WEBHOOKS_PER_ADDRESS = Limit("webhook-ip", 1200, 60)
+
+
+async def hit(redis: Redis, limit: Limit, subject: str) -> None:
+    """Count one request for `subject`; raise RateLimited (429) past the limit."""
+    window = int(time.time()) // limit.window_seconds
+    key = f"fp:rl:{limit.name}:{subject}:{window}"
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.incr(key)
+        pipe.expire(key, limit.window_seconds + 1)
+        count, _ = await pipe.execute()
+    if int(count) > limit.requests:
+        raise RateLimited("too many requests, slow down and retry shortly")
+
+
+async def reset(redis: Redis, limit: Limit, subject: str) -> None:
+    window = int(time.time()) // limit.window_seconds
+    await redis.delete(f"fp:rl:{limit.name}:{subject}:{window}")

@@ -1,0 +1,110 @@
+"""Sign in and out of the web inbox; who am I."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
+
+from api.auth import ratelimit, sessions
+from api.deps import NotAuthenticated, PrincipalDep, RedisDep, client_address, errors
+from core.db import tenant_session
+from core.settings import get_settings
+from core.tenancy import SYSTEM, Principal
+from crm.accounts import audit
+from crm.accounts import service as accounts
+from crm.creators import service as creators
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+
+class LoginRequest(BaseModel):
+    email: str = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class CreatorRef(BaseModel):
+    id: uuid.UUID
+    display_name: str
+    handle: str
+
+
+class Me(BaseModel):
+    id: uuid.UUID
+    email: str
+    display_name: str
+    role: str
+    scopes: list[str]
+    creators: list[CreatorRef]
+    csrf_token: str | None = Field(
+        default=None, description="Send it as the X-CSRF-Token header on cookie-authenticated writes."
+    )
+
+
+async def _me(principal: Principal, *, csrf_token: str | None) -> Me:
+    async with tenant_session(SYSTEM) as s:
+        user = await accounts.get_staff(s, SYSTEM, staff_user_id=_staff_id(principal))
+    async with tenant_session(principal) as s:
+        visible = await creators.list_creators(s, principal, agency_id=principal.agency_id)
+    return Me(
+        id=user.id,
+        email=user.email,
+        display_name=user.display_name,
+        role=str(user.role),
+        scopes=sorted(principal.scopes),
+        creators=[CreatorRef(id=c.id, display_name=c.display_name, handle=c.handle) for c in visible],
+        csrf_token=csrf_token,
+    )
+
+
+def _staff_id(principal: Principal) -> uuid.UUID:
+    if principal.actor_kind == "api_token":
+        raise NotAuthenticated("this endpoint is for signed-in staff, not API tokens")
+    assert principal.actor_id is not None
+    return principal.actor_id
+
+
+@router.post("/login", response_model=Me, responses=errors(401, 422, 429))
+async def login(body: LoginRequest, request: Request, response: Response, redis: RedisDep) -> Me:
+    """Sign in with email and password; sets an HttpOnly session cookie."""
+    address = client_address(request)
+    await ratelimit.hit(redis, ratelimit.LOGIN_PER_ADDRESS, address)
+    await ratelimit.hit(redis, ratelimit.LOGIN_PER_EMAIL, body.email.strip().lower())
+    async with tenant_session(SYSTEM) as s:
+        user = await accounts.authenticate(s, email=body.email, password=body.password)
+        if user is None:
+            raise NotAuthenticated("wrong email or password")
+        principal = await accounts.principal_for_staff(s, staff_user_id=user.id)
+        assert principal is not None
+        await audit.record(
+            s, principal, action="staff.login", target_type="staff", target_id=user.id, agency_id=user.agency_id
+        )
+    await ratelimit.reset(redis, ratelimit.LOGIN_PER_EMAIL, body.email.strip().lower())
+    session_id, web = await sessions.create_session(redis, staff_user_id=user.id)
+    response.set_cookie(
+        sessions.COOKIE_NAME,
+        session_id,
+        max_age=sessions.SESSION_TTL_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=get_settings().env == "production",
+        path="/",
+    )
+    return await _me(principal, csrf_token=web.csrf_token)
+
+
+@router.post("/logout", status_code=204, responses=errors(401, 403))
+async def logout(request: Request, response: Response, redis: RedisDep, principal: PrincipalDep) -> None:
+    """Sign out: the session is deleted server-side and the cookie cleared."""
+    session_id = request.cookies.get(sessions.COOKIE_NAME)
+    if session_id:
+        await sessions.delete_session(redis, session_id)
+    response.delete_cookie(sessions.COOKIE_NAME, path="/")
+
+
+@router.get("/me", response_model=Me, responses=errors(401))
+async def me(request: Request, redis: RedisDep, principal: PrincipalDep) -> Me:
+    """The signed-in staff member, their role, scopes, creators and CSRF token."""
+    web = await sessions.load_session(redis, request.cookies.get(sessions.COOKIE_NAME, ""))
+    return await _me(principal, csrf_token=web.csrf_token if web else None)

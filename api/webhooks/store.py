@@ -1,0 +1,99 @@
+"""webhook_events: the raw inbound events. Insert-once per (source, idempotency key)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm.enums import WebhookStatus
+from crm.runtime.models import WebhookEvent
+
+# Statuses the sweeper picks up again: never queued, lost from the queue, or crashed mid-way.
+RETRYABLE = (WebhookStatus.received, WebhookStatus.queued, WebhookStatus.processing, WebhookStatus.failed)
+MAX_ATTEMPTS = 8
+
+
+async def store_event(
+    session: AsyncSession,
+    *,
+    source: str,
+    idempotency_key: str,
+    event_type: str,
+    payload: dict[str, Any],
+    creator_id: uuid.UUID,
+    connection_id: uuid.UUID,
+) -> uuid.UUID | None:
+    """The new event's id, or None when this (source, key) was stored before (a redelivery)."""
+    statement = (
+        insert(WebhookEvent)
+        .values(
+            id=uuid.uuid4(),
+            source=source,
+            idempotency_key=idempotency_key,
+            event_type=event_type,
+            payload=payload,
+            creator_id=creator_id,
+            connection_id=connection_id,
+            status=WebhookStatus.received,
+        )
+        .on_conflict_do_nothing(index_elements=["source", "idempotency_key"])
+        .returning(WebhookEvent.id)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def get_event(session: AsyncSession, *, event_id: uuid.UUID, lock: bool = False) -> WebhookEvent | None:
+    query = sa.select(WebhookEvent).where(WebhookEvent.id == event_id)
+    if lock:
+        query = query.with_for_update()
+    return (await session.scalars(query)).one_or_none()
+
+
+async def set_status(
+    session: AsyncSession,
+    *,
+    event_id: uuid.UUID,
+    status: WebhookStatus,
+    error: str | None = None,
+    fan_id: uuid.UUID | None = None,
+    only_if: tuple[WebhookStatus, ...] | None = None,
+) -> None:
+    values: dict[str, Any] = {"status": status, "error": error}
+    if fan_id is not None:
+        values["fan_id"] = fan_id
+    if status in (WebhookStatus.processed, WebhookStatus.ignored):
+        values["processed_at"] = datetime.now(UTC)
+    statement = sa.update(WebhookEvent).where(WebhookEvent.id == event_id).values(**values)
+    if only_if:
+        statement = statement.where(WebhookEvent.status.in_(only_if))
+    await session.execute(statement)
+
+
+async def stale_event_ids(
+    session: AsyncSession, *, older_than: timedelta, limit: int = 200, now: datetime | None = None
+) -> list[uuid.UUID]:
+    """Events that should have been processed by now (the sweeper re-enqueues them)."""
+    cutoff = (now or datetime.now(UTC)) - older_than
+    query = (
+        sa.select(WebhookEvent.id)
+        .where(
+            WebhookEvent.status.in_(RETRYABLE),
+            WebhookEvent.updated_at < cutoff,
+            WebhookEvent.attempts < MAX_ATTEMPTS,
+        )
+        .order_by(WebhookEvent.received_at)
+        .limit(limit)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def count_events(session: AsyncSession, *, source: str | None = None) -> int:
+    query = sa.select(sa.func.count()).select_from(WebhookEvent)
+    if source is not None:
+        query = query.where(WebhookEvent.source == source)
+    return int((await session.execute(query)).scalar_one())
