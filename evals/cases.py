@@ -53,6 +53,11 @@ class CaseSubscription(_Strict):
     expires_at: date | datetime | None = None
 
 
+class CaseCustomRequest(_Strict):
+    description: str
+    price: float | None = Field(default=None, ge=0)
+
+
 class CaseFan(_Strict):
     display_name: str
     platform: Platform = Platform.onlyfans
@@ -65,6 +70,7 @@ class CaseFan(_Strict):
     language: str | None = None
     notes: list[str] = Field(default_factory=list)
     scores: dict[str, float] = Field(default_factory=dict)
+    custom_requests: list[CaseCustomRequest] = Field(default_factory=list)
 
 
 class CaseMessage(_Strict):
