@@ -209,7 +209,7 @@ async def create_connection(
         agency_id=creator.agency_id,
         details={
             "platform": str(connection.platform),
-            "secrets": [f for f in _SECRET_COLUMNS if getattr(connection, _SECRET_COLUMNS[f]) is not None],
+            "fields_set": [f for f in _SECRET_COLUMNS if getattr(connection, _SECRET_COLUMNS[f]) is not None],
         },
     )
     await session.refresh(connection)

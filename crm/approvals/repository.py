@@ -1,0 +1,248 @@
+"""SQL for the approval queue. Decisions are conditional updates: the first one wins."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm.accounts.models import AuditLog
+from crm.approvals.models import HitlAction
+from crm.creators.models import CreatorProfile
+from crm.enums import ActionType, ApprovalStatus, AuditActorKind
+from crm.fans.models import FanProfile
+
+SortKey = Literal["priority", "waiting", "fan_value"]
+
+
+async def get(session: AsyncSession, item_id: uuid.UUID, *, for_update: bool = False) -> HitlAction | None:
+    stmt = sa.select(HitlAction).where(HitlAction.id == item_id).execution_options(populate_existing=True)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_by_key(session: AsyncSession, idempotency_key: str) -> HitlAction | None:
+    stmt = (
+        sa.select(HitlAction)
+        .where(HitlAction.idempotency_key == idempotency_key)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def insert_idempotent(session: AsyncSession, values: dict[str, Any]) -> tuple[HitlAction, bool]:
+    stmt = (
+        insert(HitlAction)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(HitlAction.id)
+    )
+    new_id = (await session.execute(stmt)).scalar_one_or_none()
+    item = await get_by_key(session, values["idempotency_key"])
+    assert item is not None
+    return item, new_id is not None
+
+
+async def decide_if_pending(
+    session: AsyncSession, item_id: uuid.UUID, values: dict[str, Any], *, now: datetime | None = None
+) -> HitlAction | None:
+    """Set a decision only if the item is still pending and not past its TTL; None otherwise."""
+    stmt = (
+        sa.update(HitlAction)
+        .where(
+            HitlAction.id == item_id,
+            HitlAction.status == ApprovalStatus.pending,
+            HitlAction.expires_at > (now or sa.func.now()),
+        )
+        .values(**values, updated_at=sa.func.now())
+        .returning(HitlAction.id)
+    )
+    if (await session.execute(stmt)).scalar_one_or_none() is None:
+        return None
+    return await get(session, item_id)
+
+
+async def set_status(
+    session: AsyncSession, item_id: uuid.UUID, *, expected: Sequence[ApprovalStatus], values: dict[str, Any]
+) -> HitlAction | None:
+    stmt = (
+        sa.update(HitlAction)
+        .where(HitlAction.id == item_id, HitlAction.status.in_(list(expected)))
+        .values(**values, updated_at=sa.func.now())
+        .returning(HitlAction.id)
+    )
+    if (await session.execute(stmt)).scalar_one_or_none() is None:
+        return None
+    return await get(session, item_id)
+
+
+async def expire_due(session: AsyncSession, now: datetime) -> list[uuid.UUID]:
+    stmt = (
+        sa.update(HitlAction)
+        .where(HitlAction.status == ApprovalStatus.pending, HitlAction.expires_at <= now)
+        .values(status=ApprovalStatus.expired, decided_at=now, updated_at=sa.func.now())
+        .returning(HitlAction.id)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def supersede_pending(
+    session: AsyncSession, *, fan_id: uuid.UUID, action_types: Sequence[ActionType]
+) -> list[HitlAction]:
+    stmt = (
+        sa.update(HitlAction)
+        .where(
+            HitlAction.fan_id == fan_id,
+            HitlAction.status == ApprovalStatus.pending,
+            HitlAction.action_type.in_(list(action_types)),
+            HitlAction.run_id.is_not(None),
+        )
+        .values(status=ApprovalStatus.superseded, decided_at=sa.func.now(), updated_at=sa.func.now())
+        .returning(HitlAction.id)
+    )
+    ids = list((await session.execute(stmt)).scalars())
+    if not ids:
+        return []
+    rows = await session.execute(
+        sa.select(HitlAction).where(HitlAction.id.in_(ids)).execution_options(populate_existing=True)
+    )
+    return list(rows.scalars())
+
+
+async def link_superseded(session: AsyncSession, old_ids: Sequence[uuid.UUID], new_id: uuid.UUID) -> None:
+    if old_ids:
+        await session.execute(
+            sa.update(HitlAction)
+            .where(HitlAction.id.in_(list(old_ids)), HitlAction.superseded_by.is_(None))
+            .values(superseded_by=new_id)
+        )
+
+
+def _encode_cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> list[Any]:
+    return list(json.loads(base64.urlsafe_b64decode(cursor.encode())))
+
+
+async def list_pending(
+    session: AsyncSession,
+    *,
+    creator_id: uuid.UUID | None,
+    action_type: ActionType | None,
+    flag: str | None,
+    sort: SortKey,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[HitlAction], str | None]:
+    spend = sa.func.coalesce(FanProfile.lifetime_spend, 0)
+    stmt = (
+        sa.select(HitlAction, spend.label("spend"))
+        .outerjoin(FanProfile, FanProfile.id == HitlAction.fan_id)
+        .where(HitlAction.status == ApprovalStatus.pending)
+    )
+    if creator_id is not None:
+        stmt = stmt.where(HitlAction.creator_id == creator_id)
+    if action_type is not None:
+        stmt = stmt.where(HitlAction.action_type == action_type)
+    if flag is not None:
+        stmt = stmt.where(HitlAction.flags.op("@>")(sa.cast([{"code": flag}], HitlAction.flags.type)))
+    # Keyset pagination over (descending key, created_at, id): stable while items get decided.
+    lead: Any
+    if sort == "priority":
+        lead = -HitlAction.priority
+    elif sort == "fan_value":
+        lead = -spend
+    else:
+        lead = sa.literal(0)
+    order = (lead, HitlAction.created_at, HitlAction.id)
+    if cursor:
+        key, created, item_id = _decode_cursor(cursor)
+        stmt = stmt.where(
+            sa.tuple_(*order)
+            > sa.tuple_(
+                sa.literal(Decimal(str(key))),
+                sa.literal(datetime.fromisoformat(created)),
+                sa.literal(uuid.UUID(item_id)),
+            )
+        )
+    rows = (await session.execute(stmt.order_by(*order).limit(limit + 1))).all()
+    items = [r[0] for r in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last, last_spend = rows[limit - 1]
+        key = -last.priority if sort == "priority" else (-last_spend if sort == "fan_value" else 0)
+        next_cursor = _encode_cursor([str(key), last.created_at.isoformat(), str(last.id)])
+    return items, next_cursor
+
+
+async def count_pending(session: AsyncSession, *, creator_id: uuid.UUID | None) -> int:
+    stmt = (
+        sa.select(sa.func.count()).select_from(HitlAction).where(HitlAction.status == ApprovalStatus.pending)
+    )
+    if creator_id is not None:
+        stmt = stmt.where(HitlAction.creator_id == creator_id)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def get_creator(session: AsyncSession, creator_id: uuid.UUID) -> CreatorProfile | None:
+    return await session.get(CreatorProfile, creator_id)
+
+
+async def other_fan_names_in(
+    session: AsyncSession, *, creator_id: uuid.UUID, fan_id: uuid.UUID | None, text: str
+) -> list[str]:
+    """Display names of the creator's *other* fans that appear in `text` as whole words."""
+    lowered = text.lower()
+    stmt = sa.select(FanProfile.id, FanProfile.display_name).where(
+        FanProfile.creator_id == creator_id,
+        sa.func.length(FanProfile.display_name) >= 3,
+        sa.func.strpos(sa.literal(lowered), sa.func.lower(FanProfile.display_name)) > 0,
+    )
+    rows = (await session.execute(stmt.limit(50))).all()
+    own = next((name.lower() for fid, name in rows if fid == fan_id), None)
+    if own is None and fan_id is not None:
+        fan = await session.get(FanProfile, fan_id)
+        own = fan.display_name.lower() if fan else None
+    return [
+        name
+        for fid, name in rows
+        if fid != fan_id and name.lower() != own and re.search(rf"\b{re.escape(name.lower())}\b", lowered)
+    ][:10]
+
+
+async def add_audit(
+    session: AsyncSession,
+    *,
+    agency_id: uuid.UUID | None,
+    creator_id: uuid.UUID,
+    actor_kind: AuditActorKind,
+    actor_id: uuid.UUID | None,
+    action: str,
+    item_id: uuid.UUID,
+    details: dict[str, Any],
+) -> None:
+    session.add(
+        AuditLog(
+            agency_id=agency_id,
+            creator_id=creator_id,
+            actor_kind=actor_kind,
+            actor_id=actor_id,
+            action=action,
+            target_type="hitl_action",
+            target_id=str(item_id),
+            details=details,
+        )
+    )
+    await session.flush()

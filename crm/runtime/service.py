@@ -1,0 +1,138 @@
+"""Agent runs and draft feedback (what the agent drafted vs. what the human sent)."""
+
+from __future__ import annotations
+
+import difflib
+import uuid
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import NotFound
+from core.tenancy import Principal
+from crm.enums import RunStatus
+from crm.runtime.models import AgentRun, DraftFeedback
+
+__all__ = [
+    "create_run",
+    "edit_ratio",
+    "get_run",
+    "recent_voice_examples",
+    "record_draft_feedback",
+    "set_run_status",
+]
+
+
+async def create_run(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    creator_id: uuid.UUID,
+    fan_id: uuid.UUID | None,
+    kind: str,
+    trigger: str,
+    trigger_ref: str | None = None,
+    provider: str | None = None,
+    model: str | None = None,
+) -> AgentRun:
+    run_id = uuid.uuid4()
+    run = AgentRun(
+        id=run_id,
+        creator_id=creator_id,
+        fan_id=fan_id,
+        kind=kind,
+        thread_id=f"{kind}:{run_id}",
+        trigger=trigger,
+        trigger_ref=trigger_ref,
+        status=RunStatus.running,
+        provider=provider,
+        model=model,
+    )
+    session.add(run)
+    await session.flush()
+    return run
+
+
+async def get_run(session: AsyncSession, principal: Principal, *, run_id: uuid.UUID) -> AgentRun:
+    run = await session.get(AgentRun, run_id, populate_existing=True)
+    if run is None:
+        raise NotFound(f"agent run {run_id} not found")
+    return run
+
+
+async def set_run_status(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    run_ids: list[uuid.UUID],
+    status: RunStatus,
+    error: str | None = None,
+) -> None:
+    if not run_ids:
+        return
+    finished = status in (RunStatus.completed, RunStatus.failed, RunStatus.superseded)
+    values: dict[str, object] = {"status": status, "error": error, "updated_at": sa.func.now()}
+    if finished:
+        values["finished_at"] = datetime.now(UTC)
+    await session.execute(sa.update(AgentRun).where(AgentRun.id.in_(run_ids)).values(**values))
+
+
+def edit_ratio(draft: str, final: str | None) -> float | None:
+    """0 = sent as drafted, 1 = rewritten entirely."""
+    if final is None:
+        return None
+    return round(1.0 - difflib.SequenceMatcher(None, draft, final).ratio(), 4)
+
+
+async def record_draft_feedback(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    creator_id: uuid.UUID,
+    fan_id: uuid.UUID | None,
+    hitl_item_id: uuid.UUID,
+    draft_text: str,
+    final_text: str | None,
+    outcome: str,
+    reason: str | None = None,
+) -> DraftFeedback:
+    """One row per queue item (idempotent: a re-run of the learn step finds the first row)."""
+    stmt = (
+        insert(DraftFeedback)
+        .values(
+            id=uuid.uuid4(),
+            creator_id=creator_id,
+            fan_id=fan_id,
+            hitl_item_id=hitl_item_id,
+            draft_text=draft_text,
+            final_text=final_text,
+            outcome=outcome,
+            reason=reason,
+            edit_ratio=edit_ratio(draft_text, final_text),
+        )
+        .on_conflict_do_nothing(index_elements=["hitl_item_id"])
+    )
+    await session.execute(stmt)
+    row = (
+        await session.execute(sa.select(DraftFeedback).where(DraftFeedback.hitl_item_id == hitl_item_id))
+    ).scalar_one()
+    return row
+
+
+async def recent_voice_examples(
+    session: AsyncSession, principal: Principal, *, creator_id: uuid.UUID, limit: int = 3
+) -> list[DraftFeedback]:
+    """The creator's latest human edits of drafts, newest first: examples of their voice."""
+    stmt = (
+        sa.select(DraftFeedback)
+        .where(
+            DraftFeedback.creator_id == creator_id,
+            DraftFeedback.outcome == "edited",
+            DraftFeedback.final_text.is_not(None),
+        )
+        .order_by(DraftFeedback.created_at.desc())
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())
