@@ -156,7 +156,9 @@ def parse_lines(lines: Iterable[str], *, source: str) -> list[Case]:
             case_id = data.get("id", "?") if isinstance(data, dict) else "?"
             raise CaseFileError(f"{source}:{lineno} (case {case_id}): {_describe(exc)}") from exc
         if case.id in seen:
-            raise CaseFileError(f"{source}:{lineno}: duplicate id {case.id!r} (first on line {seen[case.id]})")
+            raise CaseFileError(
+                f"{source}:{lineno}: duplicate id {case.id!r} (first on line {seen[case.id]})"
+            )
         seen[case.id] = lineno
         cases.append(case)
     return cases

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -34,9 +35,7 @@ AT_RISK_RULE: dict[str, Any] = {
         {"field": "subscription_status", "op": "in", "value": ["cancelled", "expired"]},
     ]
 }
-WINBACK_TEXT = (
-    "I've missed you around here 💕 I saved something special for you if you come back this week."
-)
+WINBACK_TEXT = "I've missed you around here 💕 I saved something special for you if you come back this week."
 
 ArgsFn = Callable[[list[dict[str, Any]]], dict[str, Any]]
 
@@ -66,7 +65,14 @@ _AT_RISK = _rx(
     r"risque de",
 )
 _SEND = _rx(
-    r"\bsend\b", r"\boffer\b", r"\bmessage\b", r"win[- ]?back", r"comeback", r"\bbroadcast", r"envía", r"schick"
+    r"\bsend\b",
+    r"\boffer\b",
+    r"\bmessage\b",
+    r"win[- ]?back",
+    r"comeback",
+    r"\bbroadcast",
+    r"envía",
+    r"schick",
 )
 _TOP = _rx(
     r"top( \d+)? (spenders|fans)",
@@ -151,6 +157,30 @@ def _segment_id(results: list[dict[str, Any]]) -> str:
     return ""
 
 
+def _first_fan_id(results: list[dict[str, Any]]) -> str:
+    for r in results:
+        items = r.get("items")
+        if r.get("tool") == "search_fans" and isinstance(items, list) and items:
+            return str(items[0].get("id") or "")
+    return ""
+
+
+def _with_fan(extra: dict[str, Any]) -> ArgsFn:
+    return lambda results: {"fan_id": _first_fan_id(results), **extra}
+
+
+def _for_fan(name: str, *steps: Step) -> list[Step]:
+    """Resolve the fan by name first: tools take ids, the creator says names."""
+    return [Step("search_fans", {"query": name, "limit": 5}), *steps]
+
+
+def _custom_request_id(results: list[dict[str, Any]]) -> str:
+    for r in results:
+        for req in r.get("open_custom_requests") or []:
+            return str(req.get("id") or "")
+    return ""
+
+
 def plan(request: str, *, fan_names: Sequence[str] = ()) -> list[Step]:
     """The tool steps that answer one creator request (empty: answer directly)."""
     text = request.strip()
@@ -172,25 +202,40 @@ def plan(request: str, *, fan_names: Sequence[str] = ()) -> list[Step]:
 
     m = re.search(r"remove (?:the )?#?([\w-]+) tag from " + _NAME, text, re.I)
     if m:
-        return [Step("untag_fan", {"fan": m.group(2), "tag": m.group(1)})]
-    m = re.search(r"\b(?:tag|etiqueta(?:r)?(?: a)?|markiere)\s+" + _NAME + r"\s+(?:as|como|als|comme)\s+#?([\w-]+)", text, re.I)
+        return _for_fan(m.group(2), Step("untag_fan", _with_fan({"tag": m.group(1)})))
+    m = re.search(
+        r"\b(?:tag|etiqueta(?:r)?(?: a)?|markiere)\s+" + _NAME + r"\s+(?:as|como|als|comme)\s+#?([\w-]+)",
+        text,
+        re.I,
+    )
     if m:
-        return [Step("tag_fan", {"fan": m.group(1), "tag": m.group(2)})]
+        return _for_fan(m.group(1), Step("tag_fan", _with_fan({"tag": m.group(2)})))
     if re.search(r"\b(note|nota|notiz)\b", low) and name:
         body = _after_colon(text) or text
-        return [Step("add_note", {"fan": name, "body": body})]
+        return _for_fan(name, Step("add_note", _with_fan({"body": body})))
     if re.search(r"\bremember\b|recuerda|merke dir|lembre", low) and name:
         fact = re.sub(r"^\s*(remember|recuerda|merke dir|lembre)( that| que| dass)?\s*", "", text, flags=re.I)
-        return [Step("remember_fact", {"fan": name, "text": fact, "kind": "personal_detail"})]
+        return _for_fan(name, Step("remember_fact", _with_fan({"text": fact, "kind": "personal_detail"})))
     if re.search(r"custom request", low) and name and price is not None:
-        return [Step("update_custom_request_price", {"fan": name, "price": price})]
+        return _for_fan(
+            name,
+            Step("get_fan_dossier", _with_fan({})),
+            Step(
+                "update_custom_request_price",
+                lambda r, price=price: {"custom_request_id": _custom_request_id(r), "price": price},
+            ),
+        )
 
     segment = _segment_from_spend(text)
     wants_broadcast = bool(
-        re.search(r"broadcast|everyone|message (all|my)|send (my|them|a thank)|segment .* send|send .* segment", low)
+        re.search(
+            r"broadcast|everyone|message (all|my)|send (my|them|a thank)|segment .* send|send .* segment", low
+        )
     )
-    if segment is not None and (wants_broadcast or re.search(r"\b(send|message|draft)\b", low)) and (
-        "segment" not in low or wants_broadcast or "send" in low
+    if (
+        segment is not None
+        and (wants_broadcast or re.search(r"\b(send|message|draft)\b", low))
+        and ("segment" not in low or wants_broadcast or "send" in low)
     ):
         seg_name, rule = segment
         body = _quoted_or_saying(text) or _broadcast_text(text)
@@ -212,22 +257,21 @@ def plan(request: str, *, fan_names: Sequence[str] = ()) -> list[Step]:
     if _SCHEDULE.search(text):
         return [Step("schedule_post", {"text": _after_colon(text) or text, "publish_at": _next_slot(text)})]
     if name and re.search(r"\b(offer|ppv)\b", low):
-        return [
-            Step(
-                "send_ppv",
-                {"fan": name, "price": price if price is not None else 0, "text": _offer_text(text)},
-            )
-        ]
+        offer = {"price": price if price is not None else 0, "text": _offer_text(text)}
+        return _for_fan(name, Step("send_ppv_offer", _with_fan(offer)))
     if name and re.search(r"\b(send|message|text|write)\b", low):
-        return [Step("send_message", {"fan": name, "text": _quoted_or_saying(text) or _offer_text(text)})]
+        body = {"text": _quoted_or_saying(text) or _offer_text(text)}
+        return _for_fan(name, Step("send_message", _with_fan(body)))
+    if name and re.search(r"recent messages|last messages|chat with", low):
+        return _for_fan(name, Step("get_recent_messages", _with_fan({"limit": 10})))
 
     if _TOP.search(text):
         m = re.search(r"top (\d+)", low)
         return [Step("list_top_spenders", {"limit": int(m.group(1)) if m else 5})]
     if name and re.search(r"spent|spend|earn|buy|bought|gastado|ausgegeben|dépensé|gastou|comprou", low):
-        return [Step("get_fan_spend", {"fan": name})]
+        return _for_fan(name, Step("get_transactions", _with_fan({"limit": 10})))
     if name and re.search(r"tell me about|who is|dossier|profile|info", low):
-        return [Step("get_fan_dossier", {"fan": name})]
+        return _for_fan(name, Step("get_fan_dossier", _with_fan({})))
     m = re.search(r"tagged #?([\w-]+)|with (?:the )?tag #?([\w-]+)", low)
     if m:
         return [Step("list_fans", {"tag": m.group(1) or m.group(2)})]
@@ -239,7 +283,7 @@ def plan(request: str, *, fan_names: Sequence[str] = ()) -> list[Step]:
     if _TEMPLATES.search(text):
         return [Step("list_templates", {})]
     if name:
-        return [Step("get_fan_dossier", {"fan": name})]
+        return _for_fan(name, Step("get_fan_dossier", _with_fan({})))
     return []
 
 
@@ -289,12 +333,17 @@ def _request_and_results(messages: Sequence[BaseMessage]) -> tuple[str, list[dic
     request = str(messages[last_human].content) if last_human >= 0 else ""
     results: list[dict[str, Any]] = []
     for m in messages[last_human + 1 :]:
-        if isinstance(m, ToolMessage):
-            try:
-                parsed = json.loads(str(m.content))
-            except json.JSONDecodeError:
-                parsed = {"summary": str(m.content)}
-            results.append(parsed if isinstance(parsed, dict) else {"summary": str(parsed)})
+        if not isinstance(m, ToolMessage):
+            continue
+        try:
+            parsed: Any = json.loads(str(m.content))
+        except json.JSONDecodeError:
+            parsed = {"error": str(m.content)}
+        result = dict(parsed) if isinstance(parsed, dict) else {"items": parsed}
+        result["tool"] = m.name or ""
+        if result["tool"] == "search_fans" and not result.get("items"):
+            result["error"] = "no fan matches that name"
+        results.append(result)
     return request, results
 
 
@@ -314,11 +363,92 @@ CAPABILITIES = (
 )
 
 
+def _money_text(value: Any) -> str:
+    try:
+        return f"${Decimal(str(value)):,.2f}".replace(".00", "")
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
+def _fans_line(fans: list[dict[str, Any]]) -> str:
+    if not fans:
+        return "no fans match."
+    return (
+        "; ".join(
+            f"{f.get('name')} ({_money_text(f.get('lifetime_spend'))}, {f.get('spend_tier')})" for f in fans
+        )
+        + "."
+    )
+
+
+def summarize(result: dict[str, Any], names: dict[str, str]) -> str:
+    """One line for the creator about one tool result."""
+    tool = str(result.get("tool") or "")
+    if "error" in result:
+        return f"{tool} failed: {result['error']}."
+    if "queued_item_id" in result:
+        flags = [str(f.get("code")) for f in result.get("flags") or []]
+        line = (
+            f"Queued {tool.replace('_', ' ')} for your approval (item {result['queued_item_id']}); "
+            "nothing is sent until you approve it here or in the inbox."
+        )
+        return line + (f" Flags: {', '.join(flags)}." if flags else "")
+    if tool == "search_fans":
+        return "Found " + _fans_line([{"name": i.get("name"), **i} for i in result.get("items") or []][:3])
+    if tool in ("list_top_spenders", "list_at_risk_fans", "list_fans"):
+        label = {"list_top_spenders": "Top spenders", "list_at_risk_fans": "At risk of churning"}.get(
+            tool, f"Fans ({len(result.get('fans') or [])})"
+        )
+        return f"{label}: {_fans_line(list(result.get('fans') or []))}"
+    if tool == "create_segment":
+        seg = result.get("segment") or {}
+        return f"Segment '{seg.get('name')}' has {seg.get('members')} fans."
+    if tool == "get_transactions":
+        return (
+            f"{next(iter(names.values()), 'They')} spent {_money_text(result.get('lifetime_spend'))} "
+            f"in total ({result.get('spend_tier')}), {len(result.get('transactions') or [])} recent transactions."
+        )
+    if tool == "get_fan_dossier":
+        sub = result.get("subscription") or {}
+        tags = ", ".join(t.get("tag", "") for t in result.get("tags") or []) or "none"
+        return (
+            f"{result.get('display_name')}: {result.get('spend_tier')}, "
+            f"{_money_text(result.get('lifetime_spend'))} lifetime, subscription {sub.get('status', 'unknown')}, "
+            f"tags {tags}."
+        )
+    if tool == "list_segments":
+        items = result.get("items") or []
+        return "Segments: " + (
+            ", ".join(f"{s.get('name')} ({s.get('members')})" for s in items) or "none yet."
+        )
+    if tool == "get_recent_messages":
+        return f"{len(result.get('items') or [])} recent messages."
+    who = next(iter(names.values()), "the fan")
+    if tool == "tag_fan":
+        return f"Tagged {who} as {result.get('tag')}."
+    if tool == "untag_fan":
+        return (
+            f"Removed the tag {result.get('tag')} from {who}."
+            if result.get("removed")
+            else f"{who} had no such tag."
+        )
+    if tool == "add_note":
+        return f"Added a note on {who}."
+    if tool == "remember_fact":
+        return f"Remembered that about {who}."
+    return f"{tool}: done."
+
+
 def answer(request: str, results: list[dict[str, Any]]) -> str:
     if not results:
         return OFFLINE_PREFIX + CAPABILITIES
-    lines = [str(r.get("summary") or r.get("error") or "done") for r in results]
-    return OFFLINE_PREFIX + " ".join(lines)
+    names = {
+        str(i.get("id")): str(i.get("name"))
+        for r in results
+        if r.get("tool") == "search_fans"
+        for i in (r.get("items") or [])[:1]
+    }
+    return OFFLINE_PREFIX + " ".join(summarize(r, names) for r in results)
 
 
 def next_message(messages: Sequence[BaseMessage], tool_names: Sequence[str]) -> AIMessage:
@@ -333,8 +463,12 @@ def next_message(messages: Sequence[BaseMessage], tool_names: Sequence[str]) -> 
             json.dumps([request, len(results), step.tool, args], sort_keys=True, default=str).encode()
         ).hexdigest()
         call = ToolCall(name=step.tool, args=args, id=f"offline_{digest[:16]}", type="tool_call")
-        return AIMessage(content="", tool_calls=[call], response_metadata={"model_name": OFFLINE_ASSISTANT_NAME})
-    return AIMessage(content=answer(request, results), response_metadata={"model_name": OFFLINE_ASSISTANT_NAME})
+        return AIMessage(
+            content="", tool_calls=[call], response_metadata={"model_name": OFFLINE_ASSISTANT_NAME}
+        )
+    return AIMessage(
+        content=answer(request, results), response_metadata={"model_name": OFFLINE_ASSISTANT_NAME}
+    )
 
 
 def _tool_name(tool: dict[str, Any]) -> str:
