@@ -54,6 +54,7 @@ __all__ = [
     "policy_for_creator",
     "priority_for_fan",
     "reject_item",
+    "screen_action",
     "supersede_pending_replies",
 ]
 
@@ -435,3 +436,27 @@ async def mark_failed(
     if item is None:
         raise ApprovalAlreadyDecided(item_id, "not approved")
     return item
+
+
+async def screen_action(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    creator_id: uuid.UUID,
+    fan_id: uuid.UUID | None,
+    action_type: ActionType,
+    args: dict[str, Any],
+    inbound_texts: list[str] | None = None,
+) -> list[Flag]:
+    """Every guardrail for a proposed action: outbound checks plus flags on the fan's own message."""
+    policy = await policy_for_creator(session, principal, creator_id=creator_id)
+    other_names = await repo.other_fan_names_in(
+        session, creator_id=creator_id, fan_id=fan_id, text=str(args.get("text") or "")
+    )
+    inbound = inbound_texts or []
+    return [
+        *guardrails.check_inbound(inbound),
+        *guardrails.check_action(
+            action_type, args, policy=policy, other_fan_names=other_names, inbound_texts=inbound
+        ),
+    ]

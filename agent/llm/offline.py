@@ -1,0 +1,244 @@
+"""The built-in offline model: a deterministic, rule-based `BaseChatModel`.
+
+It lets the whole product run with no key and no network. It supports `bind_tools` (it answers with
+tool calls) and `with_structured_output`, and it says plainly that it is the offline model. Its one
+built-in skill is drafting replies (the `DraftReply` tool); other skills can be registered by tool
+name, e.g. a pattern-based memory extractor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import AIMessage, BaseMessage, ToolCall
+from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import Field
+
+from agent.llm.intents import Intent, detect_intents
+from agent.prompts import OFFLINE_LABEL, parse_context
+from agent.state import DraftReply
+
+OFFLINE_MODEL_NAME = "fanpilot-offline-1"
+
+Skill = Callable[[list[BaseMessage]], dict[str, Any]]
+
+_EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\u2764\ufe0f]+")
+_GREETING_WORD = re.compile(r"^\s*(h+e+y+\w*|hi+\w*|hello\w*|heya|hiya|yo+)\b[,!]?", re.I)
+
+_LINES: dict[Intent, str] = {
+    Intent.meetup: "I keep everything here on the platform and I don't meet fans in person, "
+    "but I love chatting with you right here.",
+    Intent.free_content: "I can't give my content away for free, but I made something special I think you'll love.",
+    Intent.other_fans: "I keep every fan's chats private, including yours, so that stays between us.",
+    Intent.price_change: "My prices stay as they are, but I always make it worth it for you.",
+    Intent.ai_question: "Honest answer: I have help with my messages, including AI tools, and a real person "
+    "on my team reads every reply before it's sent.",
+    Intent.complaint: "I'm really sorry about that. Tell me exactly what went wrong and I'll make it right.",
+    Intent.purchase_interest: "I've got a new set I think you'll love.",
+    Intent.compliment: "Aww, thank you, that honestly made my day.",
+    Intent.question: "Good question, I love that you asked.",
+    Intent.greeting: "So good to hear from you.",
+    Intent.other: "Thanks for your message.",
+}
+_OFFER_LINE = "I'm sending it over for ${price}, just for you."
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+
+
+def _last_text(messages: Sequence[BaseMessage]) -> str:
+    for m in reversed(messages):
+        if m.type == "human":
+            return m.text if isinstance(m.text, str) else str(m.content)
+    return ""
+
+
+def _context(messages: Sequence[BaseMessage]) -> dict[str, Any]:
+    for m in reversed(messages):
+        if m.type in ("human", "system"):
+            parsed = parse_context(str(m.content))
+            if parsed is not None:
+                return parsed
+    return {}
+
+
+def compose_draft(context: dict[str, Any]) -> DraftReply:
+    """A reply from the persona, the fan's name, recalled memories and the intent of each message."""
+    creator = context.get("creator") or {}
+    fan = context.get("fan") or {}
+    name = str(fan.get("display_name") or "there").split()[0]
+    unanswered = [str(t) for t in context.get("unanswered") or []] or [""]
+    memories = list(context.get("memories") or [])
+    rejection = context.get("rejection") or None
+    reason = str((rejection or {}).get("reason") or "").lower()
+    voice = str(creator.get("voice") or "").lower()
+
+    intents: list[Intent] = []
+    for text in unanswered:
+        for intent in detect_intents(text):
+            if intent not in intents:
+                intents.append(intent)
+    # One line per distinct concern, most important first; greetings/other only when alone.
+    main = [i for i in intents if i not in (Intent.greeting, Intent.other)] or intents[:1]
+    lines = [_LINES[i] for i in main[:3]]
+
+    price_min = Decimal(str(creator.get("ppv_price_min") or "5"))
+    price_max = Decimal(str(creator.get("ppv_price_max") or "100"))
+    offer: Decimal | None = None
+    if Intent.free_content in main:
+        offer = _money(price_min)
+    elif Intent.purchase_interest in main and Intent.complaint not in main:
+        offer = _money((price_min + price_max) / 2)
+    if offer is not None and any(
+        w in reason for w in ("no offer", "no ppv", "no sell", "sales", "pushy", "don't sell")
+    ):
+        offer = None
+    if offer is not None and any(w in reason for w in ("cheaper", "lower price", "too expensive")):
+        offer = _money(price_min)
+    if offer is not None:
+        lines.append(_OFFER_LINE.format(price=offer))
+
+    used: list[str] = []
+    if memories and Intent.complaint not in main:
+        top = memories[0]
+        text = str(top.get("text") or "").strip().rstrip(".")
+        if text:
+            lines.insert(0, f"I still remember this about you: {text[0].lower() + text[1:]}.")
+            used.append(str(top.get("id")))
+
+    greeting = "Hey"
+    examples = context.get("voice_examples") or []
+    if examples:
+        match = _GREETING_WORD.match(str(examples[0].get("final") or ""))
+        if match:
+            greeting = match.group(1)
+    body = " ".join(lines)
+    reply = f"{greeting} {name}! {body}"
+    if "short" in voice or "short" in reason or "too long" in reason:
+        sentences = re.split(r"(?<=[.!?])\s+", reply)
+        reply = " ".join(sentences[: 3 if "short" in voice and not reason else 2])
+    if ("playful" in voice or "flirty" in voice) and "emoji" not in reason:
+        reply += " 😘"
+    if "emoji" in reason:
+        reply = _EMOJI.sub("", reply).strip()
+    previous = str((rejection or {}).get("draft") or "")
+    if rejection and reply.strip() == previous.strip():
+        reply = f"{greeting} {name}! {_LINES[main[0]]}"
+
+    confidence = 0.8
+    if Intent.complaint in main or Intent.ai_question in main:
+        confidence = 0.55
+    if any(i in main for i in (Intent.free_content, Intent.other_fans, Intent.price_change)):
+        confidence = 0.5
+    rationale = f"Offline model: answered {', '.join(i.value for i in main)}"
+    if used:
+        rationale += "; used 1 recalled memory"
+    if rejection:
+        rationale += f"; redrafted after rejection: {(rejection or {}).get('reason')}"
+    return DraftReply(
+        reply=reply,
+        action="send_ppv" if offer is not None else "send_message",
+        ppv_price=float(offer) if offer is not None else None,
+        memory_ids_used=used,
+        confidence=confidence,
+        intent=main[0].value,
+        rationale=rationale,
+    )
+
+
+def _draft_skill(messages: list[BaseMessage]) -> dict[str, Any]:
+    return compose_draft(_context(messages)).model_dump()
+
+
+def _tool_name(tool: dict[str, Any]) -> str:
+    return str(tool.get("function", {}).get("name") or tool.get("name") or "")
+
+
+def _chosen(tool_choice: Any, names: list[str]) -> str | None:
+    if isinstance(tool_choice, str) and tool_choice in names:
+        return tool_choice
+    if isinstance(tool_choice, dict):
+        name = tool_choice.get("function", {}).get("name") or tool_choice.get("name")
+        return str(name) if name in names else None
+    return None
+
+
+class OfflineChatModel(BaseChatModel):
+    """Deterministic rule-based chat model: no key, no network, same input → same output."""
+
+    model_name: str = OFFLINE_MODEL_NAME
+    skills: dict[str, Skill] = Field(default_factory=dict)
+
+    is_offline: bool = True
+    label: str = OFFLINE_LABEL
+
+    @property
+    def _llm_type(self) -> str:
+        return "fanpilot-offline"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_name": self.model_name}
+
+    def _skill(self, name: str) -> Skill | None:
+        if name in self.skills:
+            return self.skills[name]
+        return _draft_skill if name == DraftReply.__name__ else None
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        tools: list[dict[str, Any]] = list(kwargs.get("tools") or [])
+        names = [_tool_name(t) for t in tools]
+        tool_choice = kwargs.get("tool_choice")
+        target = _chosen(tool_choice, names) or next((n for n in names if self._skill(n)), None)
+        if target is None and tool_choice in ("any", "required") and names:
+            target = names[0]
+        if target is not None:
+            skill = self._skill(target)
+            args = skill(messages) if skill else {}
+            digest = hashlib.sha1(
+                json.dumps([target, args], sort_keys=True, default=str).encode()
+            ).hexdigest()
+            call = ToolCall(name=target, args=args, id=f"offline_{digest[:16]}", type="tool_call")
+            message = AIMessage(
+                content="", tool_calls=[call], response_metadata={"model_name": self.model_name}
+            )
+        else:
+            context = _context(messages)
+            text = compose_draft(context).reply if context else self._plain(_last_text(messages))
+            message = AIMessage(content=text, response_metadata={"model_name": self.model_name})
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _plain(self, text: str) -> str:
+        return (
+            "I'm Fanpilot's built-in offline model (rule-based; no LLM is configured), so I can only "
+            f"give a simple answer. You said: {text[:200]}"
+        )
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: str | dict[str, Any] | bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        formatted = [convert_to_openai_tool(t) for t in tools]
+        if tool_choice is True:
+            tool_choice = "any"
+        return self.bind(tools=formatted, tool_choice=tool_choice, **kwargs)

@@ -1,0 +1,60 @@
+"""Graph state (TypedDicts with explicit reducers) and the draft's structured output."""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, Literal, TypedDict
+
+from pydantic import BaseModel, Field
+
+
+class DraftReply(BaseModel):
+    """Submit the reply draft for human review. Call this exactly once, when the draft is ready.
+
+    Nothing is sent by calling it: a person approves, edits or rejects the draft first.
+    """
+
+    reply: str = Field(description="The message to the fan, in the creator's voice. Plain text, no links.")
+    action: Literal["send_message", "send_ppv"] = Field(
+        default="send_message",
+        description="send_ppv attaches a locked pay-per-view offer to the reply; otherwise send_message.",
+    )
+    ppv_price: float | None = Field(
+        default=None, description="Unlock price in USD for send_ppv, within the creator's price bounds."
+    )
+    memory_ids_used: list[str] = Field(
+        default_factory=list, description="Ids of the recalled memories this reply relies on."
+    )
+    confidence: float = Field(
+        default=0.7, ge=0, le=1, description="How sure you are this reply is right, 0..1."
+    )
+    intent: str = Field(
+        default="other",
+        description="What the fan's messages are about, e.g. question, compliment, purchase_interest, "
+        "complaint, meetup, free_content, ai_question.",
+    )
+    rationale: str = Field(default="", description="One line for the reviewer: why this reply.")
+
+
+def _keep_last(_: Any, new: Any) -> Any:
+    return new
+
+
+class ReplyState(TypedDict, total=False):
+    """One reply run. Ids are strings so the checkpoint stays plain JSON-able data."""
+
+    run_id: Annotated[str, _keep_last]
+    creator_id: Annotated[str, _keep_last]
+    fan_id: Annotated[str, _keep_last]
+    inbound_message_id: Annotated[str | None, _keep_last]
+    superseded_item_ids: Annotated[list[str], _keep_last]
+    attempt: Annotated[int, _keep_last]  # 0 = first draft, 1 = the one redraft after a rejection
+    rejection: Annotated[dict[str, Any] | None, _keep_last]  # {"draft": ..., "reason": ...}
+    context: Annotated[dict[str, Any], _keep_last]  # what the model saw (dossier, memories, messages)
+    draft: Annotated[dict[str, Any], _keep_last]  # DraftReply as JSON
+    model: Annotated[dict[str, Any], _keep_last]  # provider, model name, offline label
+    flags: Annotated[list[dict[str, Any]], _keep_last]
+    item_id: Annotated[str | None, _keep_last]  # the current queue item
+    item_ids: Annotated[list[str], operator.add]  # every queue item this run wrote
+    decision: Annotated[str | None, _keep_last]  # the item's status after the gate
+    outcome: Annotated[dict[str, Any] | None, _keep_last]  # executed/failed result
