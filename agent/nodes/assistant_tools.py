@@ -13,7 +13,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
-from tools.base import RiskLevel, Tool, ToolContext
 
 from core.errors import Conflict
 from crm.enums import SpendTier, SubscriptionStatus
@@ -21,6 +20,7 @@ from crm.fans import service as fan_service
 from crm.fans.models import FanProfile
 from crm.segments import service as segment_service
 from tools import REGISTRY
+from tools.base import RiskLevel, Tool, ToolContext
 
 AT_RISK_RULE: dict[str, Any] = {
     "any": [

@@ -1,0 +1,1 @@
+"""Graph wiring only."""

@@ -1,0 +1,1 @@
+"""Reply graph nodes, one per file."""
