@@ -358,7 +358,9 @@ async def run_case(engine: AsyncEngine, case: Case, *, provider: ProviderName | 
             outcome.tool_calls += tools
         else:
             await _run_reply(engine, seeded)
-    except (AppError, ValueError, LookupError) as exc:
+    except AppError as exc:
+        outcome.error = f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - a crashing case is a failed case, not an aborted suite
         outcome.error = f"{type(exc).__name__}: {exc}"
     if seeded is not None:
         history_outbound = sum(1 for m in case.history if m.sender != "fan")
