@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -125,19 +126,20 @@ async def stream_assistant_turn(
         raise ValidationFailed("the message is empty")
     engine = engine or get_engine()
     ctx = await _context(principal, creator_id, thread_id, engine, model)
-    config: dict[str, Any] = {"configurable": {"thread_id": thread_id}}
+    config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
     async with open_checkpointer(engine) as saver:
         graph = build_assistant_graph(saver)
         snapshot = await graph.aget_state(config)
         if snapshot.next:
-            await graph.ainvoke(Command(resume={"deferred": True}), config, context=ctx)
+            await graph.ainvoke(Command(resume={"deferred": True}), config, context=ctx)  # type: ignore[call-overload]
             snapshot = await graph.aget_state(config)
         start = len(snapshot.values.get("messages") or [])
         calls_before = len(snapshot.values.get("tool_calls") or [])
         turn_input = {"messages": [HumanMessage(content=message)], "rounds": 0, "queued_item_ids": []}
-        async for mode, chunk in graph.astream(
+        stream: AsyncIterator[Any] = graph.astream(  # type: ignore[call-overload]
             turn_input, config, context=ctx, stream_mode=["messages", "updates"]
-        ):
+        )
+        async for mode, chunk in stream:
             if mode == "messages":
                 msg, _meta = chunk
                 if isinstance(msg, AIMessageChunk | AIMessage) and msg.content and not msg.tool_calls:
@@ -227,7 +229,7 @@ async def decide_inline(
             adapter = await adapter_for_creator(session, principal, creator_id=creator_id)
         outcome = await execute_item(principal=principal, engine=engine, adapter=adapter, item_id=item_id)
     ctx = await _context(principal, creator_id, thread_id, engine, model)
-    config: dict[str, Any] = {"configurable": {"thread_id": thread_id}}
+    config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
     async with open_checkpointer(engine) as saver:
         graph = build_assistant_graph(saver)
         snapshot = await graph.aget_state(config)

@@ -181,6 +181,20 @@ def _custom_request_id(results: list[dict[str, Any]]) -> str:
     return ""
 
 
+def _quote_request(price: float) -> ArgsFn:
+    return lambda results: {"custom_request_id": _custom_request_id(results), "price": price}
+
+
+def _broadcast_to_segment(text: str, price: float | None) -> ArgsFn:
+    def build(results: list[dict[str, Any]]) -> dict[str, Any]:
+        args: dict[str, Any] = {"segment_id": _segment_id(results), "text": text}
+        if price is not None:
+            args["price"] = price
+        return args
+
+    return build
+
+
 def plan(request: str, *, fan_names: Sequence[str] = ()) -> list[Step]:
     """The tool steps that answer one creator request (empty: answer directly)."""
     text = request.strip()
@@ -220,10 +234,7 @@ def plan(request: str, *, fan_names: Sequence[str] = ()) -> list[Step]:
         return _for_fan(
             name,
             Step("get_fan_dossier", _with_fan({})),
-            Step(
-                "update_custom_request_price",
-                lambda r, price=price: {"custom_request_id": _custom_request_id(r), "price": price},
-            ),
+            Step("update_custom_request_price", _quote_request(price)),
         )
 
     segment = _segment_from_spend(text)
@@ -238,17 +249,10 @@ def plan(request: str, *, fan_names: Sequence[str] = ()) -> list[Step]:
         and ("segment" not in low or wants_broadcast or "send" in low)
     ):
         seg_name, rule = segment
-        body = _quoted_or_saying(text) or _broadcast_text(text)
+        message = _quoted_or_saying(text) or _broadcast_text(text)
         return [
             Step("create_segment", {"name": seg_name, "rules": rule}),
-            Step(
-                "create_broadcast",
-                lambda r, body=body, price=price: {
-                    "segment_id": _segment_id(r),
-                    "text": body,
-                    **({"price": price} if price is not None else {}),
-                },
-            ),
+            Step("create_broadcast", _broadcast_to_segment(message, price)),
         ]
     if segment is not None and re.search(r"segment|segmento|liste", low):
         seg_name, rule = segment
@@ -260,8 +264,8 @@ def plan(request: str, *, fan_names: Sequence[str] = ()) -> list[Step]:
         offer = {"price": price if price is not None else 0, "text": _offer_text(text)}
         return _for_fan(name, Step("send_ppv_offer", _with_fan(offer)))
     if name and re.search(r"\b(send|message|text|write)\b", low):
-        body = {"text": _quoted_or_saying(text) or _offer_text(text)}
-        return _for_fan(name, Step("send_message", _with_fan(body)))
+        chat = {"text": _quoted_or_saying(text) or _offer_text(text)}
+        return _for_fan(name, Step("send_message", _with_fan(chat)))
     if name and re.search(r"recent messages|last messages|chat with", low):
         return _for_fan(name, Step("get_recent_messages", _with_fan({"limit": 10})))
 
