@@ -252,3 +252,14 @@ async def _statuses(principal: Principal, engine: AsyncEngine, ids: list[str]) -
             item = await approvals.get_item(session, principal, item_id=uuid.UUID(i))
             out[i] = item.status
     return out
+
+
+async def get_thread(
+    *, principal: Principal, chat_thread_id: uuid.UUID, engine: AsyncEngine | None = None
+) -> ChatThread:
+    """A chat thread the principal may see (RLS filters other creators' threads)."""
+    async with tenant_session(principal, engine=engine) as session:
+        thread = await session.get(ChatThread, chat_thread_id)
+    if thread is None or not principal.can_see(thread.creator_id):
+        raise NotFound("chat thread not found")
+    return thread
