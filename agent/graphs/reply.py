@@ -1,0 +1,36 @@
+"""The reply graph: load_context → draft → guardrails → gate → execute → learn (→ draft once)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+
+from agent.context import AgentContext
+from agent.nodes.draft import draft
+from agent.nodes.execute import execute
+from agent.nodes.gate import gate
+from agent.nodes.guardrails import guardrails
+from agent.nodes.learn import learn
+from agent.nodes.load_context import load_context
+from agent.state import ReplyState
+
+
+def build_reply_graph(
+    checkpointer: BaseCheckpointSaver[Any] | None = None,
+) -> CompiledStateGraph[ReplyState, AgentContext, ReplyState, ReplyState]:
+    graph = StateGraph(ReplyState, context_schema=AgentContext)
+    graph.add_node("load_context", load_context)
+    graph.add_node("draft", draft)
+    graph.add_node("guardrails", guardrails)
+    graph.add_node("gate", gate)
+    graph.add_node("execute", execute)
+    graph.add_node("learn", learn)
+    graph.add_edge(START, "load_context")
+    graph.add_edge("load_context", "draft")
+    graph.add_edge("draft", "guardrails")
+    graph.add_edge("guardrails", "gate")
+    graph.add_edge("execute", "learn")
+    return graph.compile(checkpointer=checkpointer, name="reply")

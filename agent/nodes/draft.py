@@ -1,0 +1,87 @@
+"""draft: the LLM with the read tools, ending in the DraftReply structured output."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, cast
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langgraph.runtime import Runtime
+
+from agent import prompts
+from agent.context import AgentContext
+from agent.state import DraftReply, ReplyState
+from tools import READ_TOOLS, RiskLevel, ToolContext
+
+DRAFT_TOOL = DraftReply.__name__
+
+
+def build_messages(state: ReplyState, ctx: AgentContext) -> list[BaseMessage]:
+    context = dict(state.get("context") or {})
+    context["rejection"] = state.get("rejection")
+    policy = ctx.policy
+    system = prompts.DRAFT_SYSTEM.format(
+        creator_name=policy.display_name,
+        voice=policy.voice or "friendly",
+        rules="; ".join(policy.rules) or "none",
+        price_min=policy.ppv_price_min,
+        price_max=policy.ppv_price_max,
+        open=prompts.CONTEXT_OPEN,
+        close=prompts.CONTEXT_CLOSE,
+    )
+    user = prompts.DRAFT_USER.format(
+        fan_name=(context.get("fan") or {}).get("display_name", "the fan"),
+        open=prompts.CONTEXT_OPEN,
+        close=prompts.CONTEXT_CLOSE,
+        context_json=prompts.render_context(context),
+    )
+    rejection = state.get("rejection")
+    if rejection:
+        user += "\n\n" + prompts.REDRAFT_NOTE.format(
+            reason=rejection.get("reason"), draft=rejection.get("draft")
+        )
+    return [SystemMessage(system), HumanMessage(user)]
+
+
+async def draft(state: ReplyState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    tool_ctx = ToolContext(
+        principal=ctx.principal,
+        creator_id=uuid.UUID(state["creator_id"]),
+        engine=ctx.engine,
+        fan_id=uuid.UUID(state["fan_id"]),
+        run_id=uuid.UUID(state["run_id"]),
+        thread_id=f"reply:{state['run_id']}",
+        allowed=frozenset({RiskLevel.read}),
+    )
+    tools = {t.name: t.as_langchain(tool_ctx) for t in READ_TOOLS}
+    bound = ctx.model.bind_tools([*tools.values(), DraftReply])
+    messages = build_messages(state, ctx)
+    result: DraftReply | None = None
+    for _ in range(ctx.max_tool_steps):
+        ai = cast(AIMessage, await bound.ainvoke(messages))
+        messages.append(ai)
+        final = next((c for c in ai.tool_calls if c["name"] == DRAFT_TOOL), None)
+        if final is not None:
+            result = DraftReply.model_validate(final["args"])
+            break
+        if not ai.tool_calls:
+            text = ai.text if isinstance(ai.text, str) else str(ai.content)
+            if text.strip():
+                result = DraftReply(reply=text.strip(), confidence=0.5, rationale="free-text answer")
+                break
+        for call in ai.tool_calls:
+            tool = tools.get(call["name"])
+            output = (
+                await tool.ainvoke(call["args"]) if tool else f'{{"error": "unknown tool {call["name"]}"}}'
+            )
+            messages.append(ToolMessage(content=str(output), tool_call_id=str(call["id"]), name=call["name"]))
+    if result is None:
+        structured = ctx.model.with_structured_output(DraftReply)
+        result = cast(DraftReply, await structured.ainvoke(messages))
+    # Only ids the model was actually shown count as "used".
+    recalled = {str(m.get("id")) for m in (state.get("context") or {}).get("memories") or []}
+    result.memory_ids_used = [i for i in result.memory_ids_used if i in recalled]
+    context = dict(state.get("context") or {})
+    context["tool_calls"] = tool_ctx.calls
+    return {"draft": result.model_dump(), "model": ctx.model_info.as_dict(), "context": context}

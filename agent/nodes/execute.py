@@ -1,0 +1,22 @@
+"""execute: the approved action, exactly once (idempotency key = queue item id)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agent.context import AgentContext
+from agent.executor import execute_item
+from agent.state import ReplyState
+
+
+async def execute(state: ReplyState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    item_id = state.get("item_id")
+    assert item_id is not None
+    outcome = await execute_item(
+        principal=ctx.principal, engine=ctx.engine, adapter=ctx.adapter, item_id=uuid.UUID(item_id)
+    )
+    return {"outcome": outcome, "decision": outcome["status"]}
