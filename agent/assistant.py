@@ -1,0 +1,265 @@
+"""Run the assistant graph: one creator turn at a time, streamed or not, durable across restarts.
+
+A chat thread is one LangGraph thread in the Postgres checkpointer. A turn that queued gated actions
+ends interrupted at the gate; the creator decides inline (`decide_inline`) or in the inbox, and the
+thread resumes with the decisions. A new message on a thread still waiting at the gate first resumes
+it as "deferred" (the items stay pending in the inbox), then runs the new turn.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.types import Command
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from agent.checkpointer import open_checkpointer
+from agent.graphs.assistant import build_assistant_graph
+from agent.llm.factory import chat_model_for
+from agent.llm.offline_assistant import OfflineAssistantModel
+from agent.nodes.assistant_state import AssistantContext
+from agent.nodes.assistant_tools import assistant_tools
+from core.db import get_engine, tenant_session
+from core.errors import NotFound, ValidationFailed
+from core.settings import ProviderName, Settings, get_settings
+from core.tenancy import Principal
+from crm.approvals import service as approvals
+from crm.enums import ApprovalStatus
+from crm.fans import service as fan_service
+from crm.runtime.models import ChatThread
+
+Decision = Literal["approve", "reject"]
+
+
+@dataclass
+class AssistantTurn:
+    thread_id: str
+    text: str
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    queued_item_ids: list[str] = field(default_factory=list)
+    waiting_for_approval: bool = False
+    model: str = ""
+
+
+def assistant_model(provider: ProviderName | None = None, settings: Settings | None = None) -> BaseChatModel:
+    """The assistant's model: the configured provider, or the offline model's assistant skill."""
+    settings = settings or get_settings()
+    if provider is not None:
+        settings = settings.model_copy(update={"assistant_provider": provider})
+    model, info = chat_model_for("assistant", settings)
+    return OfflineAssistantModel() if info.offline else model
+
+
+async def create_thread(
+    *,
+    principal: Principal,
+    creator_id: uuid.UUID,
+    staff_user_id: uuid.UUID | None = None,
+    title: str = "New chat",
+    engine: AsyncEngine | None = None,
+) -> ChatThread:
+    if not principal.can_see(creator_id):
+        raise NotFound("creator not found")
+    thread = ChatThread(
+        id=uuid.uuid4(),
+        creator_id=creator_id,
+        staff_user_id=staff_user_id,
+        title=title[:200],
+        thread_id=f"chat:{uuid.uuid4()}",
+    )
+    async with tenant_session(principal, engine=engine) as session:
+        session.add(thread)
+        await session.flush()
+    return thread
+
+
+async def _fan_names(principal: Principal, creator_id: uuid.UUID, engine: AsyncEngine | None) -> list[str]:
+    async with tenant_session(principal, engine=engine) as session:
+        fans = await fan_service.list_fans(session, principal, creator_id=creator_id, limit=200)
+    return [f.display_name for f in fans]
+
+
+async def _context(
+    principal: Principal,
+    creator_id: uuid.UUID,
+    thread_id: str,
+    engine: AsyncEngine | None,
+    model: BaseChatModel | None,
+) -> AssistantContext:
+    if not principal.can_see(creator_id):
+        raise NotFound("creator not found")
+    return AssistantContext(
+        principal=principal,
+        creator_id=creator_id,
+        thread_id=thread_id,
+        model=model or assistant_model(),
+        tools=assistant_tools(),
+        engine=engine,
+        run_id=None,
+        fan_names=await _fan_names(principal, creator_id, engine),
+    )
+
+
+def _turn_text(messages: list[Any], start: int) -> str:
+    texts = [str(m.content) for m in messages[start:] if isinstance(m, AIMessage) and m.content]
+    return "\n".join(t for t in texts if t)
+
+
+async def stream_assistant_turn(
+    *,
+    principal: Principal,
+    creator_id: uuid.UUID,
+    thread_id: str,
+    message: str,
+    staff_user_id: uuid.UUID | None = None,
+    engine: AsyncEngine | None = None,
+    model: BaseChatModel | None = None,
+) -> AsyncIterator[dict[str, Any]]:
+    """Events of one turn: `token`, `tool_call`, `tool_result`, `approval_required`, then `done`."""
+    if not message.strip():
+        raise ValidationFailed("the message is empty")
+    engine = engine or get_engine()
+    ctx = await _context(principal, creator_id, thread_id, engine, model)
+    config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
+    async with open_checkpointer(engine) as saver:
+        graph = build_assistant_graph(saver)
+        snapshot = await graph.aget_state(config)
+        if snapshot.next:
+            await graph.ainvoke(Command(resume={"deferred": True}), config, context=ctx)  # type: ignore[call-overload]
+            snapshot = await graph.aget_state(config)
+        start = len(snapshot.values.get("messages") or [])
+        calls_before = len(snapshot.values.get("tool_calls") or [])
+        turn_input = {"messages": [HumanMessage(content=message)], "rounds": 0, "queued_item_ids": []}
+        stream: AsyncIterator[Any] = graph.astream(  # type: ignore[call-overload]
+            turn_input, config, context=ctx, stream_mode=["messages", "updates"]
+        )
+        async for mode, chunk in stream:
+            if mode == "messages":
+                msg, _meta = chunk
+                if isinstance(msg, AIMessageChunk | AIMessage) and msg.content and not msg.tool_calls:
+                    yield {"type": "token", "text": str(msg.content)}
+            elif isinstance(chunk, dict):
+                for node, update in chunk.items():
+                    if node == "__interrupt__":
+                        for intr in update:
+                            yield {"type": "approval_required", **dict(intr.value)}
+                        continue
+                    for m in (update or {}).get("messages", []) if isinstance(update, dict) else []:
+                        if isinstance(m, AIMessage) and m.tool_calls:
+                            for c in m.tool_calls:
+                                yield {"type": "tool_call", "tool": c["name"], "args": c["args"]}
+                        elif isinstance(m, ToolMessage):
+                            yield {"type": "tool_result", "tool": m.name, "content": str(m.content)[:2000]}
+        final = await graph.aget_state(config)
+    values = final.values
+    turn = AssistantTurn(
+        thread_id=thread_id,
+        text=_turn_text(values.get("messages") or [], start),
+        tool_calls=list((values.get("tool_calls") or [])[calls_before:]),
+        queued_item_ids=list(values.get("queued_item_ids") or []),
+        waiting_for_approval=bool(final.next),
+        model=str(getattr(ctx.model, "model_name", "") or type(ctx.model).__name__),
+    )
+    yield {"type": "done", "turn": turn}
+
+
+async def run_assistant_turn(
+    *,
+    principal: Principal,
+    creator_id: uuid.UUID,
+    thread_id: str,
+    message: str,
+    staff_user_id: uuid.UUID | None = None,
+    engine: AsyncEngine | None = None,
+    model: BaseChatModel | None = None,
+) -> AssistantTurn:
+    """Run one creator turn to its end (or to the approval gate) and return what happened."""
+    turn: AssistantTurn | None = None
+    async for event in stream_assistant_turn(
+        principal=principal,
+        creator_id=creator_id,
+        thread_id=thread_id,
+        message=message,
+        staff_user_id=staff_user_id,
+        engine=engine,
+        model=model,
+    ):
+        if event["type"] == "done":
+            turn = event["turn"]
+    assert turn is not None
+    return turn
+
+
+async def decide_inline(
+    *,
+    principal: Principal,
+    creator_id: uuid.UUID,
+    thread_id: str,
+    item_id: uuid.UUID,
+    decision: Decision,
+    reason: str = "",
+    engine: AsyncEngine | None = None,
+    model: BaseChatModel | None = None,
+) -> dict[str, Any]:
+    """Approve or reject one queued item from the chat; executes it (once) when approved, and
+    resumes the thread when every item of the turn is decided."""
+    from agent.executor import execute_item
+    from agent.platform import adapter_for_creator
+
+    engine = engine or get_engine()
+    async with tenant_session(principal, engine=engine) as session:
+        item = await approvals.get_item(session, principal, item_id=item_id)
+        if item.thread_id != thread_id:
+            raise NotFound("that item does not belong to this chat")
+        if decision == "approve":
+            item = await approvals.approve_item(session, principal, item_id=item_id)
+        else:
+            item = await approvals.reject_item(
+                session, principal, item_id=item_id, reason=reason or "rejected"
+            )
+    outcome: dict[str, Any] = {"item_id": str(item_id), "status": str(item.status)}
+    if item.status == ApprovalStatus.approved:
+        async with tenant_session(principal, engine=engine) as session:
+            adapter = await adapter_for_creator(session, principal, creator_id=creator_id)
+        outcome = await execute_item(principal=principal, engine=engine, adapter=adapter, item_id=item_id)
+    ctx = await _context(principal, creator_id, thread_id, engine, model)
+    config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
+    async with open_checkpointer(engine) as saver:
+        graph = build_assistant_graph(saver)
+        snapshot = await graph.aget_state(config)
+        waiting = list(snapshot.values.get("queued_item_ids") or []) if snapshot.next else []
+        if waiting:
+            statuses = await _statuses(principal, engine, waiting)
+            if all(s != ApprovalStatus.pending for s in statuses.values()):
+                await graph.ainvoke(
+                    Command(resume={"decisions": {k: str(v) for k, v in statuses.items()}}),
+                    config,
+                    context=ctx,
+                )
+    return outcome
+
+
+async def _statuses(principal: Principal, engine: AsyncEngine, ids: list[str]) -> dict[str, ApprovalStatus]:
+    out: dict[str, ApprovalStatus] = {}
+    async with tenant_session(principal, engine=engine) as session:
+        for i in ids:
+            item = await approvals.get_item(session, principal, item_id=uuid.UUID(i))
+            out[i] = item.status
+    return out
+
+
+async def get_thread(
+    *, principal: Principal, chat_thread_id: uuid.UUID, engine: AsyncEngine | None = None
+) -> ChatThread:
+    """A chat thread the principal may see (RLS filters other creators' threads)."""
+    async with tenant_session(principal, engine=engine) as session:
+        thread = await session.get(ChatThread, chat_thread_id)
+    if thread is None or not principal.can_see(thread.creator_id):
+        raise NotFound("chat thread not found")
+    return thread
