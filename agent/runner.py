@@ -81,7 +81,7 @@ async def _context(principal: Principal, creator_id: uuid.UUID, knobs: _Knobs) -
         model, info = knobs.model, knobs.model_info or ModelInfo("custom", type(knobs.model).__name__, False)
     else:
         model, info = chat_model_for("drafting", knobs.settings)
-    mode: AdapterMode = getattr(knobs.settings, "platform_adapter", "sandbox")
+    mode: AdapterMode = knobs.settings.platform_adapter
     async with tenant_session(principal, engine=knobs.engine) as session:
         creator = await session.get(CreatorProfile, creator_id)
         if creator is None:

@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     anthropic_base_url: str | None = None
     anthropic_model: str = "claude-sonnet-4-5"
 
+    # Where approved actions go: "sandbox" records them as sent; "onlyfansapi" calls the platform
+    # API with the connection's key from the vault.
+    platform_adapter: Literal["sandbox", "onlyfansapi"] = "sandbox"
+
     # Memory.
     embedding_provider: Literal["local", "openai"] = "local"
     embedding_dimensions: int = 384

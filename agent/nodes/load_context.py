@@ -64,7 +64,10 @@ async def load_context(state: ReplyState, runtime: Runtime[AgentContext]) -> dic
             "spend_tier": str(dossier.spend_tier),
             "lifetime_spend": str(dossier.lifetime_spend),
             "subscription": (
-                {"status": str(subscription.status), "expires_at": subscription.expires_at}
+                {
+                    "status": str(subscription.status),
+                    "expires_at": subscription.expires_at.isoformat() if subscription.expires_at else None,
+                }
                 if subscription
                 else None
             ),

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound, ValidationFailed
@@ -211,8 +212,9 @@ async def create_item(
             "target_type": target_type,
             "target_id": str(clean[target_field]),
             "proposed_args": clean,
-            "context": context,
-            "flags": flags,
+            # Reviewer context is a snapshot for the inbox: dates/decimals become their JSON forms.
+            "context": to_jsonable_python(context),
+            "flags": to_jsonable_python(flags),
             "confidence": confidence,
             "priority": priority,
             "status": ApprovalStatus.pending,

@@ -210,3 +210,20 @@ async def clear_queue() -> None:
     keys = [key async for key in redis.scan_iter("arq:*")]
     if keys:
         await redis.delete(*keys)
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def fresh_login_address_window(redis_url: str) -> AsyncIterator[None]:
+    """Every test signs in from 127.0.0.1; start each with that address's login window empty.
+
+    The per-email limit and the limits within one test still apply (test_auth_inbox checks them).
+    """
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(redis_url)
+    try:
+        async for key in redis.scan_iter(match="fp:rl:login-ip:*"):
+            await redis.delete(key)
+    finally:
+        await redis.aclose()
+    yield

@@ -26,7 +26,9 @@ def test_production_starts_with_real_secrets_and_external_servers() -> None:
     assert settings.env == "production"
 
 
-def test_production_needs_external_servers() -> None:
+def test_production_needs_external_servers(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("DATABASE_URL", "REDIS_URL", "FANPILOT_DATABASE_URL", "FANPILOT_REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
     with pytest.raises(ValidationError, match="DATABASE_URL and REDIS_URL"):
         Settings(
             env="production",
