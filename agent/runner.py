@@ -271,8 +271,6 @@ async def resume_item(
         redis_url,
     )
     item = await _item(principal, knobs.engine, item_id)
-    if item.run_id is None or item.thread_id is None:
-        raise ValidationFailed(f"item {item_id} was not queued by an agent run; nothing to resume")
 
     def noop(message: str, current: HitlAction) -> RunResult:
         return RunResult(
@@ -289,6 +287,10 @@ async def resume_item(
 
     if item.status == ApprovalStatus.pending:
         return noop("no decision yet: nothing to resume", item)
+    if item.run_id is None or item.thread_id is None or item.thread_id.startswith("chat:"):
+        # Queued from the assistant chat (or by hand): no reply graph waits on it, so a decision
+        # taken in the inbox executes the item directly, once (the executor locks the row).
+        return await _execute_without_graph(principal, knobs, item)
     ctx = await _context(principal, item.creator_id, knobs)
     async with open_checkpointer(knobs.engine) as saver:
         snapshot = await build_reply_graph(saver).aget_state(_config(item.thread_id))
@@ -301,3 +303,24 @@ async def resume_item(
         return noop(f"this run moved on to item {current.id} ({current.status})", current)
     payload: Any = Command(resume={"item_id": str(item.id)}) if snapshot.interrupts else None
     return await _invoke(principal, knobs, ctx, item.run_id, item.thread_id, payload)
+
+
+async def _execute_without_graph(principal: Principal, knobs: _Knobs, item: HitlAction) -> RunResult:
+    from agent.executor import execute_item
+
+    async with tenant_session(principal, engine=knobs.engine) as session:
+        adapter = knobs.adapter or await adapter_for_creator(
+            session, principal, creator_id=item.creator_id, mode=knobs.settings.platform_adapter
+        )
+    outcome = await execute_item(principal=principal, engine=knobs.engine, adapter=adapter, item_id=item.id)
+    return RunResult(
+        run_id=item.run_id,
+        thread_id=item.thread_id,
+        status="completed",
+        item_id=item.id,
+        item_status=str(outcome.get("status", item.status)),
+        flags=list(item.flags),
+        outcome=outcome,
+        context=dict(item.context),
+        message="executed from the inbox decision",
+    )

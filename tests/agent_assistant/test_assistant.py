@@ -152,3 +152,33 @@ async def test_a_new_message_while_waiting_leaves_the_item_pending_in_the_inbox(
     async with tenant_session(principal, engine=engine) as s:
         item = await s.get(HitlAction, uuid.UUID(first.queued_item_ids[0]))
         assert item is not None and item.status == ApprovalStatus.pending
+
+
+async def test_a_chat_item_approved_in_the_inbox_executes_once_through_resume(engine: AsyncEngine) -> None:
+    from agent.runner import resume_item
+    from crm.approvals import service as approvals
+
+    tenant = await make_tenant(engine)
+    principal = tenant.principal()
+    kyle = await _fan(engine, principal, tenant.creator_id, "Kyle", "60")
+    thread = await assistant.create_thread(principal=principal, creator_id=tenant.creator_id, engine=engine)
+    turn = await assistant.run_assistant_turn(
+        principal=principal,
+        creator_id=tenant.creator_id,
+        thread_id=thread.thread_id,
+        message="send Kyle a message saying thanks for being here",
+        engine=engine,
+    )
+    item_id = uuid.UUID(turn.queued_item_ids[0])
+    async with tenant_session(principal, engine=engine) as s:
+        await approvals.approve_item(s, principal, item_id=item_id)
+    first = await resume_item(principal=principal, item_id=item_id, engine=engine)
+    again = await resume_item(principal=principal, item_id=item_id, engine=engine)
+    assert first.item_status == "executed" and again.item_status == "executed"
+    async with tenant_session(principal, engine=engine) as s:
+        sent = await s.scalar(
+            sa.select(sa.func.count())
+            .select_from(FanMessage)
+            .where(FanMessage.fan_id == kyle, FanMessage.direction == MessageDirection.outbound)
+        )
+    assert sent == 1
