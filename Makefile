@@ -21,7 +21,7 @@ install: $(STAMP)
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing Debian chromium for the browser test"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null) \
 	  || { echo "could not install chromium (need root + apt); the browser test will fail"; exit 1; }; }
 
 run: install
