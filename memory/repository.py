@@ -76,7 +76,7 @@ async def nearest_for_fan(
                WHERE creator_id = :creator_id AND fan_id = :fan_id AND invalid_at IS NULL
                  AND embedding IS NOT NULL
             )
-            SELECT * FROM fan_rows ORDER BY similarity DESC LIMIT :limit
+            SELECT * FROM fan_rows ORDER BY similarity DESC, valid_from, created_at, text LIMIT :limit
             """
         ),
         {"q": vector_literal(embedding), "creator_id": creator_id, "fan_id": fan_id, "limit": limit},
@@ -115,7 +115,7 @@ async def bm25_for_fan(
         text(
             f"""
             WITH docs AS MATERIALIZED (
-              SELECT id, search FROM fan_memories
+              SELECT id, search, valid_from, coalesce(context_text, text) AS body FROM fan_memories
                WHERE creator_id = :creator_id AND fan_id = :fan_id AND invalid_at IS NULL
             ),
             terms AS MATERIALIZED (
@@ -130,9 +130,10 @@ async def bm25_for_fan(
                    sum(ln(1 + (c.n - df.df + 0.5) / (df.df + 0.5))
                        * t.tf * {BM25_K1 + 1} / (t.tf + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * l.dl / c.avgdl)))
                      AS score
-              FROM terms t JOIN df USING (lexeme) JOIN doclen l USING (id) CROSS JOIN corpus c
-             GROUP BY t.id
-             ORDER BY score DESC
+              FROM terms t JOIN df USING (lexeme) JOIN doclen l USING (id) JOIN docs d USING (id)
+                   CROSS JOIN corpus c
+             GROUP BY t.id, d.valid_from, d.body
+             ORDER BY score DESC, d.valid_from, d.body
              LIMIT :limit
             """
         ),

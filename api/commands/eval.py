@@ -1,16 +1,73 @@
-"""`fanpilot eval`: the offline (or provider-backed) eval suites."""
+"""`fanpilot eval [SUITE…]`: the agent suites (reply, assistant, injection, policy) and LoCoMo retrieval."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from core.settings import ProviderName
 
 AGENT_SUITES = ("reply", "assistant", "injection", "policy")
+console = Console()
+
+DEFAULT_LOCOMO_DATA = Path("../shared/data/locomo10")
+
+
+def _locomo(data: Path | None, limit: int | None, max_questions: int | None) -> dict[str, Any]:
+    from evals import locomo
+    from memory.embeddings import LocalMiniLMEmbedder
+
+    path = data or DEFAULT_LOCOMO_DATA
+    if not path.exists():
+        raise typer.BadParameter(f"{path} does not exist (pass --data DIR with LoCoMo JSON files)")
+    conversations = locomo.load_locomo(path)[: limit or None]
+    # The eval always uses the local MiniLM so its numbers compare across machines and runs.
+    embedder = LocalMiniLMEmbedder()
+    status = console.status(f"LoCoMo: {len(conversations)} conversations into a scratch database…")
+    with status, locomo.scratch_database() as db:
+        report = asyncio.run(
+            locomo.evaluate(
+                conversations, db=db, embedder=embedder, max_questions=max_questions, data_label=str(path)
+            )
+        )
+    result = report.as_dict()
+    _print_locomo(result)
+    return result
+
+
+def _print_locomo(result: dict[str, Any]) -> None:
+    table = Table(
+        title=f"LoCoMo evidence retrieval: {result['conversations']} conversations, "
+        f"{result['questions']} questions, {result['turns']} turns"
+    )
+    for column in ("category", "n", "method"):
+        table.add_column(column)
+    for metric in ("R@5", "R@10", "MRR@10"):
+        table.add_column(metric, justify="right")
+    methods = result["methods"]
+    categories = ["overall", *next(iter(methods.values()))["by_category"].keys()]
+    for cat in categories:
+        for i, (name, scores) in enumerate(methods.items()):
+            s = scores["overall"] if cat == "overall" else scores["by_category"].get(cat, {})
+            table.add_row(
+                cat if i == 0 else "",
+                str(s.get("questions", 0)) if i == 0 else "",
+                name,
+                f"{s.get('recall@5', 0):.3f}",
+                f"{s.get('recall@10', 0):.3f}",
+                f"{s.get('mrr@10', 0):.3f}",
+                style="bold" if name == "product" else None,
+                end_section=i == len(methods) - 1,
+            )
+    console.print(table)
+    for name, scores in methods.items():
+        console.print(f"  [bold]{name}[/]: {scores['label']}")
 
 
 def register(app: typer.Typer) -> None:
@@ -29,11 +86,17 @@ def register(app: typer.Typer) -> None:
         json_out: Annotated[
             Path | None, typer.Option("--json", help="Write every result as JSON here.")
         ] = None,
+        data: Annotated[
+            Path | None, typer.Option("--data", help="LoCoMo: a directory or file of LoCoMo JSON.")
+        ] = None,
+        limit: Annotated[int | None, typer.Option(help="LoCoMo: at most N conversations.")] = None,
+        max_questions: Annotated[
+            int | None, typer.Option(help="LoCoMo: at most N questions per conversation.")
+        ] = None,
     ) -> None:
         """Run eval suites through the real graphs on a scratch database and print a table per suite."""
         from evals.cli import eval_command
 
-        console = Console()
         chosen = list(suites or [])
         unknown = [s for s in chosen if s not in (*AGENT_SUITES, "locomo")]
         if unknown:
@@ -44,12 +107,14 @@ def register(app: typer.Typer) -> None:
         agent_suites = [s for s in chosen if s in AGENT_SUITES] if chosen else list(AGENT_SUITES)
         if agent_suites or dataset is not None:
             chosen_provider: ProviderName | None = provider  # type: ignore[assignment]
+            agent_json = json_out if "locomo" not in chosen else None
             code = eval_command(
-                agent_suites, dataset=dataset, provider=chosen_provider, json_out=json_out, console=console
+                agent_suites, dataset=dataset, provider=chosen_provider, json_out=agent_json, console=console
             )
         if "locomo" in chosen:
-            # The LoCoMo retrieval eval belongs to the memory issue (evals/locomo.py).
-            from evals import locomo  # type: ignore[attr-defined]
-
-            code = max(code, int(locomo.run_cli(console=console) or 0))
+            result = _locomo(data, limit, max_questions)
+            if json_out:
+                json_out.parent.mkdir(parents=True, exist_ok=True)
+                json_out.write_text(json.dumps(result, indent=2) + "\n")
+                console.print(f"wrote {json_out}")
         raise typer.Exit(code=code)
