@@ -20,7 +20,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -384,3 +384,84 @@ async def execute_owner_sql(url: str, *statements: str) -> None:
     async with engine_for(url, pool_size=1) as engine, engine.begin() as conn:
         for statement in statements:
             await conn.execute(text(statement))
+
+
+FAN_HISTORY = (
+    ("fan", "finally beat the boss fight lol"),
+    ("creator", "omg congrats gamer boy 🎮"),
+    ("fan", "my birthday is coming up soon 👀 got anything special for me?"),
+)
+FAN_MEMORIES = (
+    ("personal_detail", "{name}'s birthday is December 3"),
+    ("preference", "{name} likes cosplay sets, especially video game characters"),
+    ("conversation_fact", "{name} plays a lot of souls-like games"),
+)
+
+
+async def seed_fan(engine: AsyncEngine, tenant: BenchTenant, *, n: int) -> tuple[uuid.UUID, uuid.UUID]:
+    """A fan with spend, a tag, three messages and three memories; returns (fan id, last inbound id)."""
+    from crm.enums import MemoryKind, MessageDirection, MessageSender, Platform, TransactionKind
+    from crm.fans import service as fan_service
+    from memory import service as memory_service
+
+    name = f"Tom{n}"
+    principal = tenant.principal
+    async with tenant_session(principal, engine=engine) as session:
+        fan, _, _ = await fan_service.upsert_fan_from_platform(
+            session,
+            principal,
+            creator_id=tenant.creator_id,
+            platform=Platform.onlyfans,
+            platform_fan_id=f"bench-{n}-{uuid.uuid4().hex[:8]}",
+            display_name=name,
+        )
+        await fan_service.record_transaction(
+            session,
+            principal,
+            creator_id=tenant.creator_id,
+            fan_id=fan.id,
+            platform=Platform.onlyfans,
+            kind=TransactionKind.tip,
+            amount=Decimal("120"),
+            external_id=f"bench-tx-{uuid.uuid4().hex}",
+        )
+        await fan_service.add_tag(session, principal, fan_id=fan.id, tag="gamer", source="import")
+        last_inbound = fan.id
+        started = datetime.now(UTC) - timedelta(minutes=len(FAN_HISTORY))
+        for i, (sender, body) in enumerate(FAN_HISTORY):
+            message = await fan_service.log_message(
+                session,
+                principal,
+                creator_id=tenant.creator_id,
+                fan_id=fan.id,
+                direction=MessageDirection.inbound if sender == "fan" else MessageDirection.outbound,
+                sender=MessageSender.fan if sender == "fan" else MessageSender.creator,
+                text=body,
+                sent_at=started + timedelta(minutes=i),
+            )
+            if sender == "fan":
+                last_inbound = message.id
+        for kind, template in FAN_MEMORIES:
+            await memory_service.remember(
+                session,
+                principal,
+                creator_id=tenant.creator_id,
+                fan_id=fan.id,
+                text=template.format(name=name),
+                kind=MemoryKind(kind),
+            )
+    return fan.id, last_inbound
+
+
+def offline_settings(redis: str) -> Settings:
+    """The current settings with the offline model for every task and the sandbox adapter."""
+    return get_settings().model_copy(
+        update={
+            "llm_provider": "offline",
+            "drafting_provider": None,
+            "extraction_provider": None,
+            "assistant_provider": None,
+            "platform_adapter": "sandbox",
+            "redis_url": redis,
+        }
+    )
