@@ -18,7 +18,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -89,6 +89,8 @@ def machine_info(admin_url: str) -> dict[str, Any]:
         "platform": platform.platform(),
         "python": platform.python_version(),
         "postgres": postgres_version(admin_url),
+        # Other work on the machine skews every figure; the load average says how busy it was.
+        "load_average_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
         "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
@@ -212,6 +214,8 @@ class ServerProcess:
                 "--log-level",
                 "warning",
                 "--no-access-log",
+                "--timeout-keep-alive",
+                "75",
             ],
             cwd=ROOT,
             env=full_env,
@@ -219,8 +223,8 @@ class ServerProcess:
             stderr=subprocess.STDOUT,
         )
 
-    async def wait_ready(self, path: str, *, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
+    async def wait_ready(self, path: str, *, within_s: float = 60.0) -> None:
+        deadline = time.monotonic() + within_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited at start: {self.log_tail()}")
@@ -236,7 +240,7 @@ class ServerProcess:
             if status < 500:
                 return
             await asyncio.sleep(0.1)
-        raise RuntimeError(f"server not ready within {timeout:.0f} s: {self.log_tail()}")
+        raise RuntimeError(f"server not ready within {within_s:.0f} s: {self.log_tail()}")
 
     def log_tail(self) -> str:
         self._log.flush()
@@ -271,7 +275,9 @@ class HttpConnection:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         return cls(reader, writer, port)
 
-    async def request(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+    async def request(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, bytes]:
         lines = [f"{method} {path} HTTP/1.1", f"host: 127.0.0.1:{self.port}", f"content-length: {len(body)}"]
         lines += [f"{k}: {v}" for k, v in headers.items()]
         self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
@@ -305,10 +311,8 @@ class HttpConnection:
 
     async def close(self) -> None:
         self.writer.close()
-        try:
+        with suppress(OSError):
             await self.writer.wait_closed()
-        except OSError:
-            pass
 
 
 class ConnectionPool:
@@ -319,19 +323,34 @@ class ConnectionPool:
         self._idle: list[HttpConnection] = []
         self._all: list[HttpConnection] = []
 
-    async def request(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
-        conn = self._idle.pop() if self._idle else None
-        if conn is None:
-            conn = await HttpConnection.open(self.port)
-            self._all.append(conn)
+    async def request(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, bytes]:
+        reused = self._idle.pop() if self._idle else None
+        if reused is not None:
+            try:
+                result = await reused.request(method, path, headers, body)
+            except (OSError, asyncio.IncompleteReadError):
+                # The server closed an idle keep-alive connection: resend on a fresh one, as HTTP
+                # clients do (webhook senders retry anyway; the endpoint de-duplicates).
+                await self._discard(reused)
+            else:
+                self._idle.append(reused)
+                return result
+        conn = await HttpConnection.open(self.port)
+        self._all.append(conn)
         try:
             result = await conn.request(method, path, headers, body)
         except (OSError, ValueError, asyncio.IncompleteReadError):
-            await conn.close()
-            self._all.remove(conn)
+            await self._discard(conn)
             raise
         self._idle.append(conn)
         return result
+
+    async def _discard(self, conn: HttpConnection) -> None:
+        await conn.close()
+        if conn in self._all:
+            self._all.remove(conn)
 
     async def close(self) -> None:
         for conn in self._all:

@@ -80,9 +80,7 @@ async def _checkpoints_per_thread(engine: AsyncEngine, prefix: str) -> float:
     async with tenant_session(SYSTEM, engine=engine) as session:
         rows = (
             await session.execute(
-                text(
-                    "SELECT count(*) FROM checkpoints WHERE thread_id LIKE :p GROUP BY thread_id"
-                ),
+                text("SELECT count(*) FROM checkpoints WHERE thread_id LIKE :p GROUP BY thread_id"),
                 {"p": prefix + "%"},
             )
         ).all()

@@ -101,6 +101,7 @@ class Traffic:
     duplicate_ratio: float
     rng: random.Random
     sent: list[Delivery] = field(default_factory=list)
+    acknowledged: set[str] = field(default_factory=set)
     sequence: int = 0
 
     def next(self) -> Delivery:
@@ -151,6 +152,7 @@ class PhaseResult:
     statuses: dict[int, int]
     errors: int
     offered_rps: float | None = None
+    acknowledged: set[str] = field(default_factory=set)
 
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {
@@ -177,6 +179,8 @@ async def _timed(send: Send, delivery: Delivery, started: float, result: PhaseRe
         return
     result.latencies.append(time.perf_counter() - started)
     result.statuses[status] = result.statuses.get(status, 0) + 1
+    if 200 <= status < 300:
+        result.acknowledged.add(delivery.key)
 
 
 async def saturate(send: Send, traffic: Traffic, *, requests: int, concurrency: int) -> PhaseResult:
@@ -223,7 +227,7 @@ async def offered_rate(send: Send, traffic: Traffic, *, rate: float, seconds: fl
 class Options:
     requests: int = 1000
     concurrency: int = 32
-    rates: tuple[float, ...] = (50.0, 200.0)
+    rates: tuple[float, ...] = (50.0, 100.0, 200.0)
     seconds: float = 4.0
     warmup: int = 50
     duplicate_ratio: float = 0.1
@@ -297,18 +301,21 @@ async def _drive(
     phases: dict[str, Any] = {}
     try:
         await before_phase()
-        await saturate(send, traffic, requests=options.warmup, concurrency=min(8, options.concurrency))
+        warm = await saturate(send, traffic, requests=options.warmup, concurrency=min(8, options.concurrency))
+        traffic.acknowledged |= warm.acknowledged
         await before_phase()
-        console.print(f"  {name}: saturation, {options.requests} requests at concurrency {options.concurrency}")
-        phases["saturation"] = (
-            await saturate(send, traffic, requests=options.requests, concurrency=options.concurrency)
-        ).to_json()
+        console.print(
+            f"  {name}: saturation, {options.requests} requests at concurrency {options.concurrency}"
+        )
+        result = await saturate(send, traffic, requests=options.requests, concurrency=options.concurrency)
+        traffic.acknowledged |= result.acknowledged
+        phases["saturation"] = result.to_json()
         for rate in options.rates:
             await before_phase()
             console.print(f"  {name}: {rate:g} req/s offered for {options.seconds:g} s")
-            phases[f"rate_{rate:g}"] = (
-                await offered_rate(send, traffic, rate=rate, seconds=options.seconds)
-            ).to_json()
+            result = await offered_rate(send, traffic, rate=rate, seconds=options.seconds)
+            traffic.acknowledged |= result.acknowledged
+            phases[f"rate_{rate:g}"] = result.to_json()
     finally:
         await pool.close()
     return phases
@@ -374,20 +381,24 @@ async def run(options: Options, console: Console) -> dict[str, Any]:
             )
         product_server = _common.ServerProcess("api.app:create_app", child_env, log_path=logs / "product.log")
         async with _running(product_server, "/openapi.json") as server:
-            product = await _drive("product", server.port, PRODUCT_PATH, product_traffic, options, console, flush)
+            product = await _drive(
+                "product", server.port, PRODUCT_PATH, product_traffic, options, console, flush
+            )
         await flush()
 
         # webhook_events is under row-level security: read it as the product does, as SYSTEM.
-        async with _common.engine_for(scratch.urls.app, pool_size=1) as app_engine:
-            async with tenant_session(SYSTEM, engine=app_engine) as conn:
-                rows = (
-                    await conn.execute(
-                        text(
-                            "SELECT idempotency_key, count(*), min(id::text) FROM webhook_events"
-                            " WHERE source = 'onlyfansapi' GROUP BY idempotency_key"
-                        )
+        async with (
+            _common.engine_for(scratch.urls.app, pool_size=1) as app_engine,
+            tenant_session(SYSTEM, engine=app_engine) as session,
+        ):
+            rows = (
+                await session.execute(
+                    text(
+                        "SELECT idempotency_key, count(*), min(id::text) FROM webhook_events"
+                        " WHERE source = 'onlyfansapi' GROUP BY idempotency_key"
                     )
-                ).all()
+                )
+            ).all()
         async with _common.engine_for(scratch.urls.owner, pool_size=1) as owner, owner.connect() as conn:
             baseline_rows = int(
                 (await conn.execute(text(f"SELECT count(*) FROM {BASELINE_TABLE}"))).scalar_one()
@@ -408,6 +419,8 @@ async def run(options: Options, console: Console) -> dict[str, Any]:
         "rows_stored": sum(stored.values()),
         "keys_stored_more_than_once": sum(1 for n in stored.values() if n > 1),
         "lost": len(distinct_sent - stored.keys()),
+        "acknowledged_but_not_stored": len(product_traffic.acknowledged - stored.keys()),
+        "never_acknowledged": len(distinct_sent - product_traffic.acknowledged),
         "unexpected_rows": len(stored.keys() - distinct_sent),
         "non_2xx_responses": sum(n for code, n in product_statuses.items() if not code.startswith("2")),
         "baseline_rows_stored": baseline_rows,
