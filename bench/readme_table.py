@@ -37,6 +37,7 @@ def _machine_line(document: dict[str, Any]) -> str:
         f"{machine.get('cpu_count', '?')} cores" if "cpu_count" in machine else "",
         f"Python {machine['python']}" if "python" in machine else "",
         f"PostgreSQL {machine['postgres']}" if "postgres" in machine else "",
+        f"load {machine['load_average_1m']}" if machine.get("load_average_1m") is not None else "",
         str(machine.get("timestamp", "")),
     ]
     return "_" + ", ".join(p for p in parts if p) + "_"
