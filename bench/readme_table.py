@@ -123,7 +123,45 @@ def _generic(doc: dict[str, Any]) -> str:
     return _table(["metric", "value"], rows)
 
 
+def _memory(document: dict[str, Any]) -> str:
+    from bench import memory
+
+    note = (
+        "Baseline: LangGraph `AsyncPostgresStore.asearch` on the same database, same vectors "
+        "(synthetic clustered 384-d)."
+    )
+    return note + "\n\n" + memory.markdown(document)
+
+
+def _locomo(document: dict[str, Any]) -> str:
+    """Evidence recall on LoCoMo: the product's recall vs. the two baselines, per category."""
+    methods: dict[str, Any] = document["methods"]
+    first = next(iter(methods.values()))
+    categories = ["overall", *first["by_category"].keys()]
+    rows = []
+    for category in categories:
+        for name, scores in methods.items():
+            s = scores["overall"] if category == "overall" else scores["by_category"].get(category, {})
+            rows.append(
+                [
+                    category,
+                    str(s.get("questions", "")),
+                    f"**{name}**" if name == "product" else name,
+                    f"{s.get('recall@5', 0):.3f}",
+                    f"{s.get('recall@10', 0):.3f}",
+                    f"{s.get('mrr@10', 0):.3f}",
+                ]
+            )
+    head = (
+        f"{document.get('conversations')} conversations, {document.get('questions')} non-adversarial "
+        f"questions, {document.get('turns')} turns (`fanpilot eval locomo --data ../shared/data/locomo10`)."
+    )
+    return head + "\n\n" + _table(["category", "n", "method", "R@5", "R@10", "MRR@10"], rows)
+
+
 RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "memory": _memory,
+    "locomo": _locomo,
     "webhooks": _webhooks,
     "agent": _agent,
     "approvals": _approvals,

@@ -35,12 +35,15 @@ def _memory(sizes: str, out: Path, queries: int) -> dict[str, Any]:
 
 
 SUITES: dict[str, Callable[[str, Path, int], dict[str, Any]]] = {"memory": _memory}
+# Suites with their own runner (`bench/<suite>.py: run_cli(console, **options) -> int`).
+RUN_CLI_SUITES = ("webhooks", "agent", "approvals")
+KNOWN = (*SUITES, *RUN_CLI_SUITES)
 
 
 def register(app: typer.Typer) -> None:
     @app.command("bench")
     def bench_command(
-        suite: str = typer.Argument(..., help=f"Benchmark to run: {', '.join(SUITES)}."),
+        suite: str = typer.Argument(..., help=f"Benchmark to run: {', '.join(KNOWN)}."),
         sizes: str = typer.Option(
             "10000,100000", "--sizes", help="Comma-separated dataset sizes (memories)."
         ),
@@ -50,6 +53,12 @@ def register(app: typer.Typer) -> None:
         queries: int = typer.Option(100, "--queries", help="Measured queries per size."),
     ) -> None:
         """Run a benchmark; prints a markdown table and writes JSON to bench/results/."""
-        if suite not in SUITES:
-            raise typer.BadParameter(f"unknown suite {suite!r}; known: {', '.join(SUITES)}")
+        if suite not in KNOWN:
+            raise typer.BadParameter(f"unknown suite {suite!r}; known: {', '.join(KNOWN)}")
+        if suite in RUN_CLI_SUITES:
+            import importlib
+
+            module = importlib.import_module(f"bench.{suite}")
+            results_dir = out.parent if out else None
+            raise typer.Exit(code=int(module.run_cli(console, results_dir=results_dir)))
         SUITES[suite](sizes, out or Path("bench/results") / f"{suite}.json", queries)
