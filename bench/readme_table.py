@@ -126,6 +126,8 @@ def _generic(doc: dict[str, Any]) -> str:
 def _memory(document: dict[str, Any]) -> str:
     from bench import memory
 
+    if not isinstance(document.get("runs"), list):
+        return _generic(document)
     note = (
         "Baseline: LangGraph `AsyncPostgresStore.asearch` on the same database, same vectors "
         "(synthetic clustered 384-d)."
@@ -135,7 +137,9 @@ def _memory(document: dict[str, Any]) -> str:
 
 def _locomo(document: dict[str, Any]) -> str:
     """Evidence recall on LoCoMo: the product's recall vs. the two baselines, per category."""
-    methods: dict[str, Any] = document["methods"]
+    methods = document.get("methods")
+    if not isinstance(methods, dict) or not methods:
+        return _generic(document)
     first = next(iter(methods.values()))
     categories = ["overall", *first["by_category"].keys()]
     rows = []
