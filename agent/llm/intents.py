@@ -250,7 +250,7 @@ _RULES: list[tuple[Intent, re.Pattern[str]]] = [
     (
         Intent.birthday,
         _rx(
-            r"\bbirthday\b|\bb-?day\b|\bturn(ed|ing) \d{1,2}\b",
+            r"\bbirthday\b|\bb-?day\b|\bturn(s|ed|ing)? \d{1,2}\b",
             r"\bcumpleaños\b|\bmi cumple\b|\bcumplo \d{1,2}\b",
             r"\bgeburtstag\b|\bwerde ich \d{1,2}\b|\bwerde \d{1,2}\b",
             r"\banniversaire\b|\bj'aurai \d{1,2} ans\b",

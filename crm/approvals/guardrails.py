@@ -94,7 +94,8 @@ _DENIES_AI = _rx(
     r"\b(not an? (bot|ai|robot)|i'?m (a )?(real|human)( person| human)?|i am (a )?(real|human)|"
     r"no bots? here|100% real|definitely (real|human|me)|it'?s really me|no ai)\b",
     r"\bno soy (un |una )?(bot|robot|ia)\b|\bsoy (real|humana?|una persona real)\b",
-    r"\b(kein|keine) (bot|ki|roboter)\b|\bich bin (echt|ein mensch|wirklich ich)\b",
+    r"\b(kein|keine) (bot|ki|roboter)\b|\bich bin (wirklich |doch )?(echt|real)(?=\s*([.!,?]|$))|"
+    r"\bich bin ein (echter )?mensch\b|\bich bin es wirklich\b",
     r"\bje ne suis pas (un |une )?(bot|robot|ia)\b|\bje suis (réelle?|humaine?|une vraie personne)\b",
     r"\bnão sou (um |uma )?(robô|bot|ia)\b|\bsou (real|humana?|eu mesma|eu mesmo)\b",
 )
