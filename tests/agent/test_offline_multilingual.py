@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from agent.llm.intents import Intent, detect_intents, wants_to_buy
-from agent.llm.languages import LANGUAGES, detect_language
+from agent.llm.languages import LANGUAGES, Language, detect_language
 from agent.llm.offline import compose_draft
 from agent.llm.offline_lines import FREE_ALTERNATIVE, LINES, MEMORY, OFFER
 from agent.state import DraftReply
@@ -127,7 +127,7 @@ def test_a_custom_and_a_ready_made_set_in_one_message() -> None:
     ],
 )
 def test_free_content_is_declined_without_promising_anything_free(
-    text: str, language: str, forbidden: tuple[str, ...]
+    text: str, language: Language, forbidden: tuple[str, ...]
 ) -> None:
     reply = draft(text)
     assert LINES[Intent.free_content][language] in reply.reply
@@ -188,7 +188,7 @@ def test_a_short_voice_keeps_the_offer() -> None:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_no_template_trips_a_guardrail(language: str) -> None:
+def test_no_template_trips_a_guardrail(language: Language) -> None:
     """The offline model's own lines never promise free content, meet-ups, contact or deny AI."""
     asked = ["are you a bot?", "¿eres un bot?", "bist du ein Bot?", "es-tu un robot ?", "você é um robô?"]
     texts = [lines[language] for lines in LINES.values()]
