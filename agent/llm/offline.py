@@ -24,7 +24,9 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field
 
-from agent.llm.intents import Intent, detect_intents
+from agent.llm.intents import Intent, detect_intents, on_a_budget
+from agent.llm.languages import detect_conversation_language
+from agent.llm.offline_lines import FREE_ALTERNATIVE, GREETING, MEMORY, OFFER, OPENER, line
 from agent.prompts import OFFLINE_LABEL, parse_context
 from agent.state import DraftReply
 
@@ -35,22 +37,26 @@ Skill = Callable[[list[BaseMessage]], dict[str, Any]]
 _EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\u2764\ufe0f]+")
 _GREETING_WORD = re.compile(r"^\s*(h+e+y+\w*|hi+\w*|hello\w*|heya|hiya|yo+)\b[,!]?", re.I)
 
-_LINES: dict[Intent, str] = {
-    Intent.meetup: "I keep everything here on the platform and I don't meet fans in person, "
-    "but I love chatting with you right here.",
-    Intent.free_content: "I can't give my content away for free, but I made something special I think you'll love.",
-    Intent.other_fans: "I keep every fan's chats private, including yours, so that stays between us.",
-    Intent.price_change: "My prices stay as they are, but I always make it worth it for you.",
-    Intent.ai_question: "Honest answer: I have help with my messages, including AI tools, and a real person "
-    "on my team reads every reply before it's sent.",
-    Intent.complaint: "I'm really sorry about that. Tell me exactly what went wrong and I'll make it right.",
-    Intent.purchase_interest: "I've got a new set I think you'll love.",
-    Intent.compliment: "Aww, thank you, that honestly made my day.",
-    Intent.question: "Good question, I love that you asked.",
-    Intent.greeting: "So good to hear from you.",
-    Intent.other: "Thanks for your message.",
-}
-_OFFER_LINE = "I'm sending it over for ${price}, just for you."
+# Intents after which a sales offer would be tone-deaf or would follow the fan's instructions.
+_NO_SALE = frozenset(
+    {
+        Intent.instruction,
+        Intent.impersonation,
+        Intent.complaint,
+        Intent.churn,
+        Intent.hard_time,
+        Intent.health,
+        Intent.tip,
+        Intent.posting_schedule,
+        Intent.meetup,
+        Intent.contact,
+    }
+)
+_SALES = frozenset({Intent.purchase_interest})
+# Intents whose reply should not bring up personal memories.
+_NO_MEMORY = frozenset({Intent.complaint, Intent.instruction, Intent.impersonation})
+_SMALL_TALK = (Intent.greeting, Intent.other, Intent.question)
+_PRIORITY = {intent: n for n, intent in enumerate(Intent)}
 
 
 def _money(value: Decimal) -> Decimal:
@@ -73,8 +79,22 @@ def _context(messages: Sequence[BaseMessage]) -> dict[str, Any]:
     return {}
 
 
+def _intents_of(unanswered: list[str]) -> list[Intent]:
+    found: set[Intent] = set()
+    for text in unanswered:
+        found.update(detect_intents(text))
+    return sorted(found, key=_PRIORITY.__getitem__)
+
+
+def _first_sentence(text: str) -> str:
+    return re.split(r"(?<=[.!?])\s+", text, maxsplit=1)[0]
+
+
 def compose_draft(context: dict[str, Any]) -> DraftReply:
-    """A reply from the persona, the fan's name, recalled memories and the intent of each message."""
+    """A reply from the persona, the fan's name, recalled memories and the intent of each message.
+
+    Written in the fan's language (English, Spanish, German, French or Portuguese).
+    """
     creator = context.get("creator") or {}
     fan = context.get("fan") or {}
     name = str(fan.get("display_name") or "there").split()[0]
@@ -83,65 +103,83 @@ def compose_draft(context: dict[str, Any]) -> DraftReply:
     rejection = context.get("rejection") or None
     reason = str((rejection or {}).get("reason") or "").lower()
     voice = str(creator.get("voice") or "").lower()
+    lang = detect_conversation_language(unanswered)
 
-    intents: list[Intent] = []
-    for text in unanswered:
-        for intent in detect_intents(text):
-            if intent not in intents:
-                intents.append(intent)
-    # One line per distinct concern, most important first; greetings/other only when alone.
-    main = [i for i in intents if i not in (Intent.greeting, Intent.other)] or intents[:1]
-    lines = [_LINES[i] for i in main[:3]]
+    intents = _intents_of(unanswered)
+    # One line per distinct concern, most important first; small talk only when nothing else.
+    specific = [i for i in intents if i not in _SMALL_TALK]
+    main = specific or ([Intent.question] if Intent.question in intents else intents[:1])
 
     price_min = Decimal(str(creator.get("ppv_price_min") or "5"))
     price_max = Decimal(str(creator.get("ppv_price_max") or "100"))
     offer: Decimal | None = None
-    if Intent.free_content in main:
-        offer = _money(price_min)
-    elif Intent.purchase_interest in main and Intent.complaint not in main:
-        offer = _money((price_min + price_max) / 2)
+    if not _NO_SALE.intersection(main):
+        if Intent.free_content in main:
+            offer = _money(price_min)
+        elif Intent.purchase_interest in main:
+            budget = any(on_a_budget(t) for t in unanswered)
+            offer = _money(price_min if budget else (price_min + price_max) / 2)
     if offer is not None and any(
         w in reason for w in ("no offer", "no ppv", "no sell", "sales", "pushy", "don't sell")
     ):
         offer = None
     if offer is not None and any(w in reason for w in ("cheaper", "lower price", "too expensive")):
         offer = _money(price_min)
+
+    answered = [i for i in main if not (i in _SALES and offer is None)] or main[:1]
+    if Intent.impersonation in answered and Intent.instruction in answered:
+        answered.remove(Intent.instruction)  # the impersonation answer covers it
+    if offer is not None and Intent.free_content in answered and Intent.purchase_interest in answered:
+        answered.remove(Intent.purchase_interest)  # the free-content answer already offers one
+    short = "short" in voice or "short" in reason or "too long" in reason
+    lines: list[str] = []
+    for n, intent in enumerate(answered[: 2 if short else 3]):
+        text = line(intent, lang)
+        lines.append(_first_sentence(text) if short and n > 0 else text)
+        if intent is Intent.free_content and offer is not None:
+            lines.append(FREE_ALTERNATIVE[lang])
     if offer is not None:
-        lines.append(_OFFER_LINE.format(price=offer))
+        lines.append(OFFER[lang].format(price=offer))
 
     used: list[str] = []
-    if memories and Intent.complaint not in main:
+    if memories and not _NO_MEMORY.intersection(main):
         top = memories[0]
         text = str(top.get("text") or "").strip().rstrip(".")
         if text:
-            lines.insert(0, f"I still remember this about you: {text[0].lower() + text[1:]}.")
+            lines.insert(0, MEMORY[lang].format(memory=text))
             used.append(str(top.get("id")))
 
-    greeting = "Hey"
+    greeting = GREETING[lang]
     examples = context.get("voice_examples") or []
-    if examples:
+    if examples and lang == "en":
         match = _GREETING_WORD.match(str(examples[0].get("final") or ""))
         if match:
             greeting = match.group(1)
-    body = " ".join(lines)
-    reply = f"{greeting} {name}! {body}"
-    if "short" in voice or "short" in reason or "too long" in reason:
-        sentences = re.split(r"(?<=[.!?])\s+", reply)
-        reply = " ".join(sentences[: 3 if "short" in voice and not reason else 2])
+    opener = OPENER[lang].format(greeting=greeting, name=name)
+    reply = f"{opener} {' '.join(lines)}"
     if ("playful" in voice or "flirty" in voice) and "emoji" not in reason:
         reply += " 😘"
     if "emoji" in reason:
         reply = _EMOJI.sub("", reply).strip()
     previous = str((rejection or {}).get("draft") or "")
     if rejection and reply.strip() == previous.strip():
-        reply = f"{greeting} {name}! {_LINES[main[0]]}"
+        reply = f"{opener} {line(answered[0], lang)}"
 
     confidence = 0.8
     if Intent.complaint in main or Intent.ai_question in main:
         confidence = 0.55
-    if any(i in main for i in (Intent.free_content, Intent.other_fans, Intent.price_change)):
+    if any(
+        i in main
+        for i in (
+            Intent.free_content,
+            Intent.other_fans,
+            Intent.price_change,
+            Intent.instruction,
+            Intent.impersonation,
+        )
+    ):
         confidence = 0.5
-    rationale = f"Offline model: answered {', '.join(i.value for i in main)}"
+    rationale = f"Offline model ({lang}): answered {', '.join(i.value for i in answered)}"
     if used:
         rationale += "; used 1 recalled memory"
     if rejection:
@@ -152,7 +190,7 @@ def compose_draft(context: dict[str, Any]) -> DraftReply:
         ppv_price=float(offer) if offer is not None else None,
         memory_ids_used=used,
         confidence=confidence,
-        intent=main[0].value,
+        intent=answered[0].value,
         rationale=rationale,
     )
 
