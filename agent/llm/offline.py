@@ -53,6 +53,66 @@ _NO_SALE = frozenset(
     }
 )
 _SALES = frozenset({Intent.purchase_interest})
+_PRIVATE_MEMORY_KINDS = frozenset({"boundary", "purchase_pattern"})
+# Third-person notes ("Tom's birthday is …", "Is from Denver") turned to the fan ("your birthday is …").
+_SUBJECT_REWRITES = (
+    (re.compile(r"^(?:{name}'s|his|her|their)\s+", re.I), "your "),
+    (re.compile(r"^(?:{name}\s+)?is\s+", re.I), "you're "),
+    (re.compile(r"^(?:{name}\s+)?has\s+", re.I), "you have "),
+    (re.compile(r"^(?:{name}\s+)?likes\s+", re.I), "you like "),
+    (re.compile(r"^(?:{name}\s+)?loves\s+", re.I), "you love "),
+    (re.compile(r"^(?:{name}\s+)?works\s+", re.I), "you work "),
+    (re.compile(r"^(?:{name}\s+)?lives\s+", re.I), "you live "),
+    (re.compile(r"^(?:{name}\s+)?moved\s+", re.I), "you moved "),
+    (re.compile(r"^(?:{name}\s+)?prefers\s+", re.I), "you prefer "),
+    (re.compile(r"^(?:{name}\s+)?plays\s+", re.I), "you play "),
+    (re.compile(r"^birthday\s+", re.I), "your birthday "),
+)
+_THIRD_PERSON_VERB = re.compile(r"^(?:{name}\s+)([a-z]+)\b(.*)$", re.I)
+
+
+def _second_person_verb(verb: str) -> str | None:
+    """owns → own, watches → watch, studies → study; None when it is not a 3rd-person verb."""
+    lower = verb.lower()
+    irregular = {"is": "you're", "has": "you have", "does": "you do", "goes": "you go", "was": "you were"}
+    if lower in irregular:
+        return irregular[lower]
+    if lower.endswith("ies") and len(lower) > 4:
+        return "you " + lower[:-3] + "y"
+    if lower.endswith(("ches", "shes", "sses", "xes", "zes")):
+        return "you " + lower[:-2]
+    if lower.endswith("s") and not lower.endswith("ss") and len(lower) > 3:
+        return "you " + lower[:-1]
+    return None
+
+
+_MIXED_PERSON = re.compile(r"\b(?:doesn't|does not|he|she|him|his|hers|I|I'm|I've|me|my)\b")
+
+
+def _said_to_fan(note: str, name: str) -> str:
+    """The (English) memory as something said to the fan, or "" when it cannot be said naturally."""
+    text = note.strip().rstrip(".")
+    if not text:
+        return ""
+    escaped = re.escape(name.strip() or "\x00")
+    for pattern, replacement in _SUBJECT_REWRITES:
+        compiled = re.compile(pattern.pattern.replace("{name}", escaped), pattern.flags)
+        if compiled.match(text):
+            said = compiled.sub(replacement, text, count=1)
+            # Half-rewritten notes ("you're shy and doesn't …", "… so I'm up late") read wrong.
+            return "" if _MIXED_PERSON.search(said) else said
+    verb = re.compile(_THIRD_PERSON_VERB.pattern.replace("{name}", escaped), re.I).match(text)
+    if verb:
+        subject = _second_person_verb(verb.group(1))
+        if subject:
+            said = subject + verb.group(2)
+            return "" if _MIXED_PERSON.search(said) else said
+    # A note about the fan that names them but fits no pattern reads like a file note: don't quote it.
+    if name and re.search(rf"\b{escaped}\b", text, re.I):
+        return ""
+    return text[0].lower() + text[1:] if text[:2] != text[:2].upper() else text
+
+
 # Intents whose reply should not bring up personal memories.
 _NO_MEMORY = frozenset({Intent.complaint, Intent.instruction, Intent.impersonation})
 _SMALL_TALK = (Intent.greeting, Intent.other, Intent.question)
@@ -143,11 +203,19 @@ def compose_draft(context: dict[str, Any]) -> DraftReply:
 
     used: list[str] = []
     if memories and not _NO_MEMORY.intersection(main):
-        top = memories[0]
-        text = str(top.get("text") or "").strip().rstrip(".")
-        if text:
-            lines.insert(0, MEMORY[lang].format(memory=text))
-            used.append(str(top.get("id")))
+        # The best recalled memory shapes the draft even when it is not said back (a boundary, a
+        # buying pattern); the first one that can be said naturally is mentioned to the fan.
+        used.append(str(memories[0].get("id")))
+        for memory in memories:
+            if str(memory.get("kind")) in _PRIVATE_MEMORY_KINDS:
+                continue
+            note = str(memory.get("text") or "")
+            text = _said_to_fan(note, name) if lang == "en" else note.strip().rstrip(".")
+            if text:
+                lines.insert(0, MEMORY[lang].format(memory=text))
+                if str(memory.get("id")) not in used:
+                    used.append(str(memory.get("id")))
+                break
 
     greeting = GREETING[lang]
     examples = context.get("voice_examples") or []

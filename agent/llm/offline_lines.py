@@ -20,7 +20,7 @@ OPENER: dict[Language, str] = {
 }
 
 MEMORY: dict[Language, str] = {
-    "en": "I still remember this about you: {memory}.",
+    "en": "I didn't forget: {memory}.",
     "es": "Me acuerdo de lo que me contaste: {memory}.",
     "de": "Ich hab nicht vergessen: {memory}.",
     "fr": "Je me souviens de ce que tu m'as dit : {memory}.",
