@@ -15,12 +15,13 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.types import Command
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from agent.checkpointer import open_checkpointer
 from agent.context import AgentContext, CreatorPolicy, ExtractionMode
-from agent.graphs.reply import build_reply_graph
+from agent.graphs.reply import reply_graph
 from agent.llm.factory import ModelInfo, chat_model_for, offline_model
 from agent.platform import AdapterMode, PlatformAdapter, adapter_for_creator
 from core.db import get_engine, tenant_session
@@ -74,7 +75,9 @@ def _policy(creator: CreatorProfile) -> CreatorPolicy:
     )
 
 
-async def _context(principal: Principal, creator_id: uuid.UUID, knobs: _Knobs) -> AgentContext:
+async def _context(
+    principal: Principal, creator_id: uuid.UUID, knobs: _Knobs, session: AsyncSession
+) -> AgentContext:
     if knobs.model is not None and knobs.model_info is None and getattr(knobs.model, "is_offline", False):
         model, info = knobs.model, offline_model()[1]
     elif knobs.model is not None:
@@ -82,14 +85,11 @@ async def _context(principal: Principal, creator_id: uuid.UUID, knobs: _Knobs) -
     else:
         model, info = chat_model_for("drafting", knobs.settings)
     mode: AdapterMode = knobs.settings.platform_adapter
-    async with tenant_session(principal, engine=knobs.engine) as session:
-        creator = await session.get(CreatorProfile, creator_id)
-        if creator is None:
-            raise NotFound(f"creator {creator_id} not found")
-        policy = _policy(creator)
-        adapter = knobs.adapter or await adapter_for_creator(
-            session, principal, creator_id=creator_id, mode=mode
-        )
+    creator = await session.get(CreatorProfile, creator_id)
+    if creator is None:
+        raise NotFound(f"creator {creator_id} not found")
+    policy = _policy(creator)
+    adapter = knobs.adapter or await adapter_for_creator(session, principal, creator_id=creator_id, mode=mode)
     redis_url = knobs.redis_url
     extraction = knobs.extraction or "queue"
     if extraction == "queue" and redis_url is None:
@@ -128,30 +128,38 @@ async def _item(principal: Principal, engine: AsyncEngine, item_id: uuid.UUID) -
 
 
 async def _invoke(
-    principal: Principal, knobs: _Knobs, ctx: AgentContext, run_id: uuid.UUID, thread_id: str, payload: Any
+    principal: Principal,
+    knobs: _Knobs,
+    ctx: AgentContext,
+    run_id: uuid.UUID,
+    thread_id: str,
+    payload: Any,
+    saver: AsyncPostgresSaver | None = None,
 ) -> RunResult:
     """Invoke (or continue) the graph, then record the run's status from where it stopped."""
+    if saver is None:
+        async with open_checkpointer(knobs.engine) as opened:
+            return await _invoke(principal, knobs, ctx, run_id, thread_id, payload, opened)
     error: str | None = None
-    async with open_checkpointer(knobs.engine) as saver:
-        graph = build_reply_graph(saver)
-        try:
-            await graph.ainvoke(payload, _config(thread_id), context=ctx)
-        except AppError as exc:
-            error = exc.message
-        snapshot = await graph.aget_state(_config(thread_id))
+    graph = reply_graph(saver)
+    try:
+        await graph.ainvoke(payload, _config(thread_id), context=ctx)
+    except AppError as exc:
+        error = exc.message
+    snapshot = await graph.aget_state(_config(thread_id))
     values: dict[str, Any] = dict(snapshot.values or {})
     current = _waiting_item_id(snapshot) or values.get("item_id")
     item_id = uuid.UUID(current) if current else None
-    item = await _item(principal, knobs.engine, item_id) if item_id else None
-    if error is not None:
-        status = RunStatus.failed
-    elif snapshot.interrupts:
-        status = RunStatus.interrupted
-    elif item is not None and item.status == ApprovalStatus.superseded:
-        status = RunStatus.superseded
-    else:
-        status = RunStatus.completed
     async with tenant_session(principal, engine=knobs.engine) as session:
+        item = await approvals.get_item(session, principal, item_id=item_id) if item_id else None
+        if error is not None:
+            status = RunStatus.failed
+        elif snapshot.interrupts:
+            status = RunStatus.interrupted
+        elif item is not None and item.status == ApprovalStatus.superseded:
+            status = RunStatus.superseded
+        else:
+            status = RunStatus.completed
         await runtime_service.set_run_status(session, principal, run_ids=[run_id], status=status, error=error)
     return RunResult(
         run_id=run_id,
@@ -210,8 +218,8 @@ async def start_reply_run(
         extraction_model,
         redis_url,
     )
-    ctx = await _context(principal, creator_id, knobs)
     async with tenant_session(principal, engine=knobs.engine) as session:
+        ctx = await _context(principal, creator_id, knobs, session)
         fan = await fan_service.get_fan(session, principal, fan_id=fan_id)
         if fan.creator_id != creator_id:
             raise ValidationFailed("the fan does not belong to this creator")
@@ -270,7 +278,11 @@ async def resume_item(
         extraction_model,
         redis_url,
     )
-    item = await _item(principal, knobs.engine, item_id)
+    ctx: AgentContext | None = None
+    async with tenant_session(principal, engine=knobs.engine) as session:
+        item = await approvals.get_item(session, principal, item_id=item_id)
+        if item.status != ApprovalStatus.pending and _resumes_a_reply_run(item):
+            ctx = await _context(principal, item.creator_id, knobs, session)
 
     def noop(message: str, current: HitlAction) -> RunResult:
         return RunResult(
@@ -287,22 +299,27 @@ async def resume_item(
 
     if item.status == ApprovalStatus.pending:
         return noop("no decision yet: nothing to resume", item)
-    if item.run_id is None or item.thread_id is None or item.thread_id.startswith("chat:"):
+    if ctx is None or item.run_id is None or item.thread_id is None:
         # Queued from the assistant chat (or by hand): no reply graph waits on it, so a decision
         # taken in the inbox executes the item directly, once (the executor locks the row).
         return await _execute_without_graph(principal, knobs, item)
-    ctx = await _context(principal, item.creator_id, knobs)
+    run_id, thread_id = item.run_id, item.thread_id
+    # One checkpointer connection for reading where the run stands and for continuing it.
     async with open_checkpointer(knobs.engine) as saver:
-        snapshot = await build_reply_graph(saver).aget_state(_config(item.thread_id))
-    values = dict(snapshot.values or {})
-    if not snapshot.next:
-        return noop(f"already resumed: {_describe(RunStatus.completed, item)}", item)
-    waiting_on = _waiting_item_id(snapshot) or values.get("item_id")
-    if waiting_on not in (None, str(item.id)):
-        current = await _item(principal, knobs.engine, uuid.UUID(str(waiting_on)))
-        return noop(f"this run moved on to item {current.id} ({current.status})", current)
-    payload: Any = Command(resume={"item_id": str(item.id)}) if snapshot.interrupts else None
-    return await _invoke(principal, knobs, ctx, item.run_id, item.thread_id, payload)
+        snapshot = await reply_graph(saver).aget_state(_config(thread_id))
+        values = dict(snapshot.values or {})
+        if not snapshot.next:
+            return noop(f"already resumed: {_describe(RunStatus.completed, item)}", item)
+        waiting_on = _waiting_item_id(snapshot) or values.get("item_id")
+        if waiting_on not in (None, str(item.id)):
+            current = await _item(principal, knobs.engine, uuid.UUID(str(waiting_on)))
+            return noop(f"this run moved on to item {current.id} ({current.status})", current)
+        payload: Any = Command(resume={"item_id": str(item.id)}) if snapshot.interrupts else None
+        return await _invoke(principal, knobs, ctx, run_id, thread_id, payload, saver)
+
+
+def _resumes_a_reply_run(item: HitlAction) -> bool:
+    return item.run_id is not None and item.thread_id is not None and not item.thread_id.startswith("chat:")
 
 
 async def _execute_without_graph(principal: Principal, knobs: _Knobs, item: HitlAction) -> RunResult:

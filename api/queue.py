@@ -9,33 +9,58 @@ from typing import Any
 
 from arq import ArqRedis, create_pool
 from arq.connections import RedisSettings
+from arq.constants import job_key_prefix, result_key_prefix
+from arq.jobs import serialize_job
+from arq.utils import timestamp_ms
+from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from core.redis import resolve_redis_url
 
 log = logging.getLogger(__name__)
-_pools: dict[int, ArqRedis] = {}
+_pools: dict[int, tuple[ArqRedis, AsyncScript]] = {}
+
+# arq's enqueue_job (WATCH, EXISTS, MULTI/PSETEX/ZADD/EXEC: three round trips) as one atomic script:
+# the same keys, job encoding, expiry and score, so arq workers cannot tell the difference.
+_ENQUEUE_ONCE = """
+if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then
+    return 0
+end
+redis.call('PSETEX', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
+return 1
+"""
 
 
 def redis_settings() -> RedisSettings:
     return RedisSettings.from_dsn(resolve_redis_url())
 
 
-async def get_queue() -> ArqRedis:
+async def _pool_and_script() -> tuple[ArqRedis, AsyncScript]:
     # One pool per event loop: a pool's connections belong to the loop that opened them.
     loop_id = id(asyncio.get_running_loop())
-    pool = _pools.get(loop_id)
-    if pool is None:
+    entry = _pools.get(loop_id)
+    if entry is None:
         pool = await create_pool(redis_settings())
-        _pools[loop_id] = pool
-    return pool
+        entry = (pool, pool.register_script(_ENQUEUE_ONCE))
+        _pools[loop_id] = entry
+    return entry
+
+
+async def get_queue() -> ArqRedis:
+    return (await _pool_and_script())[0]
 
 
 async def enqueue(function: str, *args: Any, job_id: str, **kwargs: Any) -> bool:
     """True when queued (or already queued); False when Redis is unreachable — the sweeper retries."""
     try:
-        queue = await get_queue()
-        await queue.enqueue_job(function, *args, _job_id=job_id, **kwargs)
+        pool, script = await _pool_and_script()
+        enqueued_at = timestamp_ms()
+        job = serialize_job(function, args, kwargs, None, enqueued_at, serializer=pool.job_serializer)
+        await script(
+            keys=[job_key_prefix + job_id, result_key_prefix + job_id, pool.default_queue_name],
+            args=[pool.expires_extra_ms, job, enqueued_at, job_id],
+        )
     except (RedisError, OSError) as exc:
         log.warning("could not enqueue %s (%s): %s", function, job_id, exc)
         return False

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, event, exc, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -77,10 +79,39 @@ def plain_url(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
+# A pooled connection is pinged before use only if it sat idle this long. SQLAlchemy's pool_pre_ping
+# pings on every checkout: one extra round trip per transaction. A connection used moments ago is as
+# good as a ping's answer; a server restart in between fails that one statement, and SQLAlchemy then
+# discards every pooled connection, just as a failed ping would.
+PING_AFTER_IDLE_SECONDS = 5.0
+_LAST_CHECKIN = "fanpilot_last_checkin"
+
+
+def _ping_after_idle(engine: AsyncEngine, idle_seconds: float) -> None:
+    sync_engine = engine.sync_engine
+    dialect = sync_engine.dialect
+
+    @event.listens_for(sync_engine, "checkin")
+    def _checked_in(dbapi_connection: Any, record: Any) -> None:
+        record.info[_LAST_CHECKIN] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        # No check-in yet: a connection opened for this very checkout.
+        last = record.info.get(_LAST_CHECKIN)
+        if last is None or time.monotonic() - last < idle_seconds:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            # The pool retries the checkout on a new connection and drops the older ones.
+            raise exc.InvalidatePoolError(str(error)) from error
+
+
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(
-        sqlalchemy_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
-    )
+    engine = create_async_engine(sqlalchemy_url(url), pool_size=pool_size, max_overflow=pool_size)
+    _ping_after_idle(engine, PING_AFTER_IDLE_SECONDS)
+    return engine
 
 
 @lru_cache

@@ -351,12 +351,18 @@ async def recall_for_fan(
     token_budget: int | None = 600,
     embedder: Embedder | None = None,
     touch: bool = True,
+    query_vector: Sequence[float] | None = None,
 ) -> list[RecalledMemory]:
     """The fan's active memories most relevant to `query`: exact vector and BM25 rankings fused by
-    RRF, then importance and recency; at most k, within the token budget (None: no budget)."""
+    RRF, then importance and recency; at most k, within the token budget (None: no budget).
+
+    `query_vector`: the query's embedding when the caller computed it already (e.g. while it read
+    other things), so it is not computed twice."""
     fan = await _get_fan(session, fan_id)
-    embedder = embedder or get_embedder()
-    (vector,) = await embedder.embed([query])
+    if query_vector is None:
+        (vector,) = await (embedder or get_embedder()).embed([query])
+    else:
+        vector = list(query_vector)
     pool = max(50, 5 * k)
     by_vector = await repo.nearest_for_fan(
         session, creator_id=fan.creator_id, fan_id=fan_id, embedding=vector, limit=pool

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -21,6 +22,7 @@ from agent.state import ReplyState
 def build_reply_graph(
     checkpointer: BaseCheckpointSaver[Any] | None = None,
 ) -> CompiledStateGraph[ReplyState, AgentContext, ReplyState, ReplyState]:
+    """Compile the reply graph (milliseconds of work: runs use `reply_graph`, compiled once)."""
     graph = StateGraph(ReplyState, context_schema=AgentContext)
     graph.add_node("load_context", load_context)
     graph.add_node("draft", draft)
@@ -34,3 +36,16 @@ def build_reply_graph(
     graph.add_edge("guardrails", "gate")
     graph.add_edge("execute", "learn")
     return graph.compile(checkpointer=checkpointer, name="reply")
+
+
+ReplyGraph = CompiledStateGraph[ReplyState, AgentContext, ReplyState, ReplyState]
+
+
+@lru_cache(maxsize=1)
+def _compiled_reply_graph() -> ReplyGraph:
+    return build_reply_graph(None)
+
+
+def reply_graph(checkpointer: BaseCheckpointSaver[Any]) -> ReplyGraph:
+    """The reply graph, compiled once per process, bound to one run's checkpointer (a cheap copy)."""
+    return _compiled_reply_graph().copy(update={"checkpointer": checkpointer})

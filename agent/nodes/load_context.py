@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -15,10 +17,14 @@ from crm.fans import service as fan_service
 from crm.runtime import service as runtime_service
 
 
-async def _recall(session: Any, ctx: AgentContext, fan_id: uuid.UUID, query: str) -> list[dict[str, Any]]:
+async def _recall(
+    session: Any, ctx: AgentContext, fan_id: uuid.UUID, query: str, vector: Sequence[float] | None
+) -> list[dict[str, Any]]:
     from memory import service as memory_service
 
-    found = await memory_service.recall_for_fan(session, ctx.principal, fan_id=fan_id, query=query, k=6)
+    found = await memory_service.recall_for_fan(
+        session, ctx.principal, fan_id=fan_id, query=query, k=6, query_vector=vector
+    )
     return [
         {
             "id": str(m.id),
@@ -31,11 +37,17 @@ async def _recall(session: Any, ctx: AgentContext, fan_id: uuid.UUID, query: str
     ]
 
 
+async def _embed(text: str) -> list[float]:
+    from memory.embeddings import get_embedder
+
+    (vector,) = await get_embedder().embed([text])
+    return vector
+
+
 async def load_context(state: ReplyState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     ctx = runtime.context
     fan_id = uuid.UUID(state["fan_id"])
     async with tenant_session(ctx.principal, engine=ctx.engine) as session:
-        dossier = await fan_service.get_dossier(session, ctx.principal, fan_id=fan_id)
         recent = await fan_service.recent_messages(session, ctx.principal, fan_id=fan_id, limit=20)
         # Everything the fan wrote since our last reply: a fresh draft answers all of it.
         unanswered: list[str] = []
@@ -44,11 +56,19 @@ async def load_context(state: ReplyState, runtime: Runtime[AgentContext]) -> dic
                 unanswered = []
             else:
                 unanswered.append(message.text)
-        query = " ".join(unanswered[-3:]) or dossier.display_name
-        memories = await _recall(session, ctx, fan_id, query)
-        examples = await runtime_service.recent_voice_examples(
-            session, ctx.principal, creator_id=uuid.UUID(state["creator_id"]), limit=3
-        )
+        query = " ".join(unanswered[-3:])
+        # Embedding the query (model inference, off the event loop) overlaps the reads below.
+        embedding = asyncio.create_task(_embed(query)) if query else None
+        try:
+            dossier = await fan_service.get_dossier(session, ctx.principal, fan_id=fan_id)
+            examples = await runtime_service.recent_voice_examples(
+                session, ctx.principal, creator_id=uuid.UUID(state["creator_id"]), limit=3
+            )
+            vector = await embedding if embedding is not None else None
+        finally:
+            if embedding is not None and not embedding.done():
+                embedding.cancel()
+        memories = await _recall(session, ctx, fan_id, query or dossier.display_name, vector)
     subscription = dossier.subscription
     context = {
         "creator": {

@@ -28,14 +28,19 @@ LOGIN_PER_EMAIL = Limit("login-email", 10, 300)
 WEBHOOKS_PER_ADDRESS = Limit("webhook-ip", 1200, 60)
 
 
+# INCR and EXPIRE as one atomic command (cheaper for the client than a MULTI/EXEC pipeline).
+_COUNT_HIT = """
+local count = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return count
+"""
+
+
 async def hit(redis: Redis, limit: Limit, subject: str) -> None:
     """Count one request for `subject`; raise RateLimited (429) past the limit."""
     window = int(time.time()) // limit.window_seconds
     key = f"fp:rl:{limit.name}:{subject}:{window}"
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.incr(key)
-        pipe.expire(key, limit.window_seconds + 1)
-        count, _ = await pipe.execute()
+    count = await redis.register_script(_COUNT_HIT)(keys=[key], args=[limit.window_seconds + 1])
     if int(count) > limit.requests:
         raise RateLimited("too many requests, slow down and retry shortly")
 

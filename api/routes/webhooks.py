@@ -6,6 +6,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
@@ -13,10 +14,11 @@ from pydantic import BaseModel
 
 from api import queue
 from api.auth import ratelimit
-from api.deps import NotAuthenticated, RedisDep, client_address, errors
+from api.deps import NotAuthenticated, client_address, errors
 from api.webhooks import signing, store
 from core.db import tenant_session
 from core.errors import AppError, ValidationFailed
+from core.redis import get_redis
 from core.tenancy import SYSTEM
 from crm.creators import service as creators
 from crm.enums import Platform, WebhookStatus
@@ -49,8 +51,16 @@ async def _read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def _parse(body: bytes) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
-    """(event type, account id, payload, whole document) or 422."""
+@dataclass(frozen=True)
+class ParsedEvent:
+    event: str
+    account_id: str
+    document: dict[str, Any]
+    document_json: str  # the document as JSON text (what is stored)
+
+
+def _parse(body: bytes) -> ParsedEvent:
+    """The delivery's event type, account id and document, or 422."""
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -60,8 +70,9 @@ def _parse(body: bytes) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
     # Postgres (jsonb and text) cannot store NUL characters.
     if b"\\u0000" in body or b"\x00" in body:
         raise ValidationFailed("body must not contain NUL characters")
+    document_json = json.dumps(document, ensure_ascii=False)
     try:
-        json.dumps(document, ensure_ascii=False).encode()
+        document_json.encode()
     except UnicodeEncodeError as exc:
         raise ValidationFailed("body must be valid UTF-8 text") from exc
     event = document.get("event", document.get("type"))
@@ -73,7 +84,7 @@ def _parse(body: bytes) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
         raise ValidationFailed("'account_id' must be a non-empty string")
     if not isinstance(payload, dict):
         raise ValidationFailed("'payload' must be an object")
-    return event, account_id, payload, document
+    return ParsedEvent(event=event, account_id=account_id, document=document, document_json=document_json)
 
 
 def _platform_for(event: str, document: dict[str, Any]) -> Platform:
@@ -85,49 +96,71 @@ def _platform_for(event: str, document: dict[str, Any]) -> Platform:
         raise ValidationFailed("unknown 'platform'") from exc
 
 
-async def _accept(
-    *,
-    source: str,
-    idempotency_key: str,
-    event: str,
-    account_id: str,
-    document: dict[str, Any],
-    verify: Callable[[str], bool],
-) -> WebhookAccepted:
+async def _store(
+    *, source: str, idempotency_key: str, parsed: ParsedEvent, verify: Callable[[str], bool]
+) -> uuid.UUID | None:
+    """Verify the signature and store the event in one transaction: its id, or None for a redelivery.
+
+    Optimistically stored as `queued` (the caller enqueues right after the commit and puts it back to
+    `received` if Redis refuses); both statuses are swept alike, so a crash in between loses nothing.
+    """
+    platform = _platform_for(parsed.event, parsed.document)
+    cached = creators.webhook_signers.get(platform, parsed.account_id)
+    if cached is not None and cached.secret and cached.sealed_secret and verify(cached.secret):
+        async with tenant_session(SYSTEM) as s:
+            outcome = await store.store_event_if_signer_current(
+                s,
+                source=source,
+                idempotency_key=idempotency_key,
+                event_type=parsed.event,
+                payload_json=parsed.document_json,
+                connection_id=cached.connection_id,
+                sealed_secret=cached.sealed_secret,
+                status=WebhookStatus.queued,
+            )
+        if outcome.signer_current:
+            return outcome.event_id
+    # No cached secret, a signature the cached one does not verify, or a secret changed since it was
+    # cached: read the connection again and decide on what the database holds now.
     async with tenant_session(SYSTEM) as s:
-        connection = await creators.find_connection_for_webhook(
-            s, platform=_platform_for(event, document), account_id=account_id
-        )
-        secret = creators.webhook_secret_for(connection) if connection else None
+        signer = await creators.load_webhook_signer(s, platform=platform, account_id=parsed.account_id)
         # Unknown account and wrong signature answer the same, so senders cannot probe accounts.
-        if connection is None or not secret or not verify(secret):
+        if signer is None or not signer.secret or not verify(signer.secret):
             raise NotAuthenticated("bad signature")
-        event_id = await store.store_event(
+        return await store.store_event(
             s,
             source=source,
             idempotency_key=idempotency_key,
-            event_type=event,
-            payload=document,
-            creator_id=connection.creator_id,
-            connection_id=connection.id,
+            event_type=parsed.event,
+            payload=parsed.document,
+            creator_id=signer.creator_id,
+            connection_id=signer.connection_id,
+            status=WebhookStatus.queued,
         )
+
+
+async def _accept(
+    *, source: str, idempotency_key: str, parsed: ParsedEvent, verify: Callable[[str], bool]
+) -> WebhookAccepted:
+    event_id = await _store(source=source, idempotency_key=idempotency_key, parsed=parsed, verify=verify)
     if event_id is None:
         return WebhookAccepted(status="duplicate")
     # Stored and committed: from here nothing is lost, even if Redis is down (the sweeper re-enqueues).
-    if await queue.enqueue("process_webhook_event", str(event_id), job_id=f"webhook:{event_id}"):
+    if not await queue.enqueue("process_webhook_event", str(event_id), job_id=f"webhook:{event_id}"):
         async with tenant_session(SYSTEM) as s:
             await store.set_status(
-                s, event_id=event_id, status=WebhookStatus.queued, only_if=(WebhookStatus.received,)
+                s, event_id=event_id, status=WebhookStatus.received, only_if=(WebhookStatus.queued,)
             )
     return WebhookAccepted(status="accepted", event_id=event_id)
 
 
 @router.post("/onlyfansapi", response_model=WebhookAccepted, responses=errors(401, 413, 422, 429))
-async def onlyfansapi(request: Request, redis: RedisDep) -> WebhookAccepted:
+async def onlyfansapi(request: Request) -> WebhookAccepted:
     """Receive an OnlyFansAPI event (hex HMAC-SHA256 `Signature` over the raw body)."""
-    await ratelimit.hit(redis, ratelimit.WEBHOOKS_PER_ADDRESS, client_address(request))
+    # The shared client directly: as a (sync) dependency it would cost a thread-pool hop per delivery.
+    await ratelimit.hit(get_redis(), ratelimit.WEBHOOKS_PER_ADDRESS, client_address(request))
     body = await _read_body(request)
-    event, account_id, _, document = _parse(body)
+    parsed = _parse(body)
     signature = request.headers.get("signature")
     key = request.headers.get("x-ofapi-idempotency-key") or ""
     if not key or len(key) > 200:
@@ -136,17 +169,15 @@ async def onlyfansapi(request: Request, redis: RedisDep) -> WebhookAccepted:
     return await _accept(
         source="onlyfansapi",
         idempotency_key=key,
-        event=event,
-        account_id=account_id,
-        document=document,
+        parsed=parsed,
         verify=lambda secret: signing.verify_ofapi_signature(body, secret, signature),
     )
 
 
 @router.post("/generic", response_model=WebhookAccepted, responses=errors(401, 413, 422, 429))
-async def generic(request: Request, redis: RedisDep) -> WebhookAccepted:
+async def generic(request: Request) -> WebhookAccepted:
     """Receive an event signed the Standard Webhooks way (webhook-id/-timestamp/-signature)."""
-    await ratelimit.hit(redis, ratelimit.WEBHOOKS_PER_ADDRESS, client_address(request))
+    await ratelimit.hit(get_redis(), ratelimit.WEBHOOKS_PER_ADDRESS, client_address(request))
     body = await _read_body(request)
     msg_id = request.headers.get("webhook-id") or ""
     timestamp = request.headers.get("webhook-timestamp") or ""
@@ -155,13 +186,11 @@ async def generic(request: Request, redis: RedisDep) -> WebhookAccepted:
         raise NotAuthenticated("missing webhook-id or webhook-signature")
     if not signing.timestamp_is_fresh(timestamp):
         raise NotAuthenticated("webhook-timestamp missing or outside the 5-minute tolerance")
-    event, account_id, _, document = _parse(body)
+    parsed = _parse(body)
     return await _accept(
         source="generic",
         idempotency_key=msg_id,
-        event=event,
-        account_id=account_id,
-        document=document,
+        parsed=parsed,
         verify=lambda secret: signing.verify_standard_webhook(
             body, secret, msg_id=msg_id, timestamp=timestamp, signature_header=signature
         ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,6 +28,7 @@ async def store_event(
     payload: dict[str, Any],
     creator_id: uuid.UUID,
     connection_id: uuid.UUID,
+    status: WebhookStatus = WebhookStatus.received,
 ) -> uuid.UUID | None:
     """The new event's id, or None when this (source, key) was stored before (a redelivery)."""
     statement = (
@@ -39,12 +41,68 @@ async def store_event(
             payload=payload,
             creator_id=creator_id,
             connection_id=connection_id,
-            status=WebhookStatus.received,
+            status=status,
         )
         .on_conflict_do_nothing(index_elements=["source", "idempotency_key"])
         .returning(WebhookEvent.id)
     )
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+# One round trip: insert the event only while its connection still holds the secret it was verified
+# with, and say which of "connection changed" and "already stored" explains an insert that did not happen.
+_STORE_IF_SIGNER_CURRENT = sa.text(
+    """
+    WITH signer AS (
+        SELECT id, creator_id FROM platform_connections
+        WHERE id = :connection_id AND webhook_secret_encrypted = :sealed_secret
+    ), stored AS (
+        INSERT INTO webhook_events
+            (id, source, idempotency_key, event_type, payload, creator_id, connection_id, status)
+        SELECT :id, :source, :idempotency_key, :event_type, CAST(:payload AS jsonb), creator_id, id, :status
+        FROM signer
+        ON CONFLICT (source, idempotency_key) DO NOTHING
+        RETURNING id
+    )
+    SELECT EXISTS (SELECT 1 FROM signer), (SELECT id FROM stored)
+    """
+)
+
+
+@dataclass(frozen=True)
+class StoreOutcome:
+    signer_current: bool  # False: the connection's secret changed (or it is gone); nothing was stored
+    event_id: uuid.UUID | None  # None with signer_current: a redelivery of a stored event
+
+
+async def store_event_if_signer_current(
+    session: AsyncSession,
+    *,
+    source: str,
+    idempotency_key: str,
+    event_type: str,
+    payload_json: str,
+    connection_id: uuid.UUID,
+    sealed_secret: bytes,
+    status: WebhookStatus = WebhookStatus.received,
+) -> StoreOutcome:
+    """Like `store_event`, for a signature checked with a cached secret (`payload_json`: a JSON object)."""
+    row = (
+        await session.execute(
+            _STORE_IF_SIGNER_CURRENT,
+            {
+                "id": uuid.uuid4(),
+                "source": source,
+                "idempotency_key": idempotency_key,
+                "event_type": event_type,
+                "payload": payload_json,
+                "connection_id": connection_id,
+                "sealed_secret": sealed_secret,
+                "status": str(status),
+            },
+        )
+    ).one()
+    return StoreOutcome(signer_current=bool(row[0]), event_id=row[1])
 
 
 async def get_event(session: AsyncSession, *, event_id: uuid.UUID, lock: bool = False) -> WebhookEvent | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 import uuid
+from collections import OrderedDict
 from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -288,6 +290,76 @@ async def find_connection_for_webhook(
         PlatformConnection.platform == Platform(platform), PlatformConnection.account_id == account_id
     )
     return (await session.scalars(query)).one_or_none()
+
+
+@dataclasses.dataclass(frozen=True)
+class WebhookSigner:
+    """What verifying and storing a webhook needs from its connection, secret already decrypted."""
+
+    connection_id: uuid.UUID
+    creator_id: uuid.UUID
+    secret: str | None
+    # The vault envelope the secret was opened from. Any change of the secret (set, cleared, vault key
+    # rotation) writes a new envelope, so "the row still holds this envelope" means "still this secret".
+    sealed_secret: bytes | None
+
+
+class WebhookSignerCache:
+    """Per-process cache of decrypted webhook secrets by (platform, account id).
+
+    Never trusted on its own: an event verified with a cached secret is stored only if its connection
+    still holds the same envelope (`api.webhooks.store.store_event_if_signer_current`); otherwise the
+    entry is dropped and the connection read again. The TTL and size bound only limit memory.
+    """
+
+    def __init__(self, *, ttl_seconds: float = 300.0, max_entries: int = 10_000) -> None:
+        self.ttl_seconds = ttl_seconds
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple[str, str], tuple[float, WebhookSigner]] = OrderedDict()
+
+    def get(self, platform: Platform | str, account_id: str) -> WebhookSigner | None:
+        key = (str(platform), account_id)
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[0] < time.monotonic():
+            del self._entries[key]
+            return None
+        return entry[1]
+
+    def put(self, platform: Platform | str, account_id: str, signer: WebhookSigner) -> None:
+        key = (str(platform), account_id)
+        self._entries[key] = (time.monotonic() + self.ttl_seconds, signer)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def forget(self, platform: Platform | str, account_id: str) -> None:
+        self._entries.pop((str(platform), account_id), None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+webhook_signers = WebhookSignerCache()
+
+
+async def load_webhook_signer(
+    session: AsyncSession, *, platform: Platform | str, account_id: str, vault: Vault | None = None
+) -> WebhookSigner | None:
+    """Read the connection a webhook is addressed to (SYSTEM session), decrypt its secret, cache it."""
+    connection = await find_connection_for_webhook(session, platform=platform, account_id=account_id)
+    if connection is None:
+        webhook_signers.forget(platform, account_id)
+        return None
+    signer = WebhookSigner(
+        connection_id=connection.id,
+        creator_id=connection.creator_id,
+        secret=webhook_secret_for(connection, vault=vault),
+        sealed_secret=connection.webhook_secret_encrypted,
+    )
+    webhook_signers.put(platform, account_id, signer)
+    return signer
 
 
 def _open(connection: PlatformConnection, field: str, vault: Vault | None) -> str | None:
