@@ -14,7 +14,7 @@ from typing import Any
 
 from bench._common import RESULTS_DIR
 
-KNOWN_ORDER = ("webhooks", "memory", "agent", "approvals")
+KNOWN_ORDER = ("webhooks", "agent", "approvals", "memory", "memory-1m", "locomo")
 
 
 def _num(value: Any, digits: int = 1) -> str:
@@ -165,6 +165,7 @@ def _locomo(document: dict[str, Any]) -> str:
 
 RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "memory": _memory,
+    "memory-1m": _memory,
     "locomo": _locomo,
     "webhooks": _webhooks,
     "agent": _agent,

@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.db import DatabaseUrls, _with_credentials, make_engine, resolve_database_urls, tenant_session
+from core.db import make_engine, tenant_session
 from core.errors import AppError
 from core.settings import ProviderName, Settings, get_settings
 from core.tenancy import SYSTEM, ActorKind, Principal, StaffRole
@@ -56,31 +56,23 @@ class Seeded:
 
 @asynccontextmanager
 async def scratch_database(settings: Settings | None = None) -> AsyncIterator[AsyncEngine]:
-    """A fresh, migrated database on the server the settings resolve; dropped afterwards."""
-    from core import embedded
-    from migrations import runner as migrations
+    """A fresh, migrated database on the server the settings resolve; dropped afterwards.
+
+    Creating it needs a role that may create databases and the vector extension: the embedded
+    superuser when DATABASE_URL is unset, else DATABASE_URL's role (see evals.locomo.scratch_database).
+    """
+    from evals.locomo import scratch_database as scratch
 
     settings = settings or get_settings()
-    owner = resolve_database_urls(settings).owner
     name = f"fanpilot_eval_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    base = owner.partition("?")[0].rsplit("/", 1)[0]
-    scratch_owner = f"{base}/{name}"
-    await asyncio.to_thread(embedded.ensure_database, owner, name)
-    engine: AsyncEngine | None = None
+    manager = scratch(name)
+    db = await asyncio.to_thread(manager.__enter__)
+    engine = make_engine(db.app_url, pool_size=10)
     try:
-        await asyncio.to_thread(migrations.upgrade, scratch_owner)
-        urls = DatabaseUrls(
-            owner=scratch_owner,
-            app=_with_credentials(
-                scratch_owner, settings.app_db_role, settings.app_db_password.get_secret_value()
-            ),
-        )
-        engine = make_engine(urls.app, pool_size=10)
         yield engine
     finally:
-        if engine is not None:
-            await engine.dispose()
-        await asyncio.to_thread(embedded.drop_database, owner, name)
+        await engine.dispose()
+        await asyncio.to_thread(manager.__exit__, None, None, None)
 
 
 # ------------------------------------------------------------------------------------------ seeding
