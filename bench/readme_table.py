@@ -14,7 +14,7 @@ from typing import Any
 
 from bench._common import RESULTS_DIR
 
-KNOWN_ORDER = ("webhooks", "agent", "approvals", "memory", "memory-1m", "locomo")
+KNOWN_ORDER = ("webhooks", "memory", "memory-1m", "agent", "approvals", "locomo")
 
 
 def _num(value: Any, digits: int = 1) -> str:
