@@ -85,10 +85,12 @@ async def _serve(host: str, port: int, *, demo: bool, started: float) -> None:
     import uvicorn
     from arq.worker import Worker
 
+    from api.commands._startup import verify_embedder_or_exit
     from api.worker import worker_settings
     from core.db import get_engine
     from crm.demo import DEMO_PASSWORD, DEMO_STAFF, seed_if_empty
 
+    await verify_embedder_or_exit(console)
     drafts = 0
     if demo:
         with console.status("seeding the demo agency (first start only)…"):
