@@ -21,15 +21,15 @@ from arq.worker import func
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from api import queue
 from api.events import ALL_CHANNEL, publish_inbox_change
-from api.webhooks import store
-from api.webhooks.mapping import EventMapper, RunRequest
+from core import queue
 from core.db import tenant_session
 from core.errors import AppError
 from core.redis import get_redis
 from core.tenancy import SYSTEM, ActorKind, Principal
 from crm.enums import WebhookStatus
+from crm.webhooks import store
+from crm.webhooks.mapping import EventMapper, RunRequest
 
 log = logging.getLogger(__name__)
 

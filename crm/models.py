@@ -1,4 +1,6 @@
-"""Imports every ORM module so `Base.metadata` knows the whole schema (Alembic, tests)."""
+"""Imports every CRM ORM module so `Base.metadata` knows the CRM tables before the first flush.
+
+The whole schema (CRM + memory) for Alembic and the schema tests is `migrations.models`."""
 
 from crm.accounts.models import Agency, ApiToken, AuditLog, StaffCreatorAccess, StaffUser
 from crm.approvals.models import HitlAction
@@ -21,7 +23,6 @@ from crm.fans.models import (
 from crm.messaging.models import MessageBroadcast, MessageBroadcastDelivery, MessageTemplate
 from crm.runtime.models import AgentRun, ChatThread, DraftFeedback, WebhookEvent
 from crm.segments.models import FanSegment, FanSegmentMember
-from memory.models import FanMemory
 
 __all__ = [
     "Agency",
@@ -37,7 +38,6 @@ __all__ = [
     "DraftFeedback",
     "FanCustomRequest",
     "FanIdentityLink",
-    "FanMemory",
     "FanMessage",
     "FanNote",
     "FanPlatformAccount",
@@ -58,16 +58,3 @@ __all__ = [
     "StaffUser",
     "WebhookEvent",
 ]
-
-# Tables whose rows belong to one creator: RLS filters them on this column.
-CREATOR_SCOPED_TABLES: dict[str, str] = {
-    t.name: ("id" if t.name == "creator_profiles" else "creator_id")
-    for t in Base.metadata.sorted_tables
-    if t.name not in {"agencies", "staff_users", "staff_creator_access", "api_tokens", "audit_log"}
-}
-APPEND_ONLY_TABLES = (
-    "fan_subscription_events",
-    "automation_rule_runs",
-    "automation_rule_actions",
-    "audit_log",
-)

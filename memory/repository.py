@@ -229,15 +229,3 @@ async def fan_names(session: AsyncSession, fan_ids: Sequence[uuid.UUID]) -> dict
         text("SELECT id, display_name FROM fan_profiles WHERE id = ANY(:ids)"), {"ids": list(fan_ids)}
     )
     return {r.id: r.display_name for r in result}
-
-
-async def tables_with_fan_id(session: AsyncSession) -> list[str]:
-    result = await session.execute(
-        text(
-            "SELECT c.table_name FROM information_schema.columns c"
-            " JOIN information_schema.tables t USING (table_schema, table_name)"
-            " WHERE c.table_schema = 'public' AND c.column_name = 'fan_id' AND t.table_type = 'BASE TABLE'"
-            " ORDER BY c.table_name"
-        )
-    )
-    return [r[0] for r in result]

@@ -16,7 +16,6 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from sqlalchemy import select, text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound
@@ -508,50 +507,3 @@ async def delete_memory(
     await session.execute(text("DELETE FROM fan_memories WHERE id = ANY(:ids)"), {"ids": ids})
     session.expunge(memory)
     return len(ids)
-
-
-async def erase_fan(session: AsyncSession, principal: Principal, *, fan_id: uuid.UUID) -> dict[str, int]:
-    """GDPR erase: every row of the fan across the CRM, memories with their history, queue items and
-    LangGraph checkpoints of the fan's threads; audited (who, when, which fan id). Returns row counts."""
-    # Checked here too: the SQL function runs as its owner, which may bypass RLS on some servers.
-    fan = await _get_fan(session, fan_id)
-    session.expunge(fan)
-    try:
-        async with session.begin_nested():
-            result = await session.execute(
-                text("SELECT fanpilot_erase_fan(:fan_id, :kind, :actor)"),
-                {"fan_id": fan_id, "kind": str(principal.actor_kind), "actor": principal.actor_id},
-            )
-            counts = result.scalar_one()
-    except DBAPIError as exc:
-        if "not found" in str(exc.orig):
-            raise NotFound("fan not found") from exc
-        raise
-    session.expire_all()
-    return {str(k): int(v) for k, v in (counts or {}).items()}
-
-
-_EXPORT_DROP = ("embedding", "search")
-
-
-async def export_fan(session: AsyncSession, principal: Principal, *, fan_id: uuid.UUID) -> dict[str, Any]:
-    """All of a fan's data as JSON-ready dicts: the profile and every table with a fan_id column
-    (memories include superseded history, without vectors)."""
-    fan_row = (
-        await session.execute(text("SELECT to_jsonb(f) FROM fan_profiles f WHERE id = :id"), {"id": fan_id})
-    ).scalar_one_or_none()
-    if fan_row is None:
-        raise NotFound("fan not found")
-    export: dict[str, Any] = {
-        "exported_at": _now().isoformat(),
-        "fan_id": str(fan_id),
-        "fan_profiles": [fan_row],
-    }
-    drop = " ".join(f"- '{c}'" for c in _EXPORT_DROP)
-    for table in await repo.tables_with_fan_id(session):
-        rows = await session.execute(
-            text(f'SELECT to_jsonb(t) {drop} FROM "{table}" t WHERE fan_id = :id'),
-            {"id": fan_id},
-        )
-        export[table] = [r[0] for r in rows]
-    return export

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from core.db import resolve_database_urls, sqlalchemy_url
-from crm.models import Base
+from migrations.models import Base
 
 config = context.config
 url = config.attributes.get("owner_url") or resolve_database_urls().owner

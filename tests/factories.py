@@ -85,7 +85,6 @@ async def populate_every_table(engine: AsyncEngine, creator_id: uuid.UUID) -> uu
     """One row in every creator-owned table for one fan of `creator_id`; returns the fan id."""
     from datetime import UTC, datetime, timedelta
 
-    from crm import models as m
     from crm.enums import (
         ActionType,
         MemoryKind,
@@ -96,6 +95,7 @@ async def populate_every_table(engine: AsyncEngine, creator_id: uuid.UUID) -> uu
         SubscriptionStatus,
         TransactionKind,
     )
+    from migrations import models as m
 
     now = datetime.now(UTC)
     cid = creator_id

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core import embedded
 from core.db import tenant_session
 from core.tenancy import NOBODY, Principal
-from crm.models import APPEND_ONLY_TABLES, CREATOR_SCOPED_TABLES, Base
 from migrations import runner
+from migrations.models import APPEND_ONLY_TABLES, CREATOR_SCOPED_TABLES, Base
 from tests.conftest import ProvisionedDatabase, _replace_db
 from tests.factories import make_tenant, populate_every_table
 

@@ -16,10 +16,10 @@ from fastapi import APIRouter, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field, field_validator
 
-from api import queue
 from api.deps import InboxReader, InboxWriter, RedisDep, errors
 from api.events import inbox_changes, publish_inbox_change
 from api.schemas import Text
+from core import queue
 from core.db import tenant_session
 from core.errors import AppError, NotFound, ValidationFailed
 from core.tenancy import Principal

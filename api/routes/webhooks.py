@@ -12,16 +12,17 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from api import queue
 from api.auth import ratelimit
 from api.deps import NotAuthenticated, client_address, errors
-from api.webhooks import signing, store
+from api.webhooks import signing
+from core import queue
 from core.db import tenant_session
 from core.errors import AppError, ValidationFailed
 from core.redis import get_redis
 from core.tenancy import SYSTEM
 from crm.creators import service as creators
 from crm.enums import Platform, WebhookStatus
+from crm.webhooks import store
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 

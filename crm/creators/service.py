@@ -308,7 +308,7 @@ class WebhookSignerCache:
     """Per-process cache of decrypted webhook secrets by (platform, account id).
 
     Never trusted on its own: an event verified with a cached secret is stored only if its connection
-    still holds the same envelope (`api.webhooks.store.store_event_if_signer_current`); otherwise the
+    still holds the same envelope (`crm.webhooks.store.store_event_if_signer_current`); otherwise the
     entry is dropped and the connection read again. The TTL and size bound only limit memory.
     """
 

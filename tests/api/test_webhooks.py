@@ -14,13 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api import worker
 from api.routes.webhooks import MAX_BODY_BYTES
-from api.webhooks.mapping import html_to_text
 from core.db import tenant_session
 from core.tenancy import SYSTEM, Principal, StaffRole
 from crm.enums import ApprovalStatus, MessageDirection, SubscriptionStatus, WebhookStatus
 from crm.fans import service as fans
 from crm.fans.models import FanPlatformAccount
 from crm.runtime.models import WebhookEvent
+from crm.webhooks.mapping import html_to_text
 from tests.api.conftest import SAMPLE_NAMES, Shop, clear_queue, drain_queue, make_login, make_shop, sign_in
 
 
@@ -200,7 +200,7 @@ async def test_sweeper_enqueues_events_never_processed(
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from api.webhooks import store
+    from crm.webhooks import store
 
     async with tenant_session(SYSTEM, engine=engine) as s:
         event_id = await store.store_event(
@@ -215,7 +215,7 @@ async def test_sweeper_enqueues_events_never_processed(
             .values(updated_at=datetime.now(UTC) - timedelta(minutes=10))
         )
     assert await worker.sweep_webhooks({}) >= 1
-    from api.queue import get_queue
+    from core.queue import get_queue
 
     queued = await (await get_queue()).queued_jobs()
     assert any(job.function == "process_webhook_event" and job.args == (str(event_id),) for job in queued)

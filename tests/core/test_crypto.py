@@ -8,7 +8,7 @@ import uuid
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
+from cli.main import app
 from core.crypto import Vault, VaultError, generate_key, parse_keys
 from core.settings import Settings
 

@@ -119,7 +119,7 @@ def _cli(local: Settings, *args: str) -> subprocess.CompletedProcess[str]:
         "FANPILOT_REDIS_PORT": str(local.redis_port),
     }
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
+        [sys.executable, "-m", "cli", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,

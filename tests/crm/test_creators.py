@@ -356,7 +356,7 @@ async def test_audit_refuses_details_that_look_like_secrets(engine: AsyncEngine)
 
 def _run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
+        [sys.executable, "-m", "cli", *args],
         cwd=Path(__file__).resolve().parents[2],
         env={**os.environ, **env},
         capture_output=True,

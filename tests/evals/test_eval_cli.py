@@ -31,7 +31,7 @@ def test_eval_cli_runs_a_dataset_file_on_a_scratch_database(tmp_path: Path) -> N
         if k not in {"DATABASE_URL", "REDIS_URL", "FANPILOT_APP_DATABASE_URL"}
     }
     done = subprocess.run(
-        [sys.executable, "-m", "api.cli", "eval", "--dataset", str(dataset), "--json", str(out)],
+        [sys.executable, "-m", "cli", "eval", "--dataset", str(dataset), "--json", str(out)],
         env=env,
         capture_output=True,
         text=True,

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.db import tenant_session
 from core.errors import NotFound
 from core.tenancy import SYSTEM
+from crm import privacy
 from crm.enums import MemoryKind
 from memory import service
 from memory.embeddings import LocalMiniLMEmbedder
@@ -132,7 +133,7 @@ async def test_erase_leaves_no_row_of_the_fan_anywhere(
     assert all(before[t] > 0 for t in before), before
 
     async with tenant_session(p, engine=engine) as s:
-        counts = await service.erase_fan(s, p, fan_id=fan_id)
+        counts = await privacy.erase_fan(s, p, fan_id=fan_id)
     assert counts["fan_memories"] == 3
     left = await _rows_left(engine, fan_id, threads)
     assert left == dict.fromkeys(left, 0)
@@ -156,7 +157,7 @@ async def test_erase_of_another_tenants_fan_is_not_found(
     other = await make_tenant(engine)
     async with tenant_session(other.principal(), engine=engine) as s:
         with pytest.raises(NotFound):
-            await service.erase_fan(s, other.principal(), fan_id=fan_id)
+            await privacy.erase_fan(s, other.principal(), fan_id=fan_id)
     async with tenant_session(tenant.principal(), engine=engine) as s:
         assert (
             await s.execute(text("SELECT count(*) FROM fan_profiles WHERE id = :f"), {"f": fan_id})
@@ -226,7 +227,7 @@ async def test_export_has_every_table_and_the_history_without_vectors(
             kind=MemoryKind.personal_detail,
             embedder=embedder,
         )
-        data = await service.export_fan(s, p, fan_id=fan_id)
+        data = await privacy.export_fan(s, p, fan_id=fan_id)
     encoded = json.dumps(data)
     assert data["fan_profiles"][0]["display_name"] == "Every Table"
     memories = data["fan_memories"]

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from arq.connections import RedisSettings
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api import queue
+from core import queue
 from core.db import tenant_session
 from core.tenancy import SYSTEM
 from crm.creators import service as creators

@@ -122,11 +122,11 @@ def api(
 
 
 def _register_feature_commands() -> None:
-    """Feature modules in api/commands/ add their own commands through `register(app)`."""
-    from api import commands
+    """Feature modules in cli/commands/ add their own commands through `register(app)`."""
+    from cli import commands
 
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"api.commands.{info.name}")
+        module = importlib.import_module(f"cli.commands.{info.name}")
         register = getattr(module, "register", None)
         if register is not None:
             register(app)

@@ -19,7 +19,7 @@ async def prime_demo_drafts(
     creator_ids: tuple[uuid.UUID, ...], *, per_creator: int = DEMO_DRAFTS_PER_CREATOR
 ) -> int:
     """Queue reply runs for the top fans whose last message is still unanswered."""
-    from api import queue
+    from core import queue
     from core.db import tenant_session
     from core.tenancy import Principal
     from crm.enums import MessageDirection
@@ -85,8 +85,8 @@ async def _serve(host: str, port: int, *, demo: bool, started: float) -> None:
     import uvicorn
     from arq.worker import Worker
 
-    from api.commands._startup import verify_embedder_or_exit
     from api.worker import worker_settings
+    from cli.commands._startup import verify_embedder_or_exit
     from core.db import get_engine
     from crm.demo import DEMO_PASSWORD, DEMO_STAFF, seed_if_empty
 

@@ -28,8 +28,8 @@ def register(app: typer.Typer) -> None:
         except embedded.EmbeddedServiceError as exc:
             console.print(f"[bold red]error:[/] {exc}")
             raise typer.Exit(code=1) from exc
-        from api.commands._startup import verify_embedder_or_exit
         from api.worker import worker_settings
+        from cli.commands._startup import verify_embedder_or_exit
 
         asyncio.run(verify_embedder_or_exit(console))
         asyncio.set_event_loop(asyncio.new_event_loop())
