@@ -1,8 +1,8 @@
 """Run the assistant graph: one creator turn at a time, streamed or not, durable across restarts.
 
 A chat thread is one LangGraph thread in the Postgres checkpointer. A turn that queued gated actions
-ends interrupted at the gate; the creator decides inline (`decide_inline`) or in the inbox, and the
-thread resumes with the decisions. A new message on a thread still waiting at the gate first resumes
+ends interrupted at the gate; the creator decides inline or in the inbox — both through
+`agent.decisions.decide` — and the thread resumes with the decisions once all are taken. A new message on a thread still waiting at the gate first resumes
 it as "deferred" (the items stay pending in the inbox), then runs the new turn.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
@@ -20,11 +20,10 @@ from langgraph.types import Command
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agent.checkpointer import open_checkpointer
+from agent.context import AssistantContext
 from agent.graphs.assistant import build_assistant_graph
 from agent.llm.factory import chat_model_for
 from agent.llm.offline_assistant import OfflineAssistantModel
-from agent.nodes.assistant_state import AssistantContext
-from agent.nodes.assistant_tools import assistant_tools
 from core.db import get_engine, tenant_session
 from core.errors import NotFound, ValidationFailed
 from core.settings import ProviderName, Settings, get_settings
@@ -33,8 +32,7 @@ from crm.approvals import service as approvals
 from crm.enums import ApprovalStatus
 from crm.fans import service as fan_service
 from crm.runtime.models import ChatThread
-
-Decision = Literal["approve", "reject"]
+from tools.assistant import assistant_tools
 
 
 @dataclass
@@ -196,62 +194,47 @@ async def run_assistant_turn(
     return turn
 
 
-async def decide_inline(
+async def continue_thread_if_decided(
     *,
     principal: Principal,
     creator_id: uuid.UUID,
     thread_id: str,
-    item_id: uuid.UUID,
-    decision: Decision,
-    reason: str = "",
     engine: AsyncEngine | None = None,
     model: BaseChatModel | None = None,
-) -> dict[str, Any]:
-    """Approve or reject one queued item from the chat; executes it (once) when approved, and
-    resumes the thread when every item of the turn is decided."""
-    from agent.executor import execute_item
-    from agent.platform import adapter_for_creator
-
+) -> bool:
+    """Once every item of the turn a chat thread waits on is decided (inline or in the inbox), resume
+    the thread with the decisions, so its history says what happened. True when it resumed."""
     engine = engine or get_engine()
-    async with tenant_session(principal, engine=engine) as session:
-        item = await approvals.get_item(session, principal, item_id=item_id)
-        if item.thread_id != thread_id:
-            raise NotFound("that item does not belong to this chat")
-        if decision == "approve":
-            item = await approvals.approve_item(session, principal, item_id=item_id)
-        else:
-            item = await approvals.reject_item(
-                session, principal, item_id=item_id, reason=reason or "rejected"
-            )
-    outcome: dict[str, Any] = {"item_id": str(item_id), "status": str(item.status)}
-    if item.status == ApprovalStatus.approved:
-        async with tenant_session(principal, engine=engine) as session:
-            adapter = await adapter_for_creator(session, principal, creator_id=creator_id)
-        outcome = await execute_item(principal=principal, engine=engine, adapter=adapter, item_id=item_id)
-    ctx = await _context(principal, creator_id, thread_id, engine, model)
     config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
     async with open_checkpointer(engine) as saver:
         graph = build_assistant_graph(saver)
         snapshot = await graph.aget_state(config)
         waiting = list(snapshot.values.get("queued_item_ids") or []) if snapshot.next else []
-        if waiting:
-            statuses = await _statuses(principal, engine, waiting)
-            if all(s != ApprovalStatus.pending for s in statuses.values()):
-                await graph.ainvoke(
-                    Command(resume={"decisions": {k: str(v) for k, v in statuses.items()}}),
-                    config,
-                    context=ctx,
-                )
-    return outcome
+        if not waiting:
+            return False
+        statuses = await _statuses(principal, engine, waiting)
+        if any(s == ApprovalStatus.pending for s in statuses.values()):
+            return False
+        # The gate node only reads the resume value: no model call, no tool runs.
+        ctx = await _context(principal, creator_id, thread_id, engine, model or OfflineAssistantModel())
+        await graph.ainvoke(
+            Command(resume={"decisions": {k: str(v) for k, v in statuses.items()}}), config, context=ctx
+        )
+    return True
 
 
 async def _statuses(principal: Principal, engine: AsyncEngine, ids: list[str]) -> dict[str, ApprovalStatus]:
-    out: dict[str, ApprovalStatus] = {}
     async with tenant_session(principal, engine=engine) as session:
-        for i in ids:
-            item = await approvals.get_item(session, principal, item_id=uuid.UUID(i))
-            out[i] = item.status
-    return out
+        return {i: (await approvals.get_item(session, principal, item_id=uuid.UUID(i))).status for i in ids}
+
+
+async def item_in_thread(
+    *, principal: Principal, item_id: uuid.UUID, thread_id: str, engine: AsyncEngine | None = None
+) -> bool:
+    """Whether the queue item was queued by this chat thread (an inline decision must name its own)."""
+    async with tenant_session(principal, engine=engine) as session:
+        item = await approvals.get_item(session, principal, item_id=item_id)
+    return item.thread_id == thread_id
 
 
 async def get_thread(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -11,10 +12,61 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agent.llm.factory import ModelInfo
 from agent.platform.base import PlatformAdapter
+from core.db import get_engine
+from core.settings import Settings, get_settings
 from core.tenancy import Principal
 from crm.approvals.guardrails import GuardrailPolicy
+from tools.base import Tool
 
 ExtractionMode = Literal["queue", "inline", "off"]
+
+
+@dataclass(frozen=True)
+class Knobs:
+    """What a caller may choose for the runs, resumes and deliveries it starts. `adapter` and `model`
+    are overrides for tests and scripts; by default the model comes from settings per task, and the
+    executor picks the platform adapter from `settings.platform_adapter`."""
+
+    engine: AsyncEngine
+    settings: Settings
+    model: BaseChatModel | None = None
+    model_info: ModelInfo | None = None
+    adapter: PlatformAdapter | None = None
+    extraction: ExtractionMode = "queue"
+    extraction_model: BaseChatModel | None = None
+
+    @classmethod
+    def make(
+        cls,
+        *,
+        engine: AsyncEngine | None = None,
+        settings: Settings | None = None,
+        model: BaseChatModel | None = None,
+        model_info: ModelInfo | None = None,
+        adapter: PlatformAdapter | None = None,
+        extraction: ExtractionMode | None = None,
+        extraction_model: BaseChatModel | None = None,
+    ) -> Knobs:
+        return cls(
+            engine=engine or get_engine(),
+            settings=settings or get_settings(),
+            model=model,
+            model_info=model_info,
+            adapter=adapter,
+            extraction=extraction or "queue",
+            extraction_model=extraction_model,
+        )
+
+
+@dataclass(frozen=True)
+class RunIds:
+    """A reply run's ids, parsed once at the edge (runner, decision service), typed for every node."""
+
+    run_id: uuid.UUID
+    creator_id: uuid.UUID
+    fan_id: uuid.UUID
+    thread_id: str  # the run's checkpointer thread (agent_runs.thread_id), e.g. "welcome:<run id>"
+    inbound_message_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -41,13 +93,30 @@ class CreatorPolicy:
 
 @dataclass(frozen=True)
 class AgentContext:
+    """The reply graph's runtime context: who acts, on which run, with which model and policy."""
+
     principal: Principal
+    ids: RunIds
     engine: AsyncEngine
+    settings: Settings
     model: BaseChatModel
     model_info: ModelInfo
     policy: CreatorPolicy
-    adapter: PlatformAdapter
+    adapter: PlatformAdapter | None = None  # an override; the executor picks one from settings
     extraction: ExtractionMode = "queue"
     extraction_model: BaseChatModel | None = None
-    redis_url: str | None = None
     max_tool_steps: int = 4
+
+
+@dataclass
+class AssistantContext:
+    """Per-run knobs: who acts, for which creator, with which model and tools. Never model-visible."""
+
+    principal: Principal
+    creator_id: uuid.UUID
+    thread_id: str
+    model: BaseChatModel
+    tools: dict[str, Tool[Any]]
+    engine: AsyncEngine | None = None
+    run_id: uuid.UUID | None = None
+    fan_names: list[str] = field(default_factory=list)

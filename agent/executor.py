@@ -1,51 +1,110 @@
-"""Execute an approved queue item exactly once.
+"""Execute an approved queue item: one platform attempt per call, exactly once in effect.
 
 The item row is locked for the whole transaction, so concurrent executors queue behind one another
-and the later ones find it executed. The platform call carries the item id as its idempotency key,
-so a crash after the platform accepted but before our commit is de-duplicated on retry. The effect
-(outbound fan message, ledger row, item status) commits atomically.
+(or, from the sweeper, skip a row someone else holds) and the later ones find it executed. Before
+any platform call the item is re-checked against what the approver saw (`crm.approvals.recheck`);
+when that no longer holds it ends `stale` and nothing is sent. The platform call carries the item id
+as its idempotency key — on every attempt, retries included — so a crash after the platform accepted
+but before our commit is de-duplicated on the next attempt. The effect (outbound fan message,
+ledger row, draft feedback, item status, the attempt's record) commits atomically.
+
+Transient failures (timeouts, network, 5xx, 429) record the attempt and schedule the next one with
+exponential backoff, honouring the platform's `Retry-After`; after `MAX_ATTEMPTS` the item fails.
+Permanent failures (4xx, no platform connection) fail the item at once. A failed item shows its
+reason in the inbox and can be retried by a person (a decision, through `agent.decisions`).
 """
 
 from __future__ import annotations
 
+import random
 import uuid
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from agent.platform.base import OutboundMessage, PlatformAdapter, PlatformRejected, ScheduledPost
+from agent.platform import adapter_for_creator
+from agent.platform.base import (
+    OutboundMessage,
+    PlatformAdapter,
+    PlatformRejected,
+    PlatformUnavailable,
+    ScheduledPost,
+)
 from core.db import tenant_session
+from core.errors import ConfigurationError
+from core.settings import Settings
 from core.tenancy import Principal
+from crm.approvals import recheck
 from crm.approvals import service as approvals
 from crm.approvals.models import HitlAction
 from crm.automation import service as automation
-from crm.enums import ActionType, ApprovalStatus, MessageDirection, MessageSender
+from crm.enums import (
+    ActionType,
+    ApprovalOrigin,
+    ApprovalStatus,
+    DeliveryOutcome,
+    MessageDirection,
+    MessageSender,
+)
 from crm.fans import service as fan_service
+from crm.runtime import service as runtime_service
 from crm.segments import service as segment_service
 
-TERMINAL = (ApprovalStatus.executed, ApprovalStatus.failed)
+MAX_ATTEMPTS = 5
+BASE_BACKOFF_SECONDS = 2.0
+MAX_BACKOFF_SECONDS = 15 * 60.0
+ENDED = (ApprovalStatus.executed, ApprovalStatus.failed, ApprovalStatus.stale)
 
 
-def outcome_of(item: HitlAction) -> dict[str, Any]:
-    return {
-        "item_id": str(item.id),
-        "status": str(item.status),
-        "result": item.result,
-        "error": item.error,
-        "executed_at": item.executed_at.isoformat() if item.executed_at else None,
-    }
+def backoff(attempt: int, retry_after: float | None = None) -> timedelta:
+    """Delay before attempt `attempt + 1`: 2 s, 4 s, 8 s … with ±20 % jitter, never sooner than the
+    platform's Retry-After, never more than 15 minutes."""
+    delay = BASE_BACKOFF_SECONDS * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return timedelta(seconds=min(delay, MAX_BACKOFF_SECONDS))
 
 
-async def _platform_account(
-    session: AsyncSession, principal: Principal, fan_id: uuid.UUID
-) -> tuple[uuid.UUID | None, str | None]:
-    dossier = await fan_service.get_dossier(session, principal, fan_id=fan_id)
-    if not dossier.platform_accounts:
-        return None, None
-    account = dossier.platform_accounts[0]
-    return account.id, account.platform_fan_id
+@dataclass(frozen=True)
+class Execution:
+    """What one call of `execute_item` found or did."""
+
+    item_id: uuid.UUID
+    status: ApprovalStatus
+    attempts: int
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    executed_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+    attempted: bool = False  # False: the item had already ended, or another executor holds it
+    busy: bool = False
+
+    @classmethod
+    def of(cls, item: HitlAction, *, attempted: bool = False) -> Execution:
+        return cls(
+            item_id=item.id,
+            status=ApprovalStatus(item.status),
+            attempts=item.attempts,
+            result=item.result,
+            error=item.error,
+            executed_at=item.executed_at,
+            next_attempt_at=item.next_attempt_at,
+            attempted=attempted,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "item_id": str(self.item_id),
+            "status": str(self.status),
+            "attempts": self.attempts,
+            "result": self.result,
+            "error": self.error,
+            "executed_at": self.executed_at.isoformat() if self.executed_at else None,
+            "next_attempt_at": self.next_attempt_at.isoformat() if self.next_attempt_at else None,
+        }
 
 
 async def _send_to_fan(
@@ -60,12 +119,12 @@ async def _send_to_fan(
     media_ids: list[str],
     key: str,
 ) -> dict[str, Any]:
-    account_id, platform_fan_id = await _platform_account(session, principal, fan_id)
+    account = await fan_service.get_platform_account(session, principal, fan_id=fan_id)
     sent = await adapter.send_message(
         OutboundMessage(
             creator_id=item.creator_id,
             fan_id=fan_id,
-            platform_fan_id=platform_fan_id,
+            platform_fan_id=account.platform_fan_id if account else None,
             text=text,
             price=price,
             media_ids=media_ids,
@@ -81,9 +140,10 @@ async def _send_to_fan(
         sender=MessageSender.agent,
         text=text,
         platform_message_id=sent.platform_message_id,
-        platform_account_id=account_id,
+        platform_account_id=account.id if account else None,
         price=price,
         is_ppv=price is not None,
+        media_ids=media_ids,
         hitl_item_id=item.id,
     )
     return {
@@ -162,43 +222,140 @@ async def _perform(
     raise PlatformRejected(f"no executor for {item.action_type}")
 
 
+async def _ledger(
+    session: AsyncSession,
+    principal: Principal,
+    item: HitlAction,
+    args: dict[str, Any],
+    status: str,
+    *,
+    result: dict[str, Any] | None = None,
+    error: str | None = None,
+) -> None:
+    await automation.record_action(
+        session,
+        principal,
+        creator_id=item.creator_id,
+        idempotency_key=str(item.id),
+        action_type=item.action_type,
+        args=args,
+        status=status,
+        hitl_item_id=item.id,
+        fan_id=item.fan_id,
+        result=result,
+        error=error,
+    )
+
+
+async def _feedback(
+    session: AsyncSession, principal: Principal, item: HitlAction, args: dict[str, Any]
+) -> None:
+    """Draft vs. what was sent: approved-as-is and edited drafts become examples of the creator's voice."""
+    if item.origin != ApprovalOrigin.reply_run or item.action_type not in (
+        ActionType.send_message,
+        ActionType.send_ppv,
+    ):
+        return
+    await runtime_service.record_draft_feedback(
+        session,
+        principal,
+        creator_id=item.creator_id,
+        fan_id=item.fan_id,
+        hitl_item_id=item.id,
+        draft_text=str(item.proposed_args.get("text") or ""),
+        final_text=str(args.get("text") or ""),
+        outcome="edited" if item.edited else "approved",
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 async def execute_item(
-    *, principal: Principal, engine: AsyncEngine, adapter: PlatformAdapter, item_id: uuid.UUID
-) -> dict[str, Any]:
-    """Run an approved item once; for an item already executed or failed, report the first outcome."""
+    *,
+    principal: Principal,
+    engine: AsyncEngine,
+    item_id: uuid.UUID,
+    settings: Settings,
+    adapter: PlatformAdapter | None = None,
+    skip_locked: bool = False,
+) -> Execution:
+    """One delivery attempt of an approved item; for an item that already ended (or, with
+    `skip_locked`, that another executor holds right now), report where it stands and do nothing."""
     async with tenant_session(principal, engine=engine) as session:
-        item = await approvals.lock_for_execution(session, principal, item_id=item_id)
-        if item.status != ApprovalStatus.approved:
-            return outcome_of(item)
-        args = approvals.effective_args(item)
-        try:
-            result = await _perform(session, principal, item, args, adapter)
-        except PlatformRejected as exc:
-            await automation.record_action(
-                session,
-                principal,
-                creator_id=item.creator_id,
-                idempotency_key=str(item.id),
-                action_type=item.action_type,
-                args=args,
-                status="failed",
-                hitl_item_id=item.id,
-                fan_id=item.fan_id,
-                error=exc.message,
-            )
-            failed = await approvals.mark_failed(session, principal, item_id=item.id, error=exc.message)
-            return outcome_of(failed)
-        await automation.record_action(
-            session,
-            principal,
-            creator_id=item.creator_id,
-            idempotency_key=str(item.id),
-            action_type=item.action_type,
-            args=args,
-            status="executed",
-            hitl_item_id=item.id,
-            fan_id=item.fan_id,
-            result=result,
+        item = await approvals.lock_for_execution(
+            session, principal, item_id=item_id, skip_locked=skip_locked
         )
-        done = await approvals.mark_executed(session, principal, item_id=item.id, result=result)
-        return outcome_of(done)
+        if item is None:
+            return Execution(item_id=item_id, status=ApprovalStatus.approved, attempts=0, busy=True)
+        if item.status != ApprovalStatus.approved:
+            return Execution.of(item)
+        args = approvals.effective_args(item)
+        attempt = item.attempts + 1
+        started = _now()
+        reason = await recheck.stale_reason(session, principal, item=item, args=args)
+        if reason is not None:
+            await approvals.record_attempt(
+                session, principal, item=item, attempt=attempt, outcome=DeliveryOutcome.stale,
+                started_at=started, error=reason,
+            )  # fmt: skip
+            await _ledger(session, principal, item, args, "stale", error=reason)
+            stale = await approvals.mark_stale(
+                session, principal, item_id=item.id, reason=reason, attempts=attempt
+            )
+            return Execution.of(stale, attempted=True)
+        used: PlatformAdapter | None = adapter
+        try:
+            used = used or await adapter_for_creator(
+                session, principal, creator_id=item.creator_id, settings=settings
+            )
+            # A failed attempt leaves nothing of its own behind (a broadcast's partial rows included).
+            async with session.begin_nested():
+                result = await _perform(session, principal, item, args, used)
+        except (PlatformRejected, ConfigurationError) as exc:
+            status = exc.http_status if isinstance(exc, PlatformRejected) else None
+            await approvals.record_attempt(
+                session, principal, item=item, attempt=attempt, outcome=DeliveryOutcome.failed,
+                started_at=started, adapter=used.name if used else None, http_status=status, error=exc.message,
+            )  # fmt: skip
+            await _ledger(session, principal, item, args, "failed", error=exc.message)
+            failed = await approvals.mark_failed(
+                session, principal, item_id=item.id, error=exc.message, attempts=attempt
+            )
+            return Execution.of(failed, attempted=True)
+        except PlatformUnavailable as exc:
+            assert used is not None
+            final = attempt >= MAX_ATTEMPTS
+            await approvals.record_attempt(
+                session, principal, item=item, attempt=attempt,
+                outcome=DeliveryOutcome.failed if final else DeliveryOutcome.retry, started_at=started,
+                adapter=used.name, http_status=exc.http_status, retry_after_seconds=exc.retry_after,
+                error=exc.message,
+            )  # fmt: skip
+            if final:
+                error = f"gave up after {attempt} attempts: {exc.message}"
+                await _ledger(session, principal, item, args, "failed", error=error)
+                ended = await approvals.mark_failed(
+                    session, principal, item_id=item.id, error=error, attempts=attempt
+                )
+            else:
+                ended = await approvals.schedule_retry(
+                    session,
+                    principal,
+                    item_id=item.id,
+                    error=f"attempt {attempt} of {MAX_ATTEMPTS} failed: {exc.message}",
+                    attempts=attempt,
+                    next_attempt_at=_now() + backoff(attempt, exc.retry_after),
+                )
+            return Execution.of(ended, attempted=True)
+        await approvals.record_attempt(
+            session, principal, item=item, attempt=attempt, outcome=DeliveryOutcome.sent,
+            started_at=started, adapter=used.name,
+        )  # fmt: skip
+        await _ledger(session, principal, item, args, "executed", result=result)
+        await _feedback(session, principal, item, args)
+        done = await approvals.mark_executed(
+            session, principal, item_id=item.id, result=result, attempts=attempt
+        )
+        return Execution.of(done, attempted=True)

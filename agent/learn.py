@@ -1,4 +1,4 @@
-"""Learning from a decided draft: feedback for the creator's voice, and memory extraction.
+"""Learning from a sent reply: memory extraction, off the reply's critical path.
 
 Extraction runs off the reply's critical path: after the reply was sent, the learn step enqueues
 `extract_memories_for_exchange` for the worker (arq job name `EXTRACTION_JOB`, de-duplicated by the
@@ -13,66 +13,46 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from agent.context import ExtractionMode
+from core import queue
 from core.db import get_engine, tenant_session
 from core.tenancy import Principal
 from crm.approvals import service as approvals
-from crm.approvals.models import HitlAction
-from crm.enums import ApprovalStatus
 from crm.fans import service as fan_service
-from crm.runtime import service as runtime_service
 
 EXTRACTION_JOB = "extract_memories_for_exchange"
 
 
-def feedback_outcome(item: HitlAction) -> str | None:
-    if item.status == ApprovalStatus.rejected:
-        return "rejected"
-    if item.status in (ApprovalStatus.executed, ApprovalStatus.failed, ApprovalStatus.approved):
-        return "edited" if item.edited else "approved"
-    return None
+async def enqueue_extraction(*, creator_id: uuid.UUID, fan_id: uuid.UUID, item_id: uuid.UUID) -> bool:
+    """Queue the extraction job for the worker; the job id makes a second enqueue a no-op. False when
+    Redis is unreachable: the memory is lost for this exchange, never the reply."""
+    return await queue.enqueue(
+        EXTRACTION_JOB, str(creator_id), str(fan_id), str(item_id), job_id=f"extract:{item_id}"
+    )
 
 
-async def record_feedback(*, principal: Principal, engine: AsyncEngine, item_id: uuid.UUID) -> str | None:
-    """Store the draft vs. what the human sent (idempotent per item)."""
-    async with tenant_session(principal, engine=engine) as session:
-        item = await approvals.get_item(session, principal, item_id=item_id)
-        outcome = feedback_outcome(item)
-        if outcome is None:
-            return None
-        final = None if outcome == "rejected" else str(approvals.effective_args(item).get("text") or "")
-        await runtime_service.record_draft_feedback(
-            session,
-            principal,
-            creator_id=item.creator_id,
-            fan_id=item.fan_id,
-            hitl_item_id=item.id,
-            draft_text=str(item.proposed_args.get("text") or ""),
-            final_text=final,
-            outcome=outcome,
-            reason=item.decision_reason if outcome == "rejected" else None,
+async def after_execution(
+    *,
+    principal: Principal,
+    engine: AsyncEngine,
+    creator_id: uuid.UUID,
+    fan_id: uuid.UUID,
+    item_id: uuid.UUID,
+    mode: ExtractionMode,
+    model: BaseChatModel | None = None,
+) -> None:
+    """What follows a sent reply: learn the fan's new facts, queued (default), inline or not at all."""
+    if mode == "inline":
+        await extract_memories_for_exchange(
+            principal=principal,
+            creator_id=creator_id,
+            fan_id=fan_id,
+            item_id=item_id,
+            engine=engine,
+            model=model,
         )
-    return outcome
-
-
-async def enqueue_extraction(
-    redis_url: str, *, creator_id: uuid.UUID, fan_id: uuid.UUID, item_id: uuid.UUID
-) -> bool:
-    """Queue the extraction job for the worker; the job id makes a second enqueue a no-op."""
-    from arq import create_pool
-    from arq.connections import RedisSettings
-
-    pool = await create_pool(RedisSettings.from_dsn(redis_url))
-    try:
-        job = await pool.enqueue_job(
-            EXTRACTION_JOB,
-            str(creator_id),
-            str(fan_id),
-            str(item_id),
-            _job_id=f"extract:{item_id}",
-        )
-    finally:
-        await pool.aclose()
-    return job is not None
+    elif mode == "queue":
+        await enqueue_extraction(creator_id=creator_id, fan_id=fan_id, item_id=item_id)
 
 
 async def extract_memories_for_exchange(

@@ -1,9 +1,10 @@
-"""Start and resume reply runs. Pending approvals are checkpoints in Postgres: any process resumes.
+"""Start reply runs, and continue one after the decision it waits on. Pending approvals are checkpoints
+in Postgres: any process continues them.
 
 `start_reply_run` runs the reply graph until it interrupts at the gate (or, with an opt-in
-auto-approval, to the end). `resume_item` continues the run after a human decision: it executes
-exactly once, redrafts once after a rejection, and is a no-op that reports the first outcome when
-there is nothing left to do.
+auto-approval, to the end). `continue_run` is called by `agent.decisions` alone, with the decided
+row's status as the resume value: the graph executes the item (exactly once), redrafts once after a
+rejection, or ends.
 """
 
 from __future__ import annotations
@@ -17,21 +18,22 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.types import Command
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agent.checkpointer import open_checkpointer
-from agent.context import AgentContext, CreatorPolicy, ExtractionMode
+from agent.context import AgentContext, CreatorPolicy, ExtractionMode, Knobs, RunIds
 from agent.graphs.reply import reply_graph
 from agent.llm.factory import ModelInfo, chat_model_for, offline_model
-from agent.platform import AdapterMode, PlatformAdapter, adapter_for_creator
-from core.db import get_engine, tenant_session
+from agent.nodes.propose import reviewer_context
+from agent.platform import PlatformAdapter
+from core.db import tenant_session
 from core.errors import AppError, NotFound, ValidationFailed
-from core.settings import Settings, get_settings
+from core.settings import Settings
 from core.tenancy import Principal
 from crm.approvals import service as approvals
 from crm.approvals.models import HitlAction
 from crm.creators.models import CreatorProfile
-from crm.enums import ApprovalStatus, RunStatus
+from crm.enums import ApprovalOrigin, ApprovalStatus, RunStatus
 from crm.fans import service as fan_service
 from crm.runtime import service as runtime_service
 
@@ -40,7 +42,7 @@ from crm.runtime import service as runtime_service
 class RunResult:
     run_id: uuid.UUID | None
     thread_id: str | None
-    status: str  # interrupted | completed | superseded | failed | pending | noop
+    status: str  # interrupted | completed | superseded | failed | noop
     item_id: uuid.UUID | None = None
     item_status: str | None = None
     draft: dict[str, Any] | None = None
@@ -51,19 +53,7 @@ class RunResult:
     error: str | None = None
 
 
-@dataclass
-class _Knobs:
-    engine: AsyncEngine
-    settings: Settings
-    model: BaseChatModel | None
-    model_info: ModelInfo | None
-    adapter: PlatformAdapter | None
-    extraction: ExtractionMode | None
-    extraction_model: BaseChatModel | None
-    redis_url: str | None = None
-
-
-def _policy(creator: CreatorProfile) -> CreatorPolicy:
+def policy_of(creator: CreatorProfile) -> CreatorPolicy:
     return CreatorPolicy(
         display_name=creator.display_name,
         voice=creator.voice,
@@ -75,42 +65,42 @@ def _policy(creator: CreatorProfile) -> CreatorPolicy:
     )
 
 
-async def _context(
-    principal: Principal, creator_id: uuid.UUID, knobs: _Knobs, session: AsyncSession
-) -> AgentContext:
-    if knobs.model is not None and knobs.model_info is None and getattr(knobs.model, "is_offline", False):
-        model, info = knobs.model, offline_model()[1]
-    elif knobs.model is not None:
-        model, info = knobs.model, knobs.model_info or ModelInfo("custom", type(knobs.model).__name__, False)
-    else:
-        model, info = chat_model_for("drafting", knobs.settings)
-    mode: AdapterMode = knobs.settings.platform_adapter
-    creator = await session.get(CreatorProfile, creator_id)
-    if creator is None:
-        raise NotFound(f"creator {creator_id} not found")
-    policy = _policy(creator)
-    adapter = knobs.adapter or await adapter_for_creator(session, principal, creator_id=creator_id, mode=mode)
-    redis_url = knobs.redis_url
-    extraction = knobs.extraction or "queue"
-    if extraction == "queue" and redis_url is None:
-        from core.redis import resolve_redis_url
+# Continuing a run after an approval drafts nothing: the persona is only read when a redraft follows.
+_NO_POLICY = CreatorPolicy("", "", (), (), Decimal(0), Decimal(0))
 
-        redis_url = resolve_redis_url(knobs.settings)
+
+def _model(knobs: Knobs) -> tuple[BaseChatModel, ModelInfo]:
+    if knobs.model is None:
+        return chat_model_for("drafting", knobs.settings)
+    if knobs.model_info is not None:
+        return knobs.model, knobs.model_info
+    if getattr(knobs.model, "is_offline", False):
+        return knobs.model, offline_model()[1]
+    return knobs.model, ModelInfo("custom", type(knobs.model).__name__, False)
+
+
+def _context(principal: Principal, ids: RunIds, knobs: Knobs, policy: CreatorPolicy) -> AgentContext:
+    model, info = _model(knobs)
     return AgentContext(
         principal=principal,
+        ids=ids,
         engine=knobs.engine,
+        settings=knobs.settings,
         model=model,
         model_info=info,
         policy=policy,
-        adapter=adapter,
-        extraction=extraction,
+        adapter=knobs.adapter,
+        extraction=knobs.extraction,
         extraction_model=knobs.extraction_model,
-        redis_url=redis_url,
     )
 
 
-def _waiting_item_id(snapshot: Any) -> str | None:
-    """The item a pending interrupt waits on (the state's item_id lags behind during a redraft)."""
+def _config(thread_id: str) -> RunnableConfig:
+    return {"configurable": {"thread_id": thread_id}}
+
+
+def waiting_item_id(snapshot: Any) -> str | None:
+    """The item a pending interrupt waits on."""
     for pending in snapshot.interrupts or ():
         value = getattr(pending, "value", None)
         if isinstance(value, dict) and value.get("item_id"):
@@ -118,76 +108,66 @@ def _waiting_item_id(snapshot: Any) -> str | None:
     return None
 
 
-def _config(thread_id: str) -> RunnableConfig:
-    return {"configurable": {"thread_id": thread_id}}
-
-
-async def _item(principal: Principal, engine: AsyncEngine, item_id: uuid.UUID) -> HitlAction:
-    async with tenant_session(principal, engine=engine) as session:
-        return await approvals.get_item(session, principal, item_id=item_id)
+def _describe(status: RunStatus, item_status: str | None) -> str:
+    if status == RunStatus.failed:
+        return "failed"
+    return {
+        None: str(status),
+        "pending": "waiting for a human decision",
+        "approved": "approved, delivery in progress (a retry is scheduled)",
+        "executed": "executed",
+        "failed": "failed: nothing was sent",
+        "stale": "stale: nothing was sent",
+        "rejected": "rejected",
+        "expired": "expired: nothing was sent",
+        "superseded": "superseded by a newer draft: nothing was sent",
+        "outdated": "the fan wrote again while drafting: a newer draft answers",
+        "duplicate": "a pending draft already answers this message",
+    }.get(item_status, str(item_status))
 
 
 async def _invoke(
-    principal: Principal,
-    knobs: _Knobs,
-    ctx: AgentContext,
-    run_id: uuid.UUID,
-    thread_id: str,
-    payload: Any,
-    saver: AsyncPostgresSaver | None = None,
+    ctx: AgentContext, thread_id: str, payload: Any, saver: AsyncPostgresSaver | None = None
 ) -> RunResult:
-    """Invoke (or continue) the graph, then record the run's status from where it stopped."""
+    """Invoke (or continue) the graph; record the run's end when it ended (not at an interrupt)."""
     if saver is None:
-        async with open_checkpointer(knobs.engine) as opened:
-            return await _invoke(principal, knobs, ctx, run_id, thread_id, payload, opened)
+        async with open_checkpointer(ctx.engine) as opened:
+            return await _invoke(ctx, thread_id, payload, opened)
     error: str | None = None
-    graph = reply_graph(saver)
+    values: dict[str, Any] = {}
     try:
-        await graph.ainvoke(payload, _config(thread_id), context=ctx)
+        values = dict(await reply_graph(saver).ainvoke(payload, _config(thread_id), context=ctx))
     except AppError as exc:
         error = exc.message
-    snapshot = await graph.aget_state(_config(thread_id))
-    values: dict[str, Any] = dict(snapshot.values or {})
-    current = _waiting_item_id(snapshot) or values.get("item_id")
-    item_id = uuid.UUID(current) if current else None
-    async with tenant_session(principal, engine=knobs.engine) as session:
-        item = await approvals.get_item(session, principal, item_id=item_id) if item_id else None
-        if error is not None:
-            status = RunStatus.failed
-        elif snapshot.interrupts:
-            status = RunStatus.interrupted
-        elif item is not None and item.status == ApprovalStatus.superseded:
-            status = RunStatus.superseded
-        else:
-            status = RunStatus.completed
-        await runtime_service.set_run_status(session, principal, run_ids=[run_id], status=status, error=error)
+    interrupted = bool(values.get("__interrupt__"))
+    item_status = values.get("decision") or values.get("item_status")
+    if error is not None:
+        status = RunStatus.failed
+    elif interrupted:
+        status = RunStatus.interrupted
+    elif item_status in ("superseded", "outdated", "duplicate"):
+        status = RunStatus.superseded
+    else:
+        status = RunStatus.completed
+    if not interrupted:
+        async with tenant_session(ctx.principal, engine=ctx.engine) as session:
+            await runtime_service.set_run_status(
+                session, ctx.principal, run_ids=[ctx.ids.run_id], status=status, error=error
+            )
+    item_id = values.get("item_id")
     return RunResult(
-        run_id=run_id,
+        run_id=ctx.ids.run_id,
         thread_id=thread_id,
         status=str(status),
-        item_id=item_id,
-        item_status=str(item.status) if item else None,
+        item_id=uuid.UUID(str(item_id)) if item_id else None,
+        item_status=str(item_status) if item_status else None,
         draft=values.get("draft"),
-        flags=list(item.flags) if item else list(values.get("flags") or []),
+        flags=list(values.get("flags") or []),
         outcome=values.get("outcome"),
-        context=dict(item.context) if item else None,
-        message=_describe(status, item),
+        context=reviewer_context(values) if values.get("draft") else None,  # type: ignore[arg-type]
+        message=_describe(status, str(item_status) if item_status else None),
         error=error,
     )
-
-
-def _describe(status: RunStatus, item: HitlAction | None) -> str:
-    if item is None:
-        return str(status)
-    return {
-        ApprovalStatus.pending: "waiting for a human decision",
-        ApprovalStatus.approved: "approved, not executed yet (resume to execute)",
-        ApprovalStatus.executed: "executed",
-        ApprovalStatus.failed: f"failed: {item.error}",
-        ApprovalStatus.rejected: "rejected",
-        ApprovalStatus.expired: "expired: nothing was sent",
-        ApprovalStatus.superseded: "superseded by a newer draft: nothing was sent",
-    }[ApprovalStatus(item.status)]
 
 
 async def start_reply_run(
@@ -205,25 +185,30 @@ async def start_reply_run(
     adapter: PlatformAdapter | None = None,
     extraction: ExtractionMode | None = None,
     extraction_model: BaseChatModel | None = None,
-    redis_url: str | None = None,
 ) -> RunResult:
-    """Draft a reply for the fan and stop at the gate. Supersedes the fan's pending reply drafts."""
-    knobs = _Knobs(
-        engine or get_engine(),
-        settings or get_settings(),
-        model,
-        model_info,
-        adapter,
-        extraction,
-        extraction_model,
-        redis_url,
+    """Draft a reply for the fan and stop at the gate. Supersedes the fan's pending reply draft."""
+    knobs = Knobs.make(
+        engine=engine,
+        settings=settings,
+        model=model,
+        model_info=model_info,
+        adapter=adapter,
+        extraction=extraction,
+        extraction_model=extraction_model,
     )
+    _, info = _model(knobs)
     async with tenant_session(principal, engine=knobs.engine) as session:
-        ctx = await _context(principal, creator_id, knobs, session)
+        creator = await session.get(CreatorProfile, creator_id)
+        if creator is None:
+            raise NotFound(f"creator {creator_id} not found")
         fan = await fan_service.get_fan(session, principal, fan_id=fan_id)
         if fan.creator_id != creator_id:
             raise ValidationFailed("the fan does not belong to this creator")
-        superseded = await approvals.supersede_pending_replies(session, principal, fan_id=fan_id)
+        # The fan wrote again: a pending draft no longer answers the conversation (one that already
+        # answers this very message stays, and this run ends as its duplicate).
+        superseded = await approvals.supersede_pending_replies(
+            session, principal, fan_id=fan_id, keep_source=inbound_message_id
+        )
         await runtime_service.set_run_status(
             session,
             principal,
@@ -238,9 +223,11 @@ async def start_reply_run(
             kind=kind,
             trigger=trigger,
             trigger_ref=str(inbound_message_id) if inbound_message_id else None,
-            provider=ctx.model_info.provider,
-            model=ctx.model_info.model,
+            provider=info.provider,
+            model=info.model,
         )
+        policy = policy_of(creator)
+    ids = RunIds(run.id, creator_id, fan_id, run.thread_id, inbound_message_id)
     state = {
         "run_id": str(run.id),
         "creator_id": str(creator_id),
@@ -251,93 +238,29 @@ async def start_reply_run(
         "rejection": None,
         "item_ids": [],
     }
-    return await _invoke(principal, knobs, ctx, run.id, run.thread_id, state)
+    return await _invoke(_context(principal, ids, knobs, policy), run.thread_id, state)
 
 
-async def resume_item(
-    *,
-    principal: Principal,
-    item_id: uuid.UUID,
-    engine: AsyncEngine | None = None,
-    settings: Settings | None = None,
-    model: BaseChatModel | None = None,
-    model_info: ModelInfo | None = None,
-    adapter: PlatformAdapter | None = None,
-    extraction: ExtractionMode | None = None,
-    extraction_model: BaseChatModel | None = None,
-    redis_url: str | None = None,
-) -> RunResult:
-    """Continue the item's run after a decision. Safe to call any number of times, from any process."""
-    knobs = _Knobs(
-        engine or get_engine(),
-        settings or get_settings(),
-        model,
-        model_info,
-        adapter,
-        extraction,
-        extraction_model,
-        redis_url,
-    )
-    ctx: AgentContext | None = None
-    async with tenant_session(principal, engine=knobs.engine) as session:
-        item = await approvals.get_item(session, principal, item_id=item_id)
-        if item.status != ApprovalStatus.pending and _resumes_a_reply_run(item):
-            ctx = await _context(principal, item.creator_id, knobs, session)
-
-    def noop(message: str, current: HitlAction) -> RunResult:
-        return RunResult(
-            run_id=current.run_id,
-            thread_id=current.thread_id,
-            status="noop",
-            item_id=current.id,
-            item_status=str(current.status),
-            flags=list(current.flags),
-            outcome={"status": str(current.status), "result": current.result, "error": current.error},
-            context=dict(current.context),
-            message=message,
-        )
-
-    if item.status == ApprovalStatus.pending:
-        return noop("no decision yet: nothing to resume", item)
-    if ctx is None or item.run_id is None or item.thread_id is None:
-        # Queued from the assistant chat (or by hand): no reply graph waits on it, so a decision
-        # taken in the inbox executes the item directly, once (the executor locks the row).
-        return await _execute_without_graph(principal, knobs, item)
-    run_id, thread_id = item.run_id, item.thread_id
-    # One checkpointer connection for reading where the run stands and for continuing it.
+async def continue_run(
+    *, principal: Principal, item: HitlAction, decision: dict[str, Any], knobs: Knobs
+) -> RunResult | None:
+    """Resume the reply run that waits on this item's decision; None when no run waits on it (the
+    item came from elsewhere, or its run already moved on or ended)."""
+    if item.origin != ApprovalOrigin.reply_run or item.run_id is None or item.thread_id is None:
+        return None
+    if item.fan_id is None:
+        return None
     async with open_checkpointer(knobs.engine) as saver:
-        snapshot = await reply_graph(saver).aget_state(_config(thread_id))
-        values = dict(snapshot.values or {})
-        if not snapshot.next:
-            return noop(f"already resumed: {_describe(RunStatus.completed, item)}", item)
-        waiting_on = _waiting_item_id(snapshot) or values.get("item_id")
-        if waiting_on not in (None, str(item.id)):
-            current = await _item(principal, knobs.engine, uuid.UUID(str(waiting_on)))
-            return noop(f"this run moved on to item {current.id} ({current.status})", current)
-        payload: Any = Command(resume={"item_id": str(item.id)}) if snapshot.interrupts else None
-        return await _invoke(principal, knobs, ctx, run_id, thread_id, payload, saver)
-
-
-def _resumes_a_reply_run(item: HitlAction) -> bool:
-    return item.run_id is not None and item.thread_id is not None and not item.thread_id.startswith("chat:")
-
-
-async def _execute_without_graph(principal: Principal, knobs: _Knobs, item: HitlAction) -> RunResult:
-    from agent.executor import execute_item
-
-    async with tenant_session(principal, engine=knobs.engine) as session:
-        adapter = knobs.adapter or await adapter_for_creator(
-            session, principal, creator_id=item.creator_id, mode=knobs.settings.platform_adapter
-        )
-    outcome = await execute_item(principal=principal, engine=knobs.engine, adapter=adapter, item_id=item.id)
-    return RunResult(
-        run_id=item.run_id,
-        thread_id=item.thread_id,
-        status="completed",
-        item_id=item.id,
-        item_status=str(outcome.get("status", item.status)),
-        flags=list(item.flags),
-        outcome=outcome,
-        context=dict(item.context),
-        message="executed from the inbox decision",
-    )
+        snapshot = await reply_graph(saver).aget_state(_config(item.thread_id))
+        if waiting_item_id(snapshot) != str(item.id):
+            return None
+        policy = _NO_POLICY
+        if decision.get("status") == ApprovalStatus.rejected:
+            async with tenant_session(principal, engine=knobs.engine) as session:
+                creator = await session.get(CreatorProfile, item.creator_id)
+                if creator is None:
+                    raise NotFound(f"creator {item.creator_id} not found")
+                policy = policy_of(creator)
+        ids = RunIds(item.run_id, item.creator_id, item.fan_id, item.thread_id)
+        ctx = _context(principal, ids, knobs, policy)
+        return await _invoke(ctx, item.thread_id, Command(resume=decision), saver)

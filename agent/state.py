@@ -5,6 +5,8 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, Literal, TypedDict
 
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
 from pydantic import BaseModel, Field
 
 
@@ -55,6 +57,18 @@ class ReplyState(TypedDict, total=False):
     model: Annotated[dict[str, Any], _keep_last]  # provider, model name, offline label
     flags: Annotated[list[dict[str, Any]], _keep_last]
     item_id: Annotated[str | None, _keep_last]  # the current queue item
+    item_status: Annotated[str | None, _keep_last]  # its status when proposed (pending, approved…)
     item_ids: Annotated[list[str], operator.add]  # every queue item this run wrote
-    decision: Annotated[str | None, _keep_last]  # the item's status after the gate
+    decision: Annotated[str | None, _keep_last]  # the item's status after the gate (or execution)
     outcome: Annotated[dict[str, Any] | None, _keep_last]  # executed/failed result
+
+
+MAX_TOOL_ROUNDS = 8
+
+
+class AssistantState(TypedDict, total=False):
+    messages: Annotated[list[AnyMessage], add_messages]
+    rounds: Annotated[int, _keep_last]  # tool rounds in the current turn
+    tool_calls: Annotated[list[dict[str, Any]], operator.add]  # every call: tool, args, risk, turn
+    queued_item_ids: Annotated[list[str], _keep_last]  # gated items queued in the current turn
+    decisions: Annotated[dict[str, str], _keep_last]  # item id → status after the gate

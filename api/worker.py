@@ -21,10 +21,10 @@ from arq.worker import func
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from api.events import ALL_CHANNEL, publish_inbox_change
 from core import queue
 from core.db import tenant_session
 from core.errors import AppError
+from core.events import ALL_CHANNEL, publish_inbox_change
 from core.redis import get_redis
 from core.tenancy import SYSTEM, ActorKind, Principal
 from crm.enums import WebhookStatus
@@ -84,7 +84,13 @@ async def process_webhook_event(ctx: dict[str, Any], event_id: str) -> str:
             log.warning("webhook %s (%s) failed: %s", eid, event_type, exc.message)
             return "failed"
         if outcome.run is not None:
-            await _enqueue_run(outcome.run, dedupe_key=f"webhook:{eid}", trigger="webhook")
+            # One run per fan message, however many times (or under however many keys) it arrives.
+            key = (
+                f"message:{outcome.run.inbound_message_id}"
+                if outcome.run.inbound_message_id
+                else f"webhook:{eid}"
+            )
+            await _enqueue_run(outcome.run, dedupe_key=key, trigger="webhook")
         async with tenant_session(SYSTEM) as s:
             await store.set_status(
                 s,
@@ -178,20 +184,35 @@ async def run_reply(
     return str(getattr(result, "status", "done"))
 
 
-async def resume_item(ctx: dict[str, Any], *, item_id: str, creator_id: str) -> str:
-    """Continue a run after a human decision: execute once, or redraft after a rejection."""
-    from agent import runner
+async def deliver_item(ctx: dict[str, Any], *, item_id: str, creator_id: str) -> str:
+    """Deliver a decided item: continue its run (execute once, or redraft after a rejection), or
+    execute it directly; a transient platform failure schedules the next attempt."""
+    from agent import decisions
 
     cid, iid = uuid.UUID(creator_id), uuid.UUID(item_id)
     try:
-        result = await runner.resume_item(principal=creator_principal(cid), item_id=iid)
+        done = await decisions.deliver(principal=creator_principal(cid), item_id=iid)
     except TRANSIENT as exc:
         raise _backoff(ctx) from exc
     except AppError as exc:
-        log.info("item %s not resumable: %s", iid, exc.message)
-        return f"not resumable: {exc.message}"
-    await publish_inbox_change(get_redis(), creator_id=cid, change="item.updated", item_id=iid)
-    return str(getattr(result, "status", "done"))
+        log.info("item %s not delivered: %s", iid, exc.message)
+        return f"not delivered: {exc.message}"
+    return done.status
+
+
+async def deliver_due(ctx: dict[str, Any]) -> int:
+    """Deliver every approved item whose delivery is due: scheduled retries, and decisions whose job
+    was lost (a killed worker, a Redis outage). Nothing approved ends silently unsent."""
+    from agent import decisions
+
+    try:
+        done = await decisions.deliver_due()
+    except TRANSIENT as exc:
+        log.warning("delivery sweep interrupted, the next one continues: %s", exc)
+        return 0
+    if done:
+        log.info("delivery sweep: %d item(s) %s", len(done), ", ".join(d.status for d in done))
+    return len(done)
 
 
 async def extract_memories(ctx: dict[str, Any], creator_id: str, fan_id: str, item_id: str) -> int:
@@ -222,11 +243,12 @@ class WorkerSettings:
     functions = [  # noqa: RUF012
         func(process_webhook_event),
         func(run_reply),
-        func(resume_item),
+        func(deliver_item),
         func(extract_memories, name=EXTRACTION_JOB),
     ]
     cron_jobs = [  # noqa: RUF012
         cron(expire_items, second=0, run_at_startup=True, unique=True),
+        cron(deliver_due, second=set(range(5, 60, 10)), run_at_startup=True, unique=True),
         cron(sweep_webhooks, second=30, run_at_startup=True, unique=True),
     ]
     max_tries = MAX_TRIES

@@ -125,7 +125,6 @@ async def run(options: Options, console: Console) -> dict[str, Any]:
                     trigger="bench",
                     engine=engine,
                     settings=run_settings,
-                    redis_url=redis,
                 )
                 elapsed = time.perf_counter() - began
                 if measured:

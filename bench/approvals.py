@@ -1,9 +1,10 @@
-"""Approve → executed latency: `approve_item` + `resume_item` (sandbox adapter) vs. bare SQL.
+"""Approve → executed latency: `agent.decisions.decide(approve, deliver="now")` vs. bare SQL.
 
-Product: one committed `crm.approvals.service.approve_item` (conditional decision, audit entry), then
-`agent.runner.resume_item`, which continues the checkpointed run: execute exactly once through the
-sandbox adapter (ledger row, outbound message, item `executed`), then learn (draft feedback, the
-extraction job queued in Redis). Each item was drafted beforehand by a real reply run (not timed).
+Product: the one decision service — the conditional decision with its audit entry (one statement,
+one transaction), then the checkpointed run continued: execute exactly once through the sandbox
+adapter (row lock, re-check, outbound message, ledger row, draft feedback, delivery attempt, item
+`executed`: the second transaction), then learn (the extraction job queued in Redis) and the run's
+end. Each item was drafted beforehand by a real reply run (not timed).
 
 Baseline: the least a database must do for the same effect — in one transaction, the conditional
 `UPDATE … SET status = 'executed' WHERE status = 'pending' AND expires_at > now()` and the `INSERT`
@@ -94,16 +95,14 @@ async def _outbound_per_item(engine: AsyncEngine, item_ids: list[uuid.UUID]) -> 
 
 
 async def run(options: Options, console: Console) -> dict[str, Any]:
-    from agent.runner import resume_item, start_reply_run
-    from crm.approvals import service as approvals
+    from agent.decisions import decide
+    from agent.runner import start_reply_run
 
     settings = get_settings()
     redis = _common.redis_url(settings, options.redis_url)
     admin = _common.admin_url(settings, options.admin_url)
     run_settings = _common.offline_settings(redis)
     total = options.warmup + options.items
-    approve_s: list[float] = []
-    resume_s: list[float] = []
     product_s: list[float] = []
     baseline_s: list[float] = []
     outcomes: dict[str, int] = {}
@@ -127,7 +126,6 @@ async def run(options: Options, console: Console) -> dict[str, Any]:
                     trigger="bench",
                     engine=engine,
                     settings=run_settings,
-                    redis_url=redis,
                 )
                 if drafted.item_id is None or drafted.item_status != "pending":
                     raise RuntimeError(f"draft {i} did not reach the gate: {drafted.status} {drafted.error}")
@@ -153,22 +151,19 @@ async def run(options: Options, console: Console) -> dict[str, Any]:
                     baseline_ok += int(ok)
 
                 began = time.perf_counter()
-                async with tenant_session(tenant.principal, engine=engine) as session:
-                    await approvals.approve_item(session, tenant.principal, item_id=item_id)
-                approved = time.perf_counter()
-                done = await resume_item(
+                done = await decide(
                     principal=tenant.principal,
                     item_id=item_id,
+                    decision="approve",
+                    deliver="now",
                     engine=engine,
                     settings=run_settings,
-                    redis_url=redis,
                 )
                 finished = time.perf_counter()
                 if measured:
-                    approve_s.append(approved - began)
-                    resume_s.append(finished - approved)
                     product_s.append(finished - began)
-                    key = f"{done.status}/{done.item_status}"
+                    run_status = done.run.status if done.run else "direct"
+                    key = f"{run_status}/{done.status}"
                     outcomes[key] = outcomes.get(key, 0) + 1
             sent = await _outbound_per_item(engine, item_ids)
         await _drop_extraction_jobs(redis, item_ids)
@@ -188,12 +183,7 @@ async def run(options: Options, console: Console) -> dict[str, Any]:
             "adapter": "sandbox",
             "extraction": "queued to Redis (the product default)",
         },
-        "product": {
-            **product_stats,
-            "approve": _common.summarise_ms(approve_s),
-            "resume": _common.summarise_ms(resume_s),
-            "outcomes": outcomes,
-        },
+        "product": {**product_stats, "outcomes": outcomes},
         "baseline": {**baseline_stats, "executed": baseline_ok},
         "ratio_p50": round(float(product_stats["p50_ms"]) / float(baseline_stats["p50_ms"]), 2)
         if baseline_stats["p50_ms"]
@@ -212,12 +202,7 @@ def print_table(console: Console, result: dict[str, Any]) -> None:
     for column in ("side", "n", "p50 ms", "p95 ms", "mean ms"):
         table.add_column(column, justify="left" if column == "side" else "right")
     product = result["product"]
-    rows = [
-        ("baseline", result["baseline"]),
-        ("product: approve → executed", product),
-        ("  approve_item", product["approve"]),
-        ("  resume_item", product["resume"]),
-    ]
+    rows = [("baseline", result["baseline"]), ("product: approve → executed", product)]
     for label, data in rows:
         table.add_row(
             label, str(data["n"]), f"{data['p50_ms']:.1f}", f"{data['p95_ms']:.1f}", f"{data['mean_ms']:.1f}"

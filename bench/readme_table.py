@@ -94,9 +94,7 @@ def _approvals(doc: dict[str, Any]) -> str:
     product = doc.get("product", {})
     rows = [
         ["bare UPDATE + INSERT", doc.get("baseline", {})],
-        ["Fanpilot approve → executed", product],
-        ["… approve_item", product.get("approve", {})],
-        ["… resume_item (execute + learn)", product.get("resume", {})],
+        ["Fanpilot approve → executed (decide, deliver now)", product],
     ]
     table = _table(
         ["path", "n", "p50 ms", "p95 ms"],

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
+from datetime import datetime
 from typing import Any
 
 from arq import ArqRedis, create_pool
@@ -18,7 +20,9 @@ from redis.exceptions import RedisError
 from core.redis import resolve_redis_url
 
 log = logging.getLogger(__name__)
-_pools: dict[int, tuple[ArqRedis, AsyncScript]] = {}
+_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[ArqRedis, AsyncScript]] = (
+    weakref.WeakKeyDictionary()
+)
 
 # arq's enqueue_job (WATCH, EXISTS, MULTI/PSETEX/ZADD/EXEC: three round trips) as one atomic script:
 # the same keys, job encoding, expiry and score, so arq workers cannot tell the difference.
@@ -38,12 +42,12 @@ def redis_settings() -> RedisSettings:
 
 async def _pool_and_script() -> tuple[ArqRedis, AsyncScript]:
     # One pool per event loop: a pool's connections belong to the loop that opened them.
-    loop_id = id(asyncio.get_running_loop())
-    entry = _pools.get(loop_id)
+    loop = asyncio.get_running_loop()
+    entry = _pools.get(loop)
     if entry is None:
         pool = await create_pool(redis_settings())
         entry = (pool, pool.register_script(_ENQUEUE_ONCE))
-        _pools[loop_id] = entry
+        _pools[loop] = entry
     return entry
 
 
@@ -51,15 +55,19 @@ async def get_queue() -> ArqRedis:
     return (await _pool_and_script())[0]
 
 
-async def enqueue(function: str, *args: Any, job_id: str, **kwargs: Any) -> bool:
-    """True when queued (or already queued); False when Redis is unreachable — the sweeper retries."""
+async def enqueue(
+    function: str, *args: Any, job_id: str, defer_until: datetime | None = None, **kwargs: Any
+) -> bool:
+    """True when queued (or already queued); False when Redis is unreachable — the sweeper retries.
+    `defer_until`: not before this time (arq's queue is ordered by the time a job may start)."""
     try:
         pool, script = await _pool_and_script()
         enqueued_at = timestamp_ms()
+        run_at = max(enqueued_at, int(defer_until.timestamp() * 1000)) if defer_until else enqueued_at
         job = serialize_job(function, args, kwargs, None, enqueued_at, serializer=pool.job_serializer)
         await script(
             keys=[job_key_prefix + job_id, result_key_prefix + job_id, pool.default_queue_name],
-            args=[pool.expires_extra_ms, job, enqueued_at, job_id],
+            args=[pool.expires_extra_ms + (run_at - enqueued_at), job, run_at, job_id],
         )
     except (RedisError, OSError) as exc:
         log.warning("could not enqueue %s (%s): %s", function, job_id, exc)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+import asyncio
+import weakref
 
 from redis.asyncio import Redis
 
@@ -21,6 +22,26 @@ def resolve_redis_url(settings: Settings | None = None, *, start: bool = True) -
     return info.url
 
 
-@lru_cache
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Redis] = weakref.WeakKeyDictionary()
+_outside_loop: list[Redis] = []
+
+
 def get_redis() -> Redis:
-    return Redis.from_url(resolve_redis_url(), decode_responses=True)
+    """The shared client of the running event loop (a client's connections belong to the loop that
+    opened them; CLI commands and tests run more than one loop per process)."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        if not _outside_loop:
+            _outside_loop.append(Redis.from_url(resolve_redis_url(), decode_responses=True))
+        return _outside_loop[0]
+    client = _clients.get(loop)
+    if client is None:
+        client = _clients[loop] = Redis.from_url(resolve_redis_url(), decode_responses=True)
+    return client
+
+
+def reset_clients() -> None:
+    """Forget the shared clients (after the Redis URL changed)."""
+    _clients.clear()
+    _outside_loop.clear()

@@ -8,10 +8,12 @@ from core.tenancy import StaffRole
 
 __all__ = [
     "ActionType",
+    "ApprovalOrigin",
     "ApprovalStatus",
     "AuditActorKind",
     "BroadcastStatus",
     "CustomRequestStatus",
+    "DeliveryOutcome",
     "DeliveryStatus",
     "MemoryKind",
     "MessageDirection",
@@ -119,7 +121,26 @@ class ApprovalStatus(StrEnum):
     expired = "expired"
     superseded = "superseded"
     executed = "executed"
-    failed = "failed"
+    failed = "failed"  # the platform refused it, or kept failing: nothing was sent; `error` says why
+    stale = "stale"  # the execution-time re-check no longer held: nothing was sent; `error` says why
+
+
+class ApprovalOrigin(StrEnum):
+    """Who queued the item, and so what waits on its decision."""
+
+    reply_run = "reply_run"  # a reply graph run, interrupted at its gate
+    assistant_thread = "assistant_thread"  # a creator's chat turn with the assistant
+    automation_run = "automation_run"  # an automation rule's action step
+    direct = "direct"  # a person or script, nothing waits on it
+
+
+class DeliveryOutcome(StrEnum):
+    """One platform attempt of an approved item."""
+
+    sent = "sent"
+    retry = "retry"  # transient (timeout, 5xx, 429): the next attempt is scheduled
+    failed = "failed"  # permanent (4xx, no connection) or out of attempts
+    stale = "stale"  # the re-check refused it before any platform call
 
 
 class BroadcastStatus(StrEnum):

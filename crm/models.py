@@ -3,7 +3,7 @@
 The whole schema (CRM + memory) for Alembic and the schema tests is `migrations.models`."""
 
 from crm.accounts.models import Agency, ApiToken, AuditLog, StaffCreatorAccess, StaffUser
-from crm.approvals.models import HitlAction
+from crm.approvals.models import DeliveryAttempt, HitlAction
 from crm.automation.models import AutomationRule, AutomationRuleAction, AutomationRuleRun
 from crm.base import Base
 from crm.creators.models import CreatorProfile, PlatformConnection
@@ -35,6 +35,7 @@ __all__ = [
     "Base",
     "ChatThread",
     "CreatorProfile",
+    "DeliveryAttempt",
     "DraftFeedback",
     "FanCustomRequest",
     "FanIdentityLink",

@@ -85,3 +85,18 @@ def redis_url(settings: Settings) -> str:
     info = embedded.start_redis(settings)
     # A database index per pytest process, so parallel runs do not see each other's keys.
     return f"redis://127.0.0.1:{info.port}/{1 + os.getpid() % 15}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _product_redis(redis_url: str) -> Iterator[None]:
+    """The product reads Redis from settings (job queue, events, rate limits): the test Redis, from
+    the first test on, before any client or pool is cached."""
+    previous = os.environ.get("REDIS_URL")
+    os.environ["REDIS_URL"] = redis_url
+    get_settings.cache_clear()
+    yield
+    if previous is None:
+        os.environ.pop("REDIS_URL", None)
+    else:
+        os.environ["REDIS_URL"] = previous
+    get_settings.cache_clear()

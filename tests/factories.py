@@ -180,6 +180,15 @@ async def populate_every_table(engine: AsyncEngine, creator_id: uuid.UUID) -> uu
                     embedding_model="test",
                 ),
                 m.FanNote(creator_id=cid, fan_id=fan.id, author_kind="staff", body="note"),
+                m.DeliveryAttempt(
+                    creator_id=cid,
+                    item_id=item.id,
+                    attempt=1,
+                    outcome="retry",
+                    error="HTTP 503",
+                    started_at=now,
+                    finished_at=now,
+                ),
                 m.FanScore(creator_id=cid, fan_id=fan.id, kind="churn_risk", value=0.4),
                 m.FanSegmentMember(creator_id=cid, segment_id=segment.id, fan_id=fan.id),
                 m.FanTransaction(

@@ -21,7 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from core.db import tenant_session
 from core.errors import AppError, Forbidden
 from core.tenancy import Principal
-from crm.enums import ActionType
+from crm.enums import ActionType, ApprovalOrigin
+
+
+class OtherFanRefused(Forbidden):
+    """A fan-scoped run (a reply to one fan) asked a tool about another fan, or for a tool that reads
+    across the creator's fans. Row-level security would allow it (same creator); the run's scope does
+    not: a reply to one fan must never see another fan's data."""
 
 
 class RiskLevel(StrEnum):
@@ -40,8 +46,11 @@ class ToolContext:
     session: AsyncSession | None = None  # when set, the caller owns the transaction
     thread_id: str | None = None
     run_id: uuid.UUID | None = None
-    fan_id: uuid.UUID | None = None  # the conversation's fan, for reply runs
+    # Set for a reply run: the one fan this context may touch. Tools refuse any other fan id, and
+    # tools that read across fans, even though RLS (creator-wide) would let them through.
+    fan_id: uuid.UUID | None = None
     allowed: frozenset[RiskLevel] = frozenset({RiskLevel.read, RiskLevel.write, RiskLevel.gated})
+    origin: ApprovalOrigin = ApprovalOrigin.direct  # what a gated tool's queue item says queued it
     calls: list[dict[str, Any]] = field(default_factory=list)
 
     @asynccontextmanager
@@ -66,11 +75,30 @@ class Tool(Generic[A]):
     fn: ToolFn[A]
     action_type: ActionType | None = None
 
+    @property
+    def fan_scoped(self) -> bool:
+        """Acts on one fan named by its `fan_id` argument (the only tools a reply run may use)."""
+        return "fan_id" in self.args_schema.model_fields
+
+    def _check_scope(self, ctx: ToolContext, parsed: BaseModel) -> None:
+        if ctx.fan_id is None:
+            return
+        if not self.fan_scoped:
+            raise OtherFanRefused(
+                f"{self.name} reads across the creator's fans; this conversation is with one fan only"
+            )
+        if getattr(parsed, "fan_id", None) != ctx.fan_id:
+            raise OtherFanRefused(
+                f"{self.name} may only be used for this conversation's fan ({ctx.fan_id}), "
+                f"not {getattr(parsed, 'fan_id', None)}"
+            )
+
     async def run(self, ctx: ToolContext, args: dict[str, Any]) -> Any:
         """Validate the model's arguments and run with the injected session and tenant."""
         if self.risk not in ctx.allowed:
             raise Forbidden(f"tool {self.name} ({self.risk}) is not allowed here")
         parsed = self.args_schema.model_validate(args)
+        self._check_scope(ctx, parsed)
         async with ctx.open() as session:
             result = await self.fn(session, ctx, parsed)
         ctx.calls.append({"tool": self.name, "risk": str(self.risk), "args": parsed.model_dump(mode="json")})
@@ -81,7 +109,7 @@ class Tool(Generic[A]):
             try:
                 result = await self.run(ctx, kwargs)
             except (AppError, ValidationError) as exc:
-                return json.dumps({"error": str(exc)})
+                return json.dumps({"error": str(exc), "error_type": type(exc).__name__})
             return json.dumps(result, default=str)
 
         return StructuredTool.from_function(
@@ -110,3 +138,8 @@ def tool(
 
 def tools_by_risk(*levels: RiskLevel) -> list[Tool[Any]]:
     return [t for t in REGISTRY.values() if t.risk in levels]
+
+
+def fan_scoped_tools(*levels: RiskLevel) -> list[Tool[Any]]:
+    """The registry's tools of these risk levels that act on one named fan: a reply run's tool set."""
+    return [t for t in tools_by_risk(*levels) if t.fan_scoped]

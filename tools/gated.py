@@ -65,6 +65,7 @@ async def _propose(
         args=clean,
         context={"source": "tool", **(context or {})},
         flags=guardrails.dump(flags),
+        origin=ctx.origin,
         priority=priority,
         thread_id=ctx.thread_id,
         run_id=ctx.run_id,

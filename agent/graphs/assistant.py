@@ -8,10 +8,11 @@ from langchain_core.messages import AIMessage
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
+from agent.context import AssistantContext
 from agent.nodes.assistant_act import assistant_act
 from agent.nodes.assistant_agent import assistant_agent
 from agent.nodes.assistant_gate import assistant_gate
-from agent.nodes.assistant_state import MAX_TOOL_ROUNDS, AssistantContext, AssistantState
+from agent.state import MAX_TOOL_ROUNDS, AssistantState
 
 
 def _after_agent(state: AssistantState) -> Literal["act", "gate"]:

@@ -1,4 +1,4 @@
-"""The reply graph: load_context → draft → guardrails → gate → execute → learn (→ draft once)."""
+"""The reply graph: load_context → draft → guardrails → propose → gate → execute → learn (→ draft once)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from agent.nodes.gate import gate
 from agent.nodes.guardrails import guardrails
 from agent.nodes.learn import learn
 from agent.nodes.load_context import load_context
+from agent.nodes.propose import propose
 from agent.state import ReplyState
 
 
@@ -27,13 +28,15 @@ def build_reply_graph(
     graph.add_node("load_context", load_context)
     graph.add_node("draft", draft)
     graph.add_node("guardrails", guardrails)
+    graph.add_node("propose", propose)
     graph.add_node("gate", gate)
     graph.add_node("execute", execute)
     graph.add_node("learn", learn)
     graph.add_edge(START, "load_context")
     graph.add_edge("load_context", "draft")
     graph.add_edge("draft", "guardrails")
-    graph.add_edge("guardrails", "gate")
+    graph.add_edge("guardrails", "propose")
+    graph.add_edge("propose", "gate")
     graph.add_edge("execute", "learn")
     return graph.compile(checkpointer=checkpointer, name="reply")
 

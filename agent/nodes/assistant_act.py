@@ -9,8 +9,10 @@ from langchain_core.messages import AIMessage, ToolMessage
 from langgraph.runtime import Runtime
 from pydantic import ValidationError
 
-from agent.nodes.assistant_state import AssistantContext, AssistantState
+from agent.context import AssistantContext
+from agent.state import AssistantState
 from core.errors import AppError
+from crm.enums import ApprovalOrigin
 from tools.base import RiskLevel, ToolContext
 
 
@@ -24,6 +26,7 @@ async def assistant_act(state: AssistantState, runtime: Runtime[AssistantContext
         engine=ctx.engine,
         thread_id=ctx.thread_id,
         run_id=ctx.run_id,
+        origin=ApprovalOrigin.assistant_thread,
     )
     results: list[ToolMessage] = []
     log: list[dict[str, Any]] = []

@@ -13,7 +13,8 @@ from langchain_core.messages import AIMessage
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from agent.nodes.assistant_state import AssistantContext, AssistantState
+from agent.context import AssistantContext
+from agent.state import AssistantState
 
 
 async def assistant_gate(state: AssistantState, runtime: Runtime[AssistantContext]) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any, cast
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
@@ -11,7 +10,7 @@ from langgraph.runtime import Runtime
 from agent import prompts
 from agent.context import AgentContext
 from agent.state import DraftReply, ReplyState
-from tools import READ_TOOLS, RiskLevel, ToolContext
+from tools import FAN_READ_TOOLS, RiskLevel, ToolContext
 
 DRAFT_TOOL = DraftReply.__name__
 
@@ -45,16 +44,18 @@ def build_messages(state: ReplyState, ctx: AgentContext) -> list[BaseMessage]:
 
 async def draft(state: ReplyState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     ctx = runtime.context
+    ids = ctx.ids
     tool_ctx = ToolContext(
         principal=ctx.principal,
-        creator_id=uuid.UUID(state["creator_id"]),
+        creator_id=ids.creator_id,
         engine=ctx.engine,
-        fan_id=uuid.UUID(state["fan_id"]),
-        run_id=uuid.UUID(state["run_id"]),
-        thread_id=f"reply:{state['run_id']}",
+        fan_id=ids.fan_id,
+        run_id=ids.run_id,
+        thread_id=ids.thread_id,
         allowed=frozenset({RiskLevel.read}),
     )
-    tools = {t.name: t.as_langchain(tool_ctx) for t in READ_TOOLS}
+    # Only reads about this conversation's fan; each refuses any other fan id (tools.base).
+    tools = {t.name: t.as_langchain(tool_ctx) for t in FAN_READ_TOOLS}
     bound = ctx.model.bind_tools([*tools.values(), DraftReply])
     messages = build_messages(state, ctx)
     result: DraftReply | None = None

@@ -16,7 +16,11 @@ async def execute(state: ReplyState, runtime: Runtime[AgentContext]) -> dict[str
     ctx = runtime.context
     item_id = state.get("item_id")
     assert item_id is not None
-    outcome = await execute_item(
-        principal=ctx.principal, engine=ctx.engine, adapter=ctx.adapter, item_id=uuid.UUID(item_id)
+    done = await execute_item(
+        principal=ctx.principal,
+        engine=ctx.engine,
+        item_id=uuid.UUID(item_id),
+        settings=ctx.settings,
+        adapter=ctx.adapter,
     )
-    return {"outcome": outcome, "decision": outcome["status"]}
+    return {"outcome": done.as_dict(), "decision": str(done.status)}

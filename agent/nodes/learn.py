@@ -1,5 +1,9 @@
-"""learn: draft feedback for the creator's voice; memory extraction off the critical path;
-one redraft after a rejection with a reason."""
+"""learn: one redraft after a rejection with a reason; memory extraction after a send.
+
+Draft feedback is not written here: the executor records approved/edited drafts with the send, and
+the decision service records a rejection with the decision, so both hold whichever way the item
+was delivered (in this run, by a retry, or by the sweeper).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from agent.context import AgentContext
-from agent.learn import enqueue_extraction, extract_memories_for_exchange, record_feedback
+from agent.learn import after_execution
 from agent.state import ReplyState
 from crm.enums import ApprovalStatus
 
@@ -19,34 +23,19 @@ MAX_REDRAFTS = 1
 
 async def learn(state: ReplyState, runtime: Runtime[AgentContext]) -> Command[Literal["draft", "__end__"]]:
     ctx = runtime.context
-    item_id = uuid.UUID(str(state.get("item_id")))
-    outcome = await record_feedback(principal=ctx.principal, engine=ctx.engine, item_id=item_id)
-    if outcome == "rejected":
+    if state.get("decision") == ApprovalStatus.rejected:
         attempt = int(state.get("attempt", 0))
         if attempt >= MAX_REDRAFTS:
             return Command(goto="__end__")
-        from agent.gate import current_item
-
-        item = await current_item(ctx, item_id)
-        return Command(
-            goto="draft",
-            update={
-                "attempt": attempt + 1,
-                "rejection": {"draft": item.proposed_args.get("text"), "reason": item.decision_reason},
-                "flags": [],
-            },
+        return Command(goto="draft", update={"attempt": attempt + 1, "flags": []})
+    if state.get("decision") == ApprovalStatus.executed and state.get("item_id"):
+        await after_execution(
+            principal=ctx.principal,
+            engine=ctx.engine,
+            creator_id=ctx.ids.creator_id,
+            fan_id=ctx.ids.fan_id,
+            item_id=uuid.UUID(str(state["item_id"])),
+            mode=ctx.extraction,
+            model=ctx.extraction_model,
         )
-    if state.get("decision") == ApprovalStatus.executed and ctx.extraction != "off":
-        creator_id, fan_id = uuid.UUID(state["creator_id"]), uuid.UUID(state["fan_id"])
-        if ctx.extraction == "inline":
-            await extract_memories_for_exchange(
-                principal=ctx.principal,
-                creator_id=creator_id,
-                fan_id=fan_id,
-                item_id=item_id,
-                engine=ctx.engine,
-                model=ctx.extraction_model,
-            )
-        elif ctx.redis_url:
-            await enqueue_extraction(ctx.redis_url, creator_id=creator_id, fan_id=fan_id, item_id=item_id)
     return Command(goto="__end__")

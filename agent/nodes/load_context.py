@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -46,23 +47,26 @@ async def _embed(text: str) -> list[float]:
 
 async def load_context(state: ReplyState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     ctx = runtime.context
-    fan_id = uuid.UUID(state["fan_id"])
+    fan_id = ctx.ids.fan_id
+    loaded_at = datetime.now(UTC)
     async with tenant_session(ctx.principal, engine=ctx.engine) as session:
         recent = await fan_service.recent_messages(session, ctx.principal, fan_id=fan_id, limit=20)
         # Everything the fan wrote since our last reply: a fresh draft answers all of it.
         unanswered: list[str] = []
+        last_inbound: dict[str, str] | None = None
         for message in recent:
             if message.direction == MessageDirection.outbound:
                 unanswered = []
             else:
                 unanswered.append(message.text)
+                last_inbound = {"id": str(message.id), "created_at": message.created_at.isoformat()}
         query = " ".join(unanswered[-3:])
         # Embedding the query (model inference, off the event loop) overlaps the reads below.
         embedding = asyncio.create_task(_embed(query)) if query else None
         try:
             dossier = await fan_service.get_dossier(session, ctx.principal, fan_id=fan_id)
             examples = await runtime_service.recent_voice_examples(
-                session, ctx.principal, creator_id=uuid.UUID(state["creator_id"]), limit=3
+                session, ctx.principal, creator_id=ctx.ids.creator_id, limit=3
             )
             vector = await embedding if embedding is not None else None
         finally:
@@ -95,6 +99,9 @@ async def load_context(state: ReplyState, runtime: Runtime[AgentContext]) -> dic
             "pinned_notes": [n.body for n in dossier.pinned_notes],
         },
         "unanswered": unanswered,
+        # What this draft answers: propose queues it only if the fan wrote nothing newer meanwhile.
+        "last_inbound": last_inbound,
+        "loaded_at": loaded_at.isoformat(),
         "recent": [
             {"from": "fan" if m.direction == MessageDirection.inbound else "creator", "text": m.text}
             for m in recent[-10:]

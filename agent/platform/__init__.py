@@ -18,6 +18,7 @@ from agent.platform.base import (
 from agent.platform.onlyfansapi import DEFAULT_BASE_URL, OnlyFansApiAdapter
 from agent.platform.sandbox import SandboxAdapter
 from core.errors import ConfigurationError
+from core.settings import Settings
 from core.tenancy import Principal
 from crm.creators import service as creator_service
 from crm.creators.models import PlatformConnection
@@ -39,9 +40,11 @@ __all__ = [
 
 
 async def adapter_for_creator(
-    session: AsyncSession, principal: Principal, *, creator_id: uuid.UUID, mode: AdapterMode = "sandbox"
+    session: AsyncSession, principal: Principal, *, creator_id: uuid.UUID, settings: Settings
 ) -> PlatformAdapter:
-    """Sandbox unless the platform mode is on; then the creator's OnlyFansAPI connection."""
+    """The adapter `settings.platform_adapter` names: the sandbox, or the creator's OnlyFansAPI
+    connection. Called by the executor alone, so every decision path sends the same way."""
+    mode: AdapterMode = settings.platform_adapter
     if mode == "sandbox":
         return SandboxAdapter()
     connections = await creator_service.list_connections(session, principal, creator_id=creator_id)

@@ -39,7 +39,7 @@ class SendResult:
 
 
 class PlatformRejected(AppError):
-    """The platform refused the request (4xx): retrying will not help; the item fails."""
+    """The platform refused the request (4xx): retrying will not help; the item fails at once."""
 
     status_code = 502
 
@@ -49,10 +49,20 @@ class PlatformRejected(AppError):
 
 
 class PlatformUnavailable(ServiceUnavailable):
-    """The platform kept failing (5xx / network) after retries; the item stays approved for a retry."""
+    """A transient failure of one attempt (timeout, network, 5xx, 429): the same request, with the same
+    idempotency key, may succeed later. `retry_after` is the platform's own hint, in seconds."""
+
+    def __init__(
+        self, message: str, *, http_status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.http_status = http_status
+        self.retry_after = retry_after
 
 
 class PlatformAdapter(Protocol):
+    """One call per attempt: the executor owns retries, backoff and their record."""
+
     name: str
 
     async def send_message(self, message: OutboundMessage) -> SendResult: ...

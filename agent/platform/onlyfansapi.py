@@ -1,9 +1,12 @@
 """An OnlyFansAPI-style HTTP client (https://docs.onlyfansapi.com): Bearer key from the vault,
-`Idempotency-Key` = queue item id, retries with backoff on 5xx and network errors, 4xx is final."""
+`Idempotency-Key` = queue item id. One HTTP call per attempt: 4xx is final (`PlatformRejected`);
+timeouts, network errors, 5xx and 429 are transient (`PlatformUnavailable`, with the platform's
+`Retry-After`), and the executor schedules the next attempt with the same key."""
 
 from __future__ import annotations
 
-import asyncio
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -19,6 +22,24 @@ from agent.platform.base import (
 DEFAULT_BASE_URL = "https://app.onlyfansapi.com"
 
 
+def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
+    """`Retry-After` as seconds: either a number of seconds or an HTTP date; None when absent or junk."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
 class OnlyFansApiAdapter:
     name = "onlyfansapi"
 
@@ -28,16 +49,12 @@ class OnlyFansApiAdapter:
         base_url: str,
         api_key: str,
         account_id: str,
-        max_attempts: int = 4,
-        backoff_seconds: float = 0.2,
         timeout_seconds: float = 20.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
         self.account_id = account_id
-        self.max_attempts = max_attempts
-        self.backoff_seconds = backoff_seconds
         self.timeout_seconds = timeout_seconds
         self._transport = transport
 
@@ -47,29 +64,30 @@ class OnlyFansApiAdapter:
             "Idempotency-Key": idempotency_key,
             "Accept": "application/json",
         }
-        last_error = "no attempt made"
         async with httpx.AsyncClient(
             base_url=self.base_url, timeout=self.timeout_seconds, transport=self._transport
         ) as client:
-            for attempt in range(self.max_attempts):
-                if attempt:
-                    await asyncio.sleep(self.backoff_seconds * 2 ** (attempt - 1))
-                try:
-                    response = await client.post(path, json=body, headers=headers)
-                except httpx.TransportError as exc:
-                    last_error = f"network error: {type(exc).__name__}"
-                    continue
-                if response.status_code >= 500:
-                    last_error = f"HTTP {response.status_code}"
-                    continue
-                if response.status_code >= 400:
-                    raise PlatformRejected(
-                        f"platform refused the request: HTTP {response.status_code} {response.text[:300]}",
-                        http_status=response.status_code,
-                    )
-                data = response.json()
-                return data if isinstance(data, dict) else {"data": data}
-        raise PlatformUnavailable(f"platform unavailable after {self.max_attempts} attempts ({last_error})")
+            try:
+                response = await client.post(path, json=body, headers=headers)
+            except httpx.TransportError as exc:
+                raise PlatformUnavailable(f"platform unreachable: {type(exc).__name__}") from exc
+        if response.status_code == 429 or response.status_code >= 500:
+            raise PlatformUnavailable(
+                f"platform answered HTTP {response.status_code}",
+                http_status=response.status_code,
+                retry_after=retry_after_seconds(response.headers.get("retry-after")),
+            )
+        if response.status_code >= 400:
+            raise PlatformRejected(
+                f"platform refused the request: HTTP {response.status_code} {response.text[:300]}",
+                http_status=response.status_code,
+            )
+        try:
+            data = response.json()
+        except ValueError as exc:
+            # Accepted (2xx) but unreadable: the key makes a retry safe, and it tells us the id.
+            raise PlatformUnavailable("platform answered 2xx with a body that is not JSON") from exc
+        return data if isinstance(data, dict) else {"data": data}
 
     async def send_message(self, message: OutboundMessage) -> SendResult:
         if not message.platform_fan_id:

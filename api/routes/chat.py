@@ -12,8 +12,9 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from agent import assistant
+from agent import assistant, decisions
 from api.deps import InboxWriter, errors
+from core.errors import NotFound
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])
 
@@ -81,11 +82,11 @@ async def decide(
 ) -> dict[str, Any]:
     """Approve or reject, inline in the chat, an action the assistant queued (same rules as the inbox)."""
     thread = await assistant.get_thread(principal=principal, chat_thread_id=thread_id)
-    return await assistant.decide_inline(
-        principal=principal,
-        creator_id=thread.creator_id,
-        thread_id=thread.thread_id,
-        item_id=item_id,
-        decision=body.decision,
-        reason=body.reason,
+    if not await assistant.item_in_thread(principal=principal, item_id=item_id, thread_id=thread.thread_id):
+        raise NotFound("that item does not belong to this chat")
+    decided = await decisions.decide(
+        principal=principal, item_id=item_id, decision=body.decision, reason=body.reason, deliver="now"
     )
+    if decided.delivery is not None:
+        return decided.delivery.as_dict()
+    return {"item_id": str(item_id), "status": decided.status}

@@ -16,17 +16,17 @@ from fastapi import APIRouter, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field, field_validator
 
+from agent import decisions
 from api.deps import InboxReader, InboxWriter, RedisDep, errors
-from api.events import inbox_changes, publish_inbox_change
 from api.schemas import Text
-from core import queue
 from core.db import tenant_session
 from core.errors import AppError, NotFound, ValidationFailed
+from core.events import inbox_changes
 from core.tenancy import Principal
 from crm.approvals import service as approvals
 from crm.approvals.models import HitlAction
 from crm.creators import service as creators
-from crm.enums import ActionType, ApprovalStatus, SpendTier
+from crm.enums import ActionType, ApprovalOrigin, ApprovalStatus, DeliveryOutcome, SpendTier
 from crm.fans import service as fans
 from crm.fans.models import FanProfile
 from crm.fans.schemas import FanDossier
@@ -67,6 +67,10 @@ class ItemSummary(BaseModel):
     expires_at: datetime
     waiting_seconds: int = Field(description="How long the fan has been waiting for this answer.")
     edited: bool
+    origin: ApprovalOrigin = Field(description="What queued it: a reply run, a chat, a rule, or a person.")
+    attempts: int = Field(description="Platform attempts so far (sending and failed views).")
+    next_attempt_at: datetime | None = Field(description="When the next attempt is due, while sending.")
+    error: str | None = Field(description="Why it failed or went stale, or the last transient error.")
 
 
 class ItemPage(BaseModel):
@@ -96,6 +100,19 @@ class DiffPart(BaseModel):
     text: str
 
 
+class AttemptOut(BaseModel):
+    """One platform attempt of an approved item."""
+
+    attempt: int
+    outcome: DeliveryOutcome
+    adapter: str | None
+    http_status: int | None
+    retry_after_seconds: float | None
+    error: str | None
+    started_at: datetime
+    finished_at: datetime
+
+
 class ItemDetail(ItemSummary):
     """Everything a reviewer needs to decide in one glance."""
 
@@ -113,7 +130,7 @@ class ItemDetail(ItemSummary):
     decided_at: datetime | None
     decision_reason: str | None
     result: dict[str, Any] | None
-    error: str | None
+    delivery_attempts: list[AttemptOut] = Field(description="Every platform attempt, oldest first.")
 
 
 class EditRequest(BaseModel):
@@ -274,6 +291,10 @@ class _Names:
                 ),
             ),
             "edited": item.edited,
+            "origin": item.origin,
+            "attempts": item.attempts,
+            "next_attempt_at": item.next_attempt_at if item.status == ApprovalStatus.approved else None,
+            "error": item.error,
         }
 
 
@@ -299,6 +320,7 @@ async def _detail(session: Any, principal: Principal, item: HitlAction) -> ItemD
     if item.edited and item.final_args is not None:
         diff = word_diff(_text_of(item.proposed_args), _text_of(item.final_args))
     why = item.context.get("why") or item.context.get("rationale") or item.context.get("reason")
+    attempts = await approvals.attempts_of(session, principal, item_id=item.id) if item.attempts else []
     return ItemDetail(
         **names.summary(item, now=datetime.now(UTC)),
         target_type=item.target_type,
@@ -313,7 +335,7 @@ async def _detail(session: Any, principal: Principal, item: HitlAction) -> ItemD
         decided_at=item.decided_at,
         decision_reason=item.decision_reason,
         result=item.result,
-        error=item.error,
+        delivery_attempts=[AttemptOut.model_validate(a, from_attributes=True) for a in attempts],
     )
 
 
@@ -333,11 +355,10 @@ def _check_cursor(cursor: str | None) -> None:
         raise ValidationFailed("invalid cursor")
 
 
-async def _after_decision(item_id: uuid.UUID, creator_id: uuid.UUID, redis: Any) -> None:
-    await queue.enqueue(
-        "resume_item", item_id=str(item_id), creator_id=str(creator_id), job_id=f"resume:{item_id}"
-    )
-    await publish_inbox_change(redis, creator_id=creator_id, change="item.decided", item_id=item_id)
+async def _decided_detail(principal: Principal, item_id: uuid.UUID) -> ItemDetail:
+    async with tenant_session(principal) as s:
+        item = await approvals.get_item(s, principal, item_id=item_id)
+        return await _detail(s, principal, item)
 
 
 # ---------------------------------------------------------------- endpoints
@@ -346,6 +367,11 @@ async def _after_decision(item_id: uuid.UUID, creator_id: uuid.UUID, redis: Any)
 @router.get("/items", response_model=ItemPage, responses=errors(401, 403, 404, 422))
 async def list_items(
     principal: InboxReader,
+    view: Literal["pending", "sending", "failed"] = Query(
+        default="pending",
+        description="pending: waiting for a decision; sending: approved, on its way (retrying); "
+        "failed: ended unsent (failed or stale), with the reason.",
+    ),
     creator_id: uuid.UUID | None = None,
     action_type: ActionType | None = None,
     flag: str | None = Query(
@@ -355,14 +381,14 @@ async def list_items(
     cursor: str | None = Query(default=None, max_length=500, pattern=r"^[A-Za-z0-9_=-]+$"),
     limit: int = Query(default=50, ge=1, le=200),
 ) -> ItemPage:
-    """List pending items you may see, filtered and sorted, with cursor pagination."""
+    """List the items of one view you may see, filtered and sorted, with cursor pagination."""
     if creator_id is not None and not principal.can_see(creator_id):
         raise NotFound("creator not found")
     _check_cursor(cursor)
     async with tenant_session(principal) as s:
-        page = await approvals.list_pending(
-            s, principal, creator_id=creator_id, action_type=action_type, flag=flag, sort=sort, cursor=cursor,
-            limit=limit,
+        page = await approvals.list_items(
+            s, principal, view=view, creator_id=creator_id, action_type=action_type, flag=flag, sort=sort,
+            cursor=cursor, limit=limit,
         )  # fmt: skip
         names = _Names()
         await names.load(s, principal, page.items)
@@ -380,53 +406,50 @@ async def get_item(item_id: uuid.UUID, principal: InboxReader) -> ItemDetail:
 
 
 @router.post("/items/{item_id}/approve", response_model=ItemDetail, responses=errors(401, 403, 404, 409, 422))
-async def approve(item_id: uuid.UUID, principal: InboxWriter, redis: RedisDep) -> ItemDetail:
-    """Approve as proposed; the action then runs exactly once."""
-    async with tenant_session(principal) as s:
-        item = await approvals.approve_item(s, principal, item_id=item_id)
-        detail = await _detail(s, principal, item)
-    await _after_decision(item_id, detail.creator_id, redis)
-    return detail
+async def approve(item_id: uuid.UUID, principal: InboxWriter) -> ItemDetail:
+    """Approve as proposed; the action then runs exactly once (see the sending and failed views)."""
+    await decisions.decide(principal=principal, item_id=item_id, decision="approve", deliver="later")
+    return await _decided_detail(principal, item_id)
 
 
 @router.post("/items/{item_id}/edit", response_model=ItemDetail, responses=errors(401, 403, 404, 409, 422))
-async def edit(item_id: uuid.UUID, body: EditRequest, principal: InboxWriter, redis: RedisDep) -> ItemDetail:
+async def edit(item_id: uuid.UUID, body: EditRequest, principal: InboxWriter) -> ItemDetail:
     """Approve with edited arguments (re-validated; same action and target)."""
-    async with tenant_session(principal) as s:
-        item = await approvals.edit_item(s, principal, item_id=item_id, args=body.args)
-        detail = await _detail(s, principal, item)
-    await _after_decision(item_id, detail.creator_id, redis)
-    return detail
+    await decisions.decide(
+        principal=principal, item_id=item_id, decision="edit", args=body.args, deliver="later"
+    )
+    return await _decided_detail(principal, item_id)
 
 
 @router.post("/items/{item_id}/reject", response_model=ItemDetail, responses=errors(401, 403, 404, 409, 422))
-async def reject(
-    item_id: uuid.UUID, body: RejectRequest, principal: InboxWriter, redis: RedisDep
-) -> ItemDetail:
+async def reject(item_id: uuid.UUID, body: RejectRequest, principal: InboxWriter) -> ItemDetail:
     """Reject with a reason; nothing runs (a reply is redrafted once using the reason)."""
-    async with tenant_session(principal) as s:
-        item = await approvals.reject_item(s, principal, item_id=item_id, reason=body.reason)
-        detail = await _detail(s, principal, item)
-    await _after_decision(item_id, detail.creator_id, redis)
-    return detail
+    await decisions.decide(
+        principal=principal, item_id=item_id, decision="reject", reason=body.reason, deliver="later"
+    )
+    return await _decided_detail(principal, item_id)
+
+
+@router.post("/items/{item_id}/retry", response_model=ItemDetail, responses=errors(401, 403, 404, 409))
+async def retry(item_id: uuid.UUID, principal: InboxWriter) -> ItemDetail:
+    """Send a failed item again (a decision: audited, the first retry wins; same idempotency key)."""
+    await decisions.decide(principal=principal, item_id=item_id, decision="retry", deliver="later")
+    return await _decided_detail(principal, item_id)
 
 
 @router.post("/items/bulk-approve", response_model=BulkApproveResponse, responses=errors(401, 403, 422))
-async def bulk_approve(
-    body: BulkApproveRequest, principal: InboxWriter, redis: RedisDep
-) -> BulkApproveResponse:
+async def bulk_approve(body: BulkApproveRequest, principal: InboxWriter) -> BulkApproveResponse:
     """Approve many items; each succeeds or fails on its own."""
     results: list[BulkResult] = []
     for item_id in dict.fromkeys(body.item_ids):
         try:
-            async with tenant_session(principal) as s:
-                item = await approvals.approve_item(s, principal, item_id=item_id)
-                creator_id, status = item.creator_id, str(item.status)
+            decided = await decisions.decide(
+                principal=principal, item_id=item_id, decision="approve", deliver="later"
+            )
         except AppError as exc:
             results.append(BulkResult(id=item_id, ok=False, detail=exc.message))
             continue
-        await _after_decision(item_id, creator_id, redis)
-        results.append(BulkResult(id=item_id, ok=True, status=status))
+        results.append(BulkResult(id=item_id, ok=True, status=str(decided.item.status)))
     return BulkApproveResponse(results=results, approved=sum(r.ok for r in results))
 
 

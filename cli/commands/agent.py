@@ -158,27 +158,39 @@ def _item_id(value: str) -> uuid.UUID:
     return parsed
 
 
-async def _decide_and_resume(item_id: uuid.UUID, decide: Callable[[Any], Awaitable[Any]]) -> Any:
-    from agent.runner import resume_item
-    from core.db import get_engine, tenant_session
-    from core.tenancy import SYSTEM
+def _decide(
+    item: str, decision: str, *, args: dict[str, Any] | None = None, reason: str | None = None
+) -> None:
+    """Decide through the one decision service and deliver now (no worker needed), then print where
+    the item ended: executed, retrying, failed or stale with the reason, or the redraft."""
+    item_id = _item_id(item)
 
-    async with tenant_session(SYSTEM, engine=get_engine()) as session:
-        await decide(session)
-    return await resume_item(principal=SYSTEM, item_id=item_id, extraction="inline")
+    async def go() -> Any:
+        from agent import decisions
+        from core.tenancy import SYSTEM
+
+        return await decisions.decide(
+            principal=SYSTEM,
+            item_id=item_id,
+            decision=decision,  # type: ignore[arg-type]
+            args=args,
+            reason=reason,
+            deliver="now",
+            extraction="inline",
+        )
+
+    decided = _run(go)
+    if decided.run is not None:
+        _print_result(decided.run)
+        return
+    console.print(f"[bold]item[/] {item_id}  [bold]{decided.status}[/]")
+    if decided.delivery is not None:
+        console.print(f"[bold]outcome[/] {json.dumps(decided.delivery.as_dict(), default=str)}")
 
 
 def approve(item: str = typer.Argument(..., help="The queue item id.")) -> None:
     """Approve a queue item as proposed and execute it (exactly once)."""
-    from core.tenancy import SYSTEM
-    from crm.approvals import service as approvals
-
-    item_id = _item_id(item)
-    _print_result(
-        _run(
-            lambda: _decide_and_resume(item_id, lambda s: approvals.approve_item(s, SYSTEM, item_id=item_id))
-        )
-    )
+    _decide(item, "approve")
 
 
 def edit(
@@ -187,20 +199,10 @@ def edit(
     price: float = typer.Option(None, "--price", help="New PPV price."),
 ) -> None:
     """Approve with edited text (and price); re-validated by schema and guardrails."""
-    from core.tenancy import SYSTEM
-    from crm.approvals import service as approvals
-
-    item_id = _item_id(item)
     args: dict[str, Any] = {"text": text}
     if price is not None:
         args["price"] = str(price)
-    _print_result(
-        _run(
-            lambda: _decide_and_resume(
-                item_id, lambda s: approvals.edit_item(s, SYSTEM, item_id=item_id, args=args)
-            )
-        )
-    )
+    _decide(item, "edit", args=args)
 
 
 def reject(
@@ -208,17 +210,12 @@ def reject(
     reason: str = typer.Option(..., "--reason", help="Why; the agent redrafts once using it."),
 ) -> None:
     """Reject a queue item with a reason; a reply is redrafted once and printed."""
-    from core.tenancy import SYSTEM
-    from crm.approvals import service as approvals
+    _decide(item, "reject", reason=reason)
 
-    item_id = _item_id(item)
-    _print_result(
-        _run(
-            lambda: _decide_and_resume(
-                item_id, lambda s: approvals.reject_item(s, SYSTEM, item_id=item_id, reason=reason)
-            )
-        )
-    )
+
+def retry(item: str = typer.Argument(..., help="The failed queue item id.")) -> None:
+    """Send a failed item again (same idempotency key; the first retry wins)."""
+    _decide(item, "retry")
 
 
 def expire() -> None:
@@ -240,4 +237,5 @@ def register(app: typer.Typer) -> None:
     app.command("approve")(approve)
     app.command("edit")(edit)
     app.command("reject")(reject)
+    app.command("retry")(retry)
     app.command("expire")(expire)

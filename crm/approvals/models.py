@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crm.base import JSONB, Base, CreatorOwned, IdPk, Timestamps, fan_fk, str_enum
-from crm.enums import ActionType, ApprovalStatus
+from crm.base import JSONB, Base, CreatedAt, CreatorOwned, IdPk, Timestamps, fan_fk, str_enum
+from crm.enums import ActionType, ApprovalOrigin, ApprovalStatus, DeliveryOutcome
 
 
 class HitlAction(IdPk, Timestamps, CreatorOwned, Base):
@@ -31,6 +31,18 @@ class HitlAction(IdPk, Timestamps, CreatorOwned, Base):
             postgresql_where=sa.text("status = 'pending'"),
         ),
         sa.Index("ix_hitl_action_queue_fan_status", "fan_id", "status"),
+        sa.Index(
+            "ix_hitl_action_queue_delivery",
+            "next_attempt_at",
+            postgresql_where=sa.text("status = 'approved'"),
+        ),
+        # One pending reply draft per fan: a newer draft supersedes the older one, never sits beside it.
+        sa.Index(
+            "uq_hitl_action_queue_one_pending_reply",
+            "fan_id",
+            unique=True,
+            postgresql_where=sa.text("status = 'pending' AND origin = 'reply_run'"),
+        ),
     )
 
     fan_id: Mapped[uuid.UUID | None] = fan_fk(nullable=True, index=False)
@@ -42,6 +54,7 @@ class HitlAction(IdPk, Timestamps, CreatorOwned, Base):
         UUID(as_uuid=True), sa.ForeignKey("agent_runs.id", ondelete="SET NULL"), index=True
     )
     source_message_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    origin: Mapped[ApprovalOrigin] = mapped_column(str_enum(ApprovalOrigin), server_default="direct")
     action_type: Mapped[ActionType] = mapped_column(str_enum(ActionType))
     target_type: Mapped[str] = mapped_column(sa.String(40))  # fan | segment | custom_request | creator
     target_id: Mapped[str] = mapped_column(sa.String(80))
@@ -63,3 +76,36 @@ class HitlAction(IdPk, Timestamps, CreatorOwned, Base):
     executed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     error: Mapped[str | None] = mapped_column(sa.Text)
+    # Delivery of an approved item: platform attempts so far, and when the next one is due.
+    attempts: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    last_attempt_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class DeliveryAttempt(IdPk, CreatedAt, CreatorOwned, Base):
+    """One platform attempt of an approved item: what happened, so the inbox can say why."""
+
+    __tablename__ = "hitl_delivery_attempts"
+    __table_args__ = (sa.UniqueConstraint("item_id", "attempt", name="uq_hitl_delivery_attempts_item_id"),)
+
+    item_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), sa.ForeignKey("hitl_action_queue.id", ondelete="CASCADE")
+    )
+    attempt: Mapped[int] = mapped_column(sa.Integer)
+    outcome: Mapped[DeliveryOutcome] = mapped_column(
+        sa.Enum(
+            DeliveryOutcome,
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+            validate_strings=True,
+            create_constraint=True,
+            name="outcome",
+        )
+    )
+    adapter: Mapped[str | None] = mapped_column(sa.String(40))
+    http_status: Mapped[int | None] = mapped_column(sa.Integer)
+    retry_after_seconds: Mapped[float | None] = mapped_column(sa.Float)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    started_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    finished_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))

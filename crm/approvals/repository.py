@@ -14,21 +14,131 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from crm.accounts.models import AuditLog
-from crm.approvals.models import HitlAction
+from crm.approvals.models import DeliveryAttempt, HitlAction
 from crm.creators.models import CreatorProfile
-from crm.enums import ActionType, ApprovalStatus, AuditActorKind
-from crm.fans.models import FanProfile
+from crm.enums import ActionType, ApprovalOrigin, ApprovalStatus, AuditActorKind
+from crm.fans.models import FanMessage, FanProfile
 
 SortKey = Literal["priority", "waiting", "fan_value"]
+View = Literal["pending", "sending", "failed"]
+# What each inbox view lists: waiting for a decision; approved and on its way; ended unsent.
+VIEW_STATUSES: dict[View, tuple[ApprovalStatus, ...]] = {
+    "pending": (ApprovalStatus.pending,),
+    "sending": (ApprovalStatus.approved,),
+    "failed": (ApprovalStatus.failed, ApprovalStatus.stale),
+}
+_BLOCKING = [{"severity": "block"}]
 
 
-async def get(session: AsyncSession, item_id: uuid.UUID, *, for_update: bool = False) -> HitlAction | None:
+async def get(
+    session: AsyncSession, item_id: uuid.UUID, *, for_update: bool = False, skip_locked: bool = False
+) -> HitlAction | None:
     stmt = sa.select(HitlAction).where(HitlAction.id == item_id).execution_options(populate_existing=True)
     if for_update:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(skip_locked=skip_locked)
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def approve_if_pending(
+    session: AsyncSession,
+    item_id: uuid.UUID,
+    *,
+    actor_kind: AuditActorKind,
+    actor_id: uuid.UUID | None,
+    now: datetime,
+) -> HitlAction | None:
+    """Approve as proposed and write its audit entry in one statement, if the item is still pending,
+    inside its TTL and carries no blocking flag; None otherwise (the caller reads why)."""
+    decided = (
+        sa.update(HitlAction)
+        .where(
+            HitlAction.id == item_id,
+            HitlAction.status == ApprovalStatus.pending,
+            HitlAction.expires_at > now,
+            sa.not_(HitlAction.flags.contains(_BLOCKING)),
+        )
+        .values(
+            status=ApprovalStatus.approved,
+            final_args=sa.func.coalesce(HitlAction.final_args, HitlAction.proposed_args),
+            decided_by=actor_id,
+            decided_at=now,
+            updated_at=now,
+        )
+        .returning(*HitlAction.__table__.c)
+        .cte("decided")
+    )
+    audit = (
+        sa.insert(AuditLog)
+        .from_select(
+            [
+                "id",
+                "agency_id",
+                "creator_id",
+                "actor_kind",
+                "actor_id",
+                "action",
+                "target_type",
+                "target_id",
+                "details",
+            ],
+            sa.select(
+                sa.func.gen_random_uuid(),
+                CreatorProfile.agency_id,
+                decided.c.creator_id,
+                sa.literal(str(actor_kind)),
+                sa.literal(actor_id, type_=AuditLog.actor_id.type),
+                sa.literal("approval.approved"),
+                sa.literal("hitl_action"),
+                sa.cast(decided.c.id, sa.String),
+                sa.func.jsonb_build_object("action_type", decided.c.action_type),
+            ).join_from(decided, CreatorProfile, CreatorProfile.id == decided.c.creator_id),
+        )
+        .cte("audit")
+    )
+    row = aliased(HitlAction, decided)
+    stmt = sa.select(row).add_cte(audit).execution_options(populate_existing=True)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def lock_fan(session: AsyncSession, fan_id: uuid.UUID) -> FanProfile | None:
+    """Lock the fan's row for the transaction: proposals for one fan happen one at a time."""
+    stmt = (
+        sa.select(FanProfile)
+        .where(FanProfile.id == fan_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def inbound_after(
+    session: AsyncSession, *, fan_id: uuid.UUID, after: datetime, exclude: uuid.UUID | None
+) -> bool:
+    """Did the fan write anything stored after `after` (other than message `exclude`)?"""
+    clauses = [
+        FanMessage.fan_id == fan_id,
+        FanMessage.direction == "inbound",
+        FanMessage.created_at > after,
+    ]
+    if exclude is not None:
+        clauses.append(FanMessage.id != exclude)
+    return bool((await session.execute(sa.select(sa.exists().where(*clauses)))).scalar())
+
+
+async def pending_reply_for_fan(session: AsyncSession, fan_id: uuid.UUID) -> HitlAction | None:
+    stmt = (
+        sa.select(HitlAction)
+        .where(
+            HitlAction.fan_id == fan_id,
+            HitlAction.status == ApprovalStatus.pending,
+            HitlAction.origin == ApprovalOrigin.reply_run,
+        )
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(stmt)).scalars().first()
 
 
 async def get_by_key(session: AsyncSession, idempotency_key: str) -> HitlAction | None:
@@ -97,16 +207,23 @@ async def expire_due(session: AsyncSession, now: datetime) -> list[uuid.UUID]:
 
 
 async def supersede_pending(
-    session: AsyncSession, *, fan_id: uuid.UUID, action_types: Sequence[ActionType]
+    session: AsyncSession,
+    *,
+    fan_id: uuid.UUID,
+    action_types: Sequence[ActionType],
+    keep_source: uuid.UUID | None = None,
 ) -> list[HitlAction]:
+    clauses = [
+        HitlAction.fan_id == fan_id,
+        HitlAction.status == ApprovalStatus.pending,
+        HitlAction.action_type.in_(list(action_types)),
+        HitlAction.origin == ApprovalOrigin.reply_run,
+    ]
+    if keep_source is not None:
+        clauses.append(HitlAction.source_message_id.is_distinct_from(keep_source))
     stmt = (
         sa.update(HitlAction)
-        .where(
-            HitlAction.fan_id == fan_id,
-            HitlAction.status == ApprovalStatus.pending,
-            HitlAction.action_type.in_(list(action_types)),
-            HitlAction.run_id.is_not(None),
-        )
+        .where(*clauses)
         .values(status=ApprovalStatus.superseded, decided_at=sa.func.now(), updated_at=sa.func.now())
         .returning(HitlAction.id)
     )
@@ -136,9 +253,10 @@ def _decode_cursor(cursor: str) -> list[Any]:
     return list(json.loads(base64.urlsafe_b64decode(cursor.encode())))
 
 
-async def list_pending(
+async def list_items(
     session: AsyncSession,
     *,
+    view: View = "pending",
     creator_id: uuid.UUID | None,
     action_type: ActionType | None,
     flag: str | None,
@@ -150,7 +268,7 @@ async def list_pending(
     stmt = (
         sa.select(HitlAction, spend.label("spend"))
         .outerjoin(FanProfile, FanProfile.id == HitlAction.fan_id)
-        .where(HitlAction.status == ApprovalStatus.pending)
+        .where(HitlAction.status.in_(VIEW_STATUSES[view]))
     )
     if creator_id is not None:
         stmt = stmt.where(HitlAction.creator_id == creator_id)
@@ -187,9 +305,9 @@ async def list_pending(
     return items, next_cursor
 
 
-async def count_pending(session: AsyncSession, *, creator_id: uuid.UUID | None) -> int:
+async def count_items(session: AsyncSession, *, creator_id: uuid.UUID | None, view: View = "pending") -> int:
     stmt = (
-        sa.select(sa.func.count()).select_from(HitlAction).where(HitlAction.status == ApprovalStatus.pending)
+        sa.select(sa.func.count()).select_from(HitlAction).where(HitlAction.status.in_(VIEW_STATUSES[view]))
     )
     if creator_id is not None:
         stmt = stmt.where(HitlAction.creator_id == creator_id)
@@ -246,3 +364,37 @@ async def add_audit(
         )
     )
     await session.flush()
+
+
+# --- delivery -------------------------------------------------------------------------------------
+
+
+async def add_attempt(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(sa.insert(DeliveryAttempt).values(id=uuid.uuid4(), **values))
+
+
+async def attempts_of(session: AsyncSession, item_id: uuid.UUID) -> list[DeliveryAttempt]:
+    stmt = (
+        sa.select(DeliveryAttempt).where(DeliveryAttempt.item_id == item_id).order_by(DeliveryAttempt.attempt)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def due_for_delivery(
+    session: AsyncSession, *, now: datetime, decided_before: datetime, limit: int
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(item id, creator id) of approved items whose delivery is due: a retry whose time has come, or
+    a decision older than the grace period that nothing has attempted yet (its job was lost)."""
+    stmt = (
+        sa.select(HitlAction.id, HitlAction.creator_id)
+        .where(
+            HitlAction.status == ApprovalStatus.approved,
+            sa.or_(
+                HitlAction.next_attempt_at <= now,
+                sa.and_(HitlAction.next_attempt_at.is_(None), HitlAction.decided_at <= decided_before),
+            ),
+        )
+        .order_by(sa.func.coalesce(HitlAction.next_attempt_at, HitlAction.decided_at))
+        .limit(limit)
+    )
+    return [(r[0], r[1]) for r in (await session.execute(stmt)).all()]

@@ -1,17 +1,22 @@
-"""The one decision service for the approval queue (inbox API, chat, CLI, worker).
+"""The approval queue's records: items, first-decision-wins decisions, delivery bookkeeping.
 
 Nothing in `hitl_action_queue` has run. The first decision wins (conditional UPDATE … WHERE
 status = 'pending'); any later decision raises `ApprovalAlreadyDecided` (409). Pending items past
 their TTL fail closed: they can no longer be approved and the sweeper marks them expired.
+
+Every surface decides through `agent.decisions.decide`, which records the decision here and then
+delivers the item (resume its run, or execute it once); these functions only record.
 """
 
 from __future__ import annotations
 
 import difflib
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
@@ -37,24 +42,40 @@ from crm.approvals.schemas import (
     has_blocking,
     validate_args,
 )
-from crm.enums import ActionType, ApprovalStatus, AuditActorKind, SpendTier
+from crm.enums import (
+    ActionType,
+    ApprovalOrigin,
+    ApprovalStatus,
+    AuditActorKind,
+    DeliveryOutcome,
+    RunStatus,
+    SpendTier,
+)
+from crm.runtime import service as runtime_service
 
 __all__ = [
     "approve_item",
+    "attempts_of",
     "auto_approve_if_allowed",
     "create_item",
+    "due_for_delivery",
     "edit_item",
     "effective_args",
     "expire_due_items",
     "get_item",
     "link_superseded",
-    "list_pending",
+    "list_items",
     "lock_for_execution",
     "mark_executed",
     "mark_failed",
+    "mark_stale",
     "policy_for_creator",
     "priority_for_fan",
+    "propose_reply",
+    "record_attempt",
     "reject_item",
+    "retry_item",
+    "schedule_retry",
     "screen_action",
     "supersede_pending_replies",
 ]
@@ -134,10 +155,11 @@ async def policy_for_creator(
 # --- reading -------------------------------------------------------------------------------------
 
 
-async def list_pending(
+async def list_items(
     session: AsyncSession,
     principal: Principal,
     *,
+    view: repo.View = "pending",
     creator_id: uuid.UUID | None = None,
     action_type: ActionType | None = None,
     flag: str | None = None,
@@ -145,11 +167,15 @@ async def list_pending(
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page:
-    """Pending items the principal may see, by priority (default), waiting time or fan value."""
+    """Items of one inbox view the principal may see (pending for a decision, sending, failed or stale),
+    by priority (default), waiting time or fan value."""
     if sort not in ("priority", "waiting", "fan_value"):
         raise ValidationFailed(f"unknown sort {sort!r}")
-    items, next_cursor = await repo.list_pending(
+    if view not in repo.VIEW_STATUSES:
+        raise ValidationFailed(f"unknown view {view!r}")
+    items, next_cursor = await repo.list_items(
         session,
+        view=view,
         creator_id=creator_id,
         action_type=action_type,
         flag=flag,
@@ -160,7 +186,7 @@ async def list_pending(
     return Page(
         items=items,
         next_cursor=next_cursor,
-        total_pending=await repo.count_pending(session, creator_id=creator_id),
+        total_pending=await repo.count_items(session, creator_id=creator_id, view=view),
     )
 
 
@@ -182,6 +208,7 @@ async def create_item(
     args: dict[str, Any],
     context: dict[str, Any],
     flags: list[dict[str, Any]],
+    origin: ApprovalOrigin,
     confidence: float | None = None,
     priority: int = 0,
     thread_id: str | None = None,
@@ -208,6 +235,7 @@ async def create_item(
             "thread_id": thread_id,
             "run_id": run_id,
             "source_message_id": source_message_id,
+            "origin": origin,
             "action_type": action_type,
             "target_type": target_type,
             "target_id": str(clean[target_field]),
@@ -250,11 +278,98 @@ async def auto_approve_if_allowed(
     return decided
 
 
+@dataclass(frozen=True)
+class SeenInbound:
+    """The newest fan message a draft answered (None: the fan had written nothing yet)."""
+
+    message_id: uuid.UUID | None
+    created_at: datetime
+
+
+@dataclass
+class Proposal:
+    """Where a reply draft went: `queued` (a new pending or auto-approved item), `existing` (this run
+    step had queued it already), `outdated` (the fan wrote again while it was drafted: a newer run
+    answers) or `duplicate` (a pending draft already answers the same message)."""
+
+    outcome: Literal["queued", "existing", "outdated", "duplicate"]
+    item: HitlAction | None
+    superseded: list[HitlAction] = field(default_factory=list)
+
+
+async def propose_reply(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    idempotency_key: str,
+    creator_id: uuid.UUID,
+    fan_id: uuid.UUID,
+    run_id: uuid.UUID,
+    thread_id: str,
+    seen: SeenInbound,
+    action_type: ActionType,
+    args: dict[str, Any],
+    context: dict[str, Any],
+    flags: list[dict[str, Any]],
+    confidence: float | None,
+    superseded_earlier: Sequence[uuid.UUID] = (),
+) -> Proposal:
+    """Queue a reply draft as the fan's one pending reply. Serialised per fan (the fan row is locked),
+    so of two concurrent drafts the one that saw the newest message wins and the other supersedes
+    nothing; the database's partial unique index makes a second pending reply impossible anyway."""
+    existing = await repo.get_by_key(session, idempotency_key)
+    if existing is not None:
+        return Proposal("existing", existing)
+    fan = await repo.lock_fan(session, fan_id)
+    if fan is None:
+        raise NotFound("fan not found")
+    if await repo.inbound_after(session, fan_id=fan_id, after=seen.created_at, exclude=seen.message_id):
+        return Proposal("outdated", None)
+    pending = await repo.pending_reply_for_fan(session, fan_id)
+    if pending is not None and seen.message_id is not None and pending.source_message_id == seen.message_id:
+        return Proposal("duplicate", pending)
+    superseded = await supersede_pending_replies(session, principal, fan_id=fan_id)
+    item, created = await create_item(
+        session,
+        principal,
+        idempotency_key=idempotency_key,
+        creator_id=creator_id,
+        fan_id=fan_id,
+        action_type=action_type,
+        args=args,
+        context=context,
+        flags=flags,
+        origin=ApprovalOrigin.reply_run,
+        confidence=confidence,
+        priority=priority_for_fan(fan.spend_tier, fan.lifetime_spend),
+        thread_id=thread_id,
+        run_id=run_id,
+        source_message_id=seen.message_id,
+    )
+    # The drafts this one replaces (superseded now, or when its run started) point at it.
+    await repo.link_superseded(session, [*superseded_earlier, *(i.id for i in superseded)], item.id)
+    await runtime_service.set_run_status(
+        session,
+        principal,
+        run_ids=[i.run_id for i in superseded if i.run_id is not None and i.run_id != run_id],
+        status=RunStatus.superseded,
+    )
+    item = await auto_approve_if_allowed(session, principal, item_id=item.id)
+    if item.status == ApprovalStatus.pending:
+        await runtime_service.set_run_status(
+            session, principal, run_ids=[run_id], status=RunStatus.interrupted
+        )
+    return Proposal("queued" if created else "existing", item, superseded)
+
+
 async def supersede_pending_replies(
-    session: AsyncSession, principal: Principal, *, fan_id: uuid.UUID
+    session: AsyncSession, principal: Principal, *, fan_id: uuid.UUID, keep_source: uuid.UUID | None = None
 ) -> list[HitlAction]:
-    """The fan wrote again: pending reply drafts for them no longer answer the conversation."""
-    items = await repo.supersede_pending(session, fan_id=fan_id, action_types=REPLY_ACTIONS)
+    """The fan wrote again: pending reply drafts for them no longer answer the conversation. A draft
+    that answers message `keep_source` is kept (the same message delivered again is no news)."""
+    items = await repo.supersede_pending(
+        session, fan_id=fan_id, action_types=REPLY_ACTIONS, keep_source=keep_source
+    )
     for item in items:
         await _audit(session, principal, item, "approval.superseded")
     return items
@@ -272,27 +387,18 @@ async def link_superseded(
 async def approve_item(session: AsyncSession, principal: Principal, *, item_id: uuid.UUID) -> HitlAction:
     """Approve as proposed. Refused if a blocking flag is on the item (edit or reject it instead)."""
     now = _now()
+    decided = await repo.approve_if_pending(
+        session, item_id, actor_kind=_actor_kind(principal), actor_id=principal.actor_id, now=now
+    )
+    if decided is not None:
+        return decided
+    # Not approved: say why (the cold path reads the row).
     item = await _require(session, item_id)
     _refuse_if_decided(item, now)
     blocking = has_blocking(item.flags)
     if blocking:
         raise BlockedByGuardrails(blocking)
-    decided = await repo.decide_if_pending(
-        session,
-        item_id,
-        {
-            "status": ApprovalStatus.approved,
-            "final_args": effective_args(item),
-            "decided_by": principal.actor_id,
-            "decided_at": now,
-        },
-        now=now,
-    )
-    if decided is None:
-        _refuse_if_decided(await _require(session, item_id), now)
-        raise ApprovalAlreadyDecided(item_id, "unknown")
-    await _audit(session, principal, decided, "approval.approved")
-    return decided
+    raise ApprovalAlreadyDecided(item_id, "unknown")
 
 
 async def edit_item(
@@ -394,31 +500,46 @@ async def expire_due_items(
     return len(await repo.expire_due(session, now or _now()))
 
 
-# --- execution bookkeeping (called by the agent's execute step) -----------------------------------
+# --- delivery bookkeeping (the executor's) ----------------------------------------------------------
 
 
 async def lock_for_execution(
-    session: AsyncSession, principal: Principal, *, item_id: uuid.UUID
-) -> HitlAction:
-    """Row-lock the item for the rest of the transaction: concurrent executors queue behind it."""
-    item = await repo.get(session, item_id, for_update=True)
-    if item is None:
+    session: AsyncSession, principal: Principal, *, item_id: uuid.UUID, skip_locked: bool = False
+) -> HitlAction | None:
+    """Row-lock the item for the rest of the transaction: concurrent executors queue behind it, or with
+    `skip_locked` get None while another one holds it."""
+    item = await repo.get(session, item_id, for_update=True, skip_locked=skip_locked)
+    if item is None and not skip_locked:
         raise NotFound(f"approval item {item_id} not found")
     return item
 
 
-async def mark_executed(
-    session: AsyncSession, principal: Principal, *, item_id: uuid.UUID, result: dict[str, Any]
+async def _end(
+    session: AsyncSession, item_id: uuid.UUID, *, expected: list[ApprovalStatus], values: dict[str, Any]
 ) -> HitlAction:
-    item = await repo.set_status(
-        session,
-        item_id,
-        expected=[ApprovalStatus.approved],
-        values={"status": ApprovalStatus.executed, "executed_at": _now(), "result": result},
-    )
+    item = await repo.set_status(session, item_id, expected=expected, values=values)
     if item is None:
         raise ApprovalAlreadyDecided(item_id, "not approved")
     return item
+
+
+async def mark_executed(
+    session: AsyncSession, principal: Principal, *, item_id: uuid.UUID, result: dict[str, Any], attempts: int
+) -> HitlAction:
+    return await _end(
+        session,
+        item_id,
+        expected=[ApprovalStatus.approved],
+        values={
+            "status": ApprovalStatus.executed,
+            "executed_at": _now(),
+            "result": result,
+            "error": None,
+            "attempts": attempts,
+            "last_attempt_at": _now(),
+            "next_attempt_at": None,
+        },
+    )
 
 
 async def mark_failed(
@@ -427,16 +548,128 @@ async def mark_failed(
     *,
     item_id: uuid.UUID,
     error: str,
+    attempts: int,
     result: dict[str, Any] | None = None,
 ) -> HitlAction:
-    item = await repo.set_status(
+    """Nothing was sent and no automatic retry follows; the inbox shows `error` and offers a retry."""
+    return await _end(
         session,
         item_id,
         expected=[ApprovalStatus.approved],
-        values={"status": ApprovalStatus.failed, "error": error, "result": result or {}},
+        values={
+            "status": ApprovalStatus.failed,
+            "error": error,
+            "result": result or {},
+            "attempts": attempts,
+            "last_attempt_at": _now(),
+            "next_attempt_at": None,
+        },
+    )
+
+
+async def mark_stale(
+    session: AsyncSession, principal: Principal, *, item_id: uuid.UUID, reason: str, attempts: int
+) -> HitlAction:
+    """The execution-time re-check no longer holds: nothing was sent; the inbox says why."""
+    return await _end(
+        session,
+        item_id,
+        expected=[ApprovalStatus.approved],
+        values={
+            "status": ApprovalStatus.stale,
+            "error": reason,
+            "attempts": attempts,
+            "last_attempt_at": _now(),
+            "next_attempt_at": None,
+        },
+    )
+
+
+async def schedule_retry(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    item_id: uuid.UUID,
+    error: str,
+    attempts: int,
+    next_attempt_at: datetime,
+) -> HitlAction:
+    """A transient failure: the item stays approved and the next attempt is due at `next_attempt_at`."""
+    return await _end(
+        session,
+        item_id,
+        expected=[ApprovalStatus.approved],
+        values={
+            "error": error,
+            "attempts": attempts,
+            "last_attempt_at": _now(),
+            "next_attempt_at": next_attempt_at,
+        },
+    )
+
+
+async def record_attempt(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    item: HitlAction,
+    attempt: int,
+    outcome: DeliveryOutcome,
+    started_at: datetime,
+    adapter: str | None = None,
+    http_status: int | None = None,
+    retry_after_seconds: float | None = None,
+    error: str | None = None,
+) -> None:
+    await repo.add_attempt(
+        session,
+        {
+            "creator_id": item.creator_id,
+            "item_id": item.id,
+            "attempt": attempt,
+            "outcome": outcome,
+            "adapter": adapter,
+            "http_status": http_status,
+            "retry_after_seconds": retry_after_seconds,
+            "error": error,
+            "started_at": started_at,
+            "finished_at": _now(),
+        },
+    )
+
+
+async def attempts_of(session: AsyncSession, principal: Principal, *, item_id: uuid.UUID) -> list[Any]:
+    """Every platform attempt of the item, in order."""
+    return await repo.attempts_of(session, item_id)
+
+
+async def due_for_delivery(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    now: datetime | None = None,
+    grace: timedelta = timedelta(seconds=10),
+    limit: int = 100,
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Approved items whose delivery is due (scheduled retries; decisions no attempt followed)."""
+    now = now or _now()
+    return await repo.due_for_delivery(session, now=now, decided_before=now - grace, limit=limit)
+
+
+async def retry_item(session: AsyncSession, principal: Principal, *, item_id: uuid.UUID) -> HitlAction:
+    """A person asks to send a failed item again: a decision (audited, the first one wins). The next
+    attempt uses the same idempotency key, so a platform that did take an earlier one de-duplicates."""
+    item = await repo.set_status(
+        session,
+        item_id,
+        expected=[ApprovalStatus.failed],
+        # Due at once: the delivery job runs it now, the sweeper if the job is lost.
+        values={"status": ApprovalStatus.approved, "next_attempt_at": _now()},
     )
     if item is None:
-        raise ApprovalAlreadyDecided(item_id, "not approved")
+        current = await _require(session, item_id)
+        raise ApprovalAlreadyDecided(item_id, f"{current.status}; only a failed item can be retried")
+    await _audit(session, principal, item, "approval.retried", attempts=item.attempts, error=item.error)
     return item
 
 

@@ -44,6 +44,8 @@ class FanProfile(IdPk, Timestamps, CreatorOwned, Base):
     last_purchase_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     timezone: Mapped[str | None] = mapped_column(sa.String(64))
     language: Mapped[str | None] = mapped_column(sa.String(16))
+    # Set when the fan blocked the creator or opted out: nothing more may be sent to them.
+    messaging_blocked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
 class FanPlatformAccount(IdPk, Timestamps, CreatorOwned, Base):
@@ -200,6 +202,8 @@ class FanMessage(IdPk, CreatedAt, CreatorOwned, Base):
     price: Mapped[Decimal | None] = mapped_column(sa.Numeric(10, 2))
     is_ppv: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
     media_count: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    media_ids: Mapped[list[str]] = mapped_column(JSONB, server_default="[]")
+    unlocked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))  # a PPV was bought
     hitl_item_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), sa.ForeignKey("hitl_action_queue.id", ondelete="SET NULL"), index=True
     )

@@ -59,6 +59,7 @@ __all__ = [
     "get_dossier",
     "get_fan",
     "get_fan_by_platform_id",
+    "get_platform_account",
     "list_fans",
     "list_notes",
     "list_transactions",
@@ -144,6 +145,19 @@ async def get_fan_by_platform_id(
             FanPlatformAccount.platform == _enum(Platform, platform, "platform"),
             FanPlatformAccount.platform_fan_id == str(platform_fan_id),
         )
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_platform_account(
+    session: AsyncSession, principal: Principal, *, fan_id: uuid.UUID
+) -> FanPlatformAccount | None:
+    """The fan's first platform account (the one outbound messages go to), or None."""
+    stmt = (
+        sa.select(FanPlatformAccount)
+        .where(FanPlatformAccount.fan_id == fan_id)
+        .order_by(FanPlatformAccount.created_at)
+        .limit(1)
     )
     return (await session.execute(stmt)).scalar_one_or_none()
 
@@ -253,6 +267,7 @@ async def log_message(
     is_ppv: bool = False,
     hitl_item_id: uuid.UUID | None = None,
     media_count: int = 0,
+    media_ids: Sequence[str] = (),
 ) -> FanMessage:
     """Store a message once (a repeated platform_message_id returns the first) and bump activity."""
     direction = _enum(MessageDirection, direction, "message direction")
@@ -272,7 +287,8 @@ async def log_message(
         "platform_message_id": platform_message_id,
         "price": None if price is None else _amount(price, "price"),
         "is_ppv": is_ppv,
-        "media_count": media_count,
+        "media_count": media_count or len(media_ids),
+        "media_ids": list(media_ids),
         "hitl_item_id": hitl_item_id,
     }
     if platform_message_id is not None:

@@ -11,11 +11,10 @@ import os
 import sys
 import uuid
 
+from agent.decisions import decide, deliver
 from agent.platform import OnlyFansApiAdapter, OutboundMessage, SandboxAdapter, SendResult
-from agent.runner import resume_item
-from core.db import make_engine, tenant_session
+from core.db import make_engine
 from core.tenancy import Principal
-from crm.approvals import service as approvals
 
 
 class CrashAfterSend:
@@ -40,19 +39,21 @@ async def main(cmd: str, item: str, creator: str, platform_url: str | None) -> N
     item_id = uuid.UUID(item)
     inner: SandboxAdapter | OnlyFansApiAdapter = SandboxAdapter()
     if platform_url:
-        inner = OnlyFansApiAdapter(
-            base_url=platform_url, api_key="k", account_id="acct_1", backoff_seconds=0.01
-        )
+        inner = OnlyFansApiAdapter(base_url=platform_url, api_key="k", account_id="acct_1")
     try:
         if cmd == "approve-resume":
-            async with tenant_session(principal, engine=engine) as s:
-                await approvals.approve_item(s, principal, item_id=item_id)
-            result = await resume_item(
-                principal=principal, item_id=item_id, engine=engine, adapter=inner, extraction="off"
+            result = await decide(
+                principal=principal,
+                item_id=item_id,
+                decision="approve",
+                engine=engine,
+                adapter=inner,
+                extraction="off",
             )
-            print(json.dumps({"status": result.status, "item_status": result.item_status}))
+            run_status = result.run.status if result.run else None
+            print(json.dumps({"status": run_status, "item_status": result.status}))
         elif cmd == "resume-crash":
-            await resume_item(
+            await deliver(
                 principal=principal,
                 item_id=item_id,
                 engine=engine,

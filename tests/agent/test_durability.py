@@ -8,14 +8,16 @@ import os
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from agent.decisions import deliver, deliver_due
 from agent.platform import OnlyFansApiAdapter
-from agent.runner import resume_item, start_reply_run
+from agent.runner import start_reply_run
 from core.db import tenant_session
 from crm.approvals import service as approvals
 from crm.approvals.errors import ApprovalAlreadyDecided
@@ -76,8 +78,8 @@ async def test_interrupt_here_approve_and_resume_in_a_new_process(engine: AsyncE
     }
     assert [m.text for m in await outbound(engine, fan_id)] == ["Missed you too, Tom!"]
     # Resuming again here, with yet another graph instance, changes nothing.
-    again = await resume_item(principal=tenant.principal(), item_id=item_id, **run_kwargs(engine))
-    assert again.status == "noop" and again.item_status == "executed"
+    again = await deliver(principal=tenant.principal(), item_id=item_id, **run_kwargs(engine))
+    assert again.run is None and again.delivery is None and again.status == "executed"
     assert len(await outbound(engine, fan_id)) == 1 and len(await ledger(engine, fan_id)) == 1
 
 
@@ -95,9 +97,9 @@ async def test_two_concurrent_approvals_one_wins_one_409(engine: AsyncEngine) ->
 
     assert sorted(await asyncio.gather(approve(), approve(), approve())) == ["409", "409", "ok"]
     results = await asyncio.gather(
-        *(resume_item(principal=tenant.principal(), item_id=item_id, **run_kwargs(engine)) for _ in range(3))
+        *(deliver(principal=tenant.principal(), item_id=item_id, **run_kwargs(engine)) for _ in range(3))
     )
-    assert {r.item_status for r in results} == {"executed"}
+    assert {r.status for r in results} == {"executed"}
     assert len(await outbound(engine, fan_id)) == 1
     assert len(await ledger(engine, fan_id)) == 1
 
@@ -120,14 +122,14 @@ async def test_crash_between_approval_and_execution_then_resume_executes_once(
         async with tenant_session(tenant.principal(), engine=engine) as s:
             assert (await approvals.get_item(s, tenant.principal(), item_id=item_id)).status == "approved"
         adapter = OnlyFansApiAdapter(base_url=stub.url, api_key="k", account_id="acct_1")
-        done = await resume_item(
+        done = await deliver(
             principal=tenant.principal(), item_id=item_id, **run_kwargs(engine, adapter=adapter)
         )
-        assert done.item_status == "executed"
-        again = await resume_item(
+        assert done.status == "executed"
+        again = await deliver(
             principal=tenant.principal(), item_id=item_id, **run_kwargs(engine, adapter=adapter)
         )
-        assert again.status == "noop"
+        assert again.delivery is None and again.run is None
     # One message on the platform (the retry carried the same idempotency key), one in our CRM.
     keys = [r["headers"]["idempotency-key"] for r in stub.requests]
     assert keys == [str(item_id), str(item_id)]
@@ -137,25 +139,42 @@ async def test_crash_between_approval_and_execution_then_resume_executes_once(
     assert len(await ledger(engine, fan_id)) == 1
 
 
-@pytest.mark.parametrize("failures", [2])
+async def _deliver_until_done(engine: AsyncEngine, tenant: Tenant, item_id: uuid.UUID, adapter: Any) -> str:
+    """Deliver, then let the sweep run each scheduled retry (as the worker's cron does, clock moved on)."""
+    done = await deliver(principal=tenant.principal(), item_id=item_id, **run_kwargs(engine, adapter=adapter))
+    status = done.status
+    later = datetime.now(UTC)
+    for _ in range(10):
+        if status != "approved":
+            break
+        later += timedelta(hours=1)
+        from agent.context import Knobs
+
+        swept = await deliver_due(knobs=Knobs.make(**run_kwargs(engine, adapter=adapter)), now=later)
+        status = next(d.status for d in swept if d.item.id == item_id)
+    return status
+
+
+@pytest.mark.parametrize("failures", [1, 3])
 async def test_platform_5xx_is_retried_with_the_same_key(engine: AsyncEngine, failures: int) -> None:
     tenant, fan_id, item_id = await _pending(engine)
     async with tenant_session(tenant.principal(), engine=engine) as s:
         await approvals.approve_item(s, tenant.principal(), item_id=item_id)
     platform = FakePlatform(fail_first=failures, fail_status=503)
     with serve(platform) as stub:
-        adapter = OnlyFansApiAdapter(
-            base_url=stub.url, api_key="k", account_id="acct_1", backoff_seconds=0.01
-        )
-        done = await resume_item(
-            principal=tenant.principal(), item_id=item_id, **run_kwargs(engine, adapter=adapter)
-        )
-    assert done.item_status == "executed"
+        adapter = OnlyFansApiAdapter(base_url=stub.url, api_key="k", account_id="acct_1")
+        assert await _deliver_until_done(engine, tenant, item_id, adapter) == "executed"
     assert len(stub.requests) == failures + 1
     assert {r["headers"]["idempotency-key"] for r in stub.requests} == {str(item_id)}
     assert stub.requests[-1]["headers"]["authorization"] == "Bearer k"
     assert stub.requests[-1]["path"].startswith("/api/acct_1/chats/of")
     assert len(await outbound(engine, fan_id)) == 1
+    async with tenant_session(tenant.principal(), engine=engine) as s:
+        attempts = await approvals.attempts_of(s, tenant.principal(), item_id=item_id)
+    assert [(a.attempt, a.outcome, a.http_status) for a in attempts] == [
+        *((n + 1, "retry", 503) for n in range(failures)),
+        (failures + 1, "sent", None),
+    ]
 
 
 async def test_platform_4xx_fails_the_item_with_the_error(engine: AsyncEngine) -> None:
@@ -163,36 +182,37 @@ async def test_platform_4xx_fails_the_item_with_the_error(engine: AsyncEngine) -
     async with tenant_session(tenant.principal(), engine=engine) as s:
         await approvals.approve_item(s, tenant.principal(), item_id=item_id)
     with serve(FakePlatform(fail_first=99, fail_status=422)) as stub:
-        adapter = OnlyFansApiAdapter(
-            base_url=stub.url, api_key="k", account_id="acct_1", backoff_seconds=0.01
-        )
-        done = await resume_item(
+        adapter = OnlyFansApiAdapter(base_url=stub.url, api_key="k", account_id="acct_1")
+        done = await deliver(
             principal=tenant.principal(), item_id=item_id, **run_kwargs(engine, adapter=adapter)
         )
         assert len(stub.requests) == 1  # a 4xx is final: no retry
-    assert done.item_status == "failed"
-    assert done.outcome is not None and "HTTP 422" in (done.outcome.get("error") or "")
+    assert done.status == "failed"
+    assert done.delivery is not None and "HTTP 422" in (done.delivery.error or "")
     assert await outbound(engine, fan_id) == []
     assert [(a.status, "HTTP 422" in (a.error or "")) for a in await ledger(engine, fan_id)] == [
         ("failed", True)
     ]
 
 
-async def test_platform_down_leaves_the_item_approved_for_a_later_retry(engine: AsyncEngine) -> None:
+async def test_platform_down_stays_approved_with_the_next_attempt_scheduled(engine: AsyncEngine) -> None:
     tenant, fan_id, item_id = await _pending(engine)
     async with tenant_session(tenant.principal(), engine=engine) as s:
         await approvals.approve_item(s, tenant.principal(), item_id=item_id)
-    with serve(FakePlatform(fail_first=3, fail_status=502)) as stub:
-        adapter = OnlyFansApiAdapter(
-            base_url=stub.url, api_key="k", account_id="acct_1", backoff_seconds=0.01, max_attempts=3
-        )
-        down = await resume_item(
+    with serve(FakePlatform(fail_first=1, fail_status=502)) as stub:
+        adapter = OnlyFansApiAdapter(base_url=stub.url, api_key="k", account_id="acct_1")
+        down = await deliver(
             principal=tenant.principal(), item_id=item_id, **run_kwargs(engine, adapter=adapter)
         )
-        assert down.status == "failed" and down.item_status == "approved"
+        assert down.status == "approved" and down.delivery is not None
+        assert down.delivery.next_attempt_at is not None and down.delivery.attempts == 1
         assert await outbound(engine, fan_id) == []
-        later = await resume_item(
-            principal=tenant.principal(), item_id=item_id, **run_kwargs(engine, adapter=adapter)
-        )
-    assert later.item_status == "executed"
+        # Not due yet: the sweep leaves it alone.
+        from agent.context import Knobs
+
+        knobs = Knobs.make(**run_kwargs(engine, adapter=adapter))
+        assert all(d.item.id != item_id for d in await deliver_due(knobs=knobs))
+        assert len(stub.requests) == 1
+        later = await deliver_due(knobs=knobs, now=down.delivery.next_attempt_at + timedelta(seconds=1))
+    assert [d.status for d in later if d.item.id == item_id] == ["executed"]
     assert len(await outbound(engine, fan_id)) == 1

@@ -6,8 +6,9 @@ import sqlalchemy as sa
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from agent.decisions import deliver
 from agent.learn import EXTRACTION_JOB
-from agent.runner import resume_item, start_reply_run
+from agent.runner import start_reply_run
 from core.db import tenant_session
 from crm.approvals import service as approvals
 from memory.models import FanMemory
@@ -32,9 +33,7 @@ async def _approved(engine: AsyncEngine, text: str):
 
 async def test_inline_extraction_remembers_what_the_fan_said(engine: AsyncEngine) -> None:
     tenant, fan_id, item_id = await _approved(engine, "my name is Tommy and I have a dog called Rex")
-    await resume_item(
-        principal=tenant.principal(), item_id=item_id, **run_kwargs(engine, extraction="inline")
-    )
+    await deliver(principal=tenant.principal(), item_id=item_id, **run_kwargs(engine, extraction="inline"))
     async with tenant_session(tenant.principal(), engine=engine) as s:
         texts = list(await s.scalars(sa.select(FanMemory.text).where(FanMemory.fan_id == fan_id)))
     assert any("Rex" in t for t in texts), texts
@@ -42,8 +41,9 @@ async def test_inline_extraction_remembers_what_the_fan_said(engine: AsyncEngine
 
 async def test_queued_extraction_is_enqueued_once_for_the_worker(engine: AsyncEngine, redis_url: str) -> None:
     tenant, fan_id, item_id = await _approved(engine, "I love hiking")
-    kw = run_kwargs(engine, extraction="queue", redis_url=redis_url)
-    await resume_item(principal=tenant.principal(), item_id=item_id, **kw)
+    kw = run_kwargs(engine, extraction="queue")
+    await deliver(principal=tenant.principal(), item_id=item_id, **kw)
+    await deliver(principal=tenant.principal(), item_id=item_id, **kw)  # a second delivery adds nothing
     client = Redis.from_url(redis_url)
     try:
         assert await client.exists(f"arq:job:extract:{item_id}") == 1

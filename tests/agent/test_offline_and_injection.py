@@ -8,9 +8,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from agent.decisions import deliver
 from agent.llm import OfflineChatModel, chat_model_for
 from agent.prompts import CONTEXT_CLOSE, CONTEXT_OPEN
-from agent.runner import resume_item, start_reply_run
+from agent.runner import start_reply_run
 from agent.state import DraftReply
 from core.db import tenant_session
 from core.settings import Settings
@@ -124,8 +125,8 @@ async def test_a_new_fan_message_supersedes_the_pending_draft_and_the_new_one_an
     assert second.context["unanswered"] == ["you look stunning today", "also, can we meet up sometime?"]
     assert second.draft is not None
     assert "made my day" in second.draft["reply"] and "don't meet fans in person" in second.draft["reply"]
-    stale = await resume_item(principal=tenant.principal(), item_id=first.item_id, **run_kwargs(engine))
-    assert stale.item_status == "superseded"
+    stale = await deliver(principal=tenant.principal(), item_id=first.item_id, **run_kwargs(engine))
+    assert stale.status == "superseded" and stale.delivery is None
     assert await outbound(engine, fan_id) == []
 
 
@@ -187,7 +188,7 @@ async def test_a_model_that_obeys_the_injection_is_blocked(engine: AsyncEngine) 
     async with tenant_session(tenant.principal(), engine=engine) as s:
         with pytest.raises(BlockedByGuardrails):
             await approvals.approve_item(s, tenant.principal(), item_id=result.item_id)
-    await resume_item(principal=tenant.principal(), item_id=result.item_id, **run_kwargs(engine))
+    await deliver(principal=tenant.principal(), item_id=result.item_id, **run_kwargs(engine))
     assert await outbound(engine, fan_id) == []
 
 

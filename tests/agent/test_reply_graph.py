@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agent.runner import resume_item, start_reply_run
+from agent.decisions import decide, deliver
+from agent.runner import start_reply_run
 from core.db import tenant_session
 from core.tenancy import SYSTEM
 from crm.approvals import service as approvals
@@ -63,12 +64,12 @@ async def test_draft_waits_at_the_gate_and_sends_nothing(engine: AsyncEngine) ->
 
 async def test_approve_sends_exactly_once_and_a_second_resume_is_a_noop(engine: AsyncEngine) -> None:
     tenant, fan_id, result, _ = await _drafted(engine)
-    async with tenant_session(tenant.principal(), engine=engine) as s:
-        await approvals.approve_item(s, tenant.principal(), item_id=result.item_id)
-    done = await resume_item(principal=tenant.principal(), item_id=result.item_id, **run_kwargs(engine))
-    assert done.status == "completed" and done.item_status == "executed"
-    again = await resume_item(principal=tenant.principal(), item_id=result.item_id, **run_kwargs(engine))
-    assert again.status == "noop" and again.item_status == "executed"
+    done = await decide(
+        principal=tenant.principal(), item_id=result.item_id, decision="approve", **run_kwargs(engine)
+    )
+    assert done.run is not None and done.run.status == "completed" and done.status == "executed"
+    again = await deliver(principal=tenant.principal(), item_id=result.item_id, **run_kwargs(engine))
+    assert again.run is None and again.delivery is None and again.status == "executed"
     sent = await outbound(engine, fan_id)
     assert [m.text for m in sent] == ["Hey Tom! Thanks for the tip, you made my day."]
     assert sent[0].hitl_item_id == result.item_id
@@ -76,18 +77,22 @@ async def test_approve_sends_exactly_once_and_a_second_resume_is_a_noop(engine: 
     assert [(a.status, a.idempotency_key) for a in actions] == [("executed", str(result.item_id))]
     assert [(f.outcome, f.edit_ratio) for f in await feedback(engine, fan_id)] == [("approved", 0.0)]
     with pytest.raises(ApprovalAlreadyDecided):
-        async with tenant_session(tenant.principal(), engine=engine) as s:
-            await approvals.approve_item(s, tenant.principal(), item_id=result.item_id)
+        await decide(
+            principal=tenant.principal(), item_id=result.item_id, decision="approve", **run_kwargs(engine)
+        )
 
 
 async def test_edit_sends_the_edited_text(engine: AsyncEngine) -> None:
     tenant, fan_id, result, _ = await _drafted(engine)
-    async with tenant_session(tenant.principal(), engine=engine) as s:
-        item = await approvals.edit_item(
-            s, tenant.principal(), item_id=result.item_id, args={"text": "Heyyy Tom, you're the best 💕"}
-        )
-    assert item.edited and "-Hey Tom!" in item.context["edit_diff"]
-    await resume_item(principal=tenant.principal(), item_id=result.item_id, **run_kwargs(engine))
+    done = await decide(
+        principal=tenant.principal(),
+        item_id=result.item_id,
+        decision="edit",
+        args={"text": "Heyyy Tom, you're the best 💕"},
+        **run_kwargs(engine),
+    )
+    assert done.item.edited and "-Hey Tom!" in done.item.context["edit_diff"]
+    assert done.status == "executed"
     assert [m.text for m in await outbound(engine, fan_id)] == ["Heyyy Tom, you're the best 💕"]
     fb = await feedback(engine, fan_id)
     assert fb[0].outcome == "edited" and fb[0].final_text == "Heyyy Tom, you're the best 💕"
@@ -126,13 +131,15 @@ async def test_edit_is_revalidated_by_guardrails(engine: AsyncEngine) -> None:
 async def test_reject_with_reason_redrafts_once(engine: AsyncEngine) -> None:
     tenant, fan_id, result, model = await _drafted(engine)
     model.script.append(draft_args("Thank you so much Tom."))
-    async with tenant_session(tenant.principal(), engine=engine) as s:
-        await approvals.reject_item(
-            s, tenant.principal(), item_id=result.item_id, reason="too cheesy, keep it simple"
-        )
-    redraft = await resume_item(
-        principal=tenant.principal(), item_id=result.item_id, **run_kwargs(engine, model=model)
+    decided = await decide(
+        principal=tenant.principal(),
+        item_id=result.item_id,
+        decision="reject",
+        reason="too cheesy, keep it simple",
+        **run_kwargs(engine, model=model),
     )
+    redraft = decided.run
+    assert redraft is not None and redraft.item_id is not None
     assert redraft.status == "interrupted" and redraft.item_id != result.item_id
     assert redraft.item_status == "pending"
     assert (
@@ -140,16 +147,18 @@ async def test_reject_with_reason_redrafts_once(engine: AsyncEngine) -> None:
     )
     assert "too cheesy, keep it simple" in str(model.calls[-1][-1].content)
     assert [f.outcome for f in await feedback(engine, fan_id)] == ["rejected"]
-    # The old item's resume is now a no-op that points at the redraft.
-    stale = await resume_item(principal=tenant.principal(), item_id=result.item_id, **run_kwargs(engine))
-    assert stale.status == "noop" and stale.item_id == redraft.item_id
+    # Delivering the old item again is a no-op: its run moved on to the redraft.
+    stale = await deliver(principal=tenant.principal(), item_id=result.item_id, **run_kwargs(engine))
+    assert stale.run is None and stale.delivery is None and stale.status == "rejected"
     # Rejecting the redraft ends the run: one redraft only.
-    async with tenant_session(tenant.principal(), engine=engine) as s:
-        await approvals.reject_item(s, tenant.principal(), item_id=redraft.item_id, reason="still no")
-    end = await resume_item(
-        principal=tenant.principal(), item_id=redraft.item_id, **run_kwargs(engine, model=model)
+    end = await decide(
+        principal=tenant.principal(),
+        item_id=redraft.item_id,
+        decision="reject",
+        reason="still no",
+        **run_kwargs(engine, model=model),
     )
-    assert end.status == "completed" and end.item_status == "rejected"
+    assert end.run is not None and end.run.status == "completed" and end.status == "rejected"
     assert len(model.calls) == 2
     assert await outbound(engine, fan_id) == []
 
@@ -162,8 +171,8 @@ async def test_expired_item_fails_closed(engine: AsyncEngine) -> None:
     async with tenant_session(tenant.principal(), engine=engine) as s:
         with pytest.raises(ApprovalAlreadyDecided):
             await approvals.approve_item(s, tenant.principal(), item_id=result.item_id)
-    done = await resume_item(principal=tenant.principal(), item_id=result.item_id, **run_kwargs(engine))
-    assert done.item_status == "expired"
+    done = await deliver(principal=tenant.principal(), item_id=result.item_id, **run_kwargs(engine))
+    assert done.status == "expired" and done.run is None
     assert await outbound(engine, fan_id) == [] and await ledger(engine, fan_id) == []
 
 
@@ -176,12 +185,14 @@ async def test_blocking_flag_stops_approval_until_edited(engine: AsyncEngine) ->
     async with tenant_session(tenant.principal(), engine=engine) as s:
         with pytest.raises(BlockedByGuardrails):
             await approvals.approve_item(s, tenant.principal(), item_id=result.item_id)
-    async with tenant_session(tenant.principal(), engine=engine) as s:
-        item = await approvals.edit_item(
-            s, tenant.principal(), item_id=result.item_id, args={"text": "Let's keep chatting here 💕"}
-        )
-    assert item.flags == []
-    await resume_item(principal=tenant.principal(), item_id=result.item_id, **run_kwargs(engine))
+    done = await decide(
+        principal=tenant.principal(),
+        item_id=result.item_id,
+        decision="edit",
+        args={"text": "Let's keep chatting here 💕"},
+        **run_kwargs(engine),
+    )
+    assert done.item.flags == []
     assert [m.text for m in await outbound(engine, fan_id)] == ["Let's keep chatting here 💕"]
 
 
@@ -246,11 +257,11 @@ async def test_priority_follows_fan_value_and_inbox_sorts_by_it(engine: AsyncEng
         )
         ids[fan_id] = r.item_id
     async with tenant_session(tenant.principal(), engine=engine) as s:
-        page = await approvals.list_pending(s, tenant.principal(), creator_id=tenant.creator_id)
-        first = await approvals.list_pending(
+        page = await approvals.list_items(s, tenant.principal(), creator_id=tenant.creator_id)
+        first = await approvals.list_items(
             s, tenant.principal(), creator_id=tenant.creator_id, sort="waiting", limit=1
         )
-        second = await approvals.list_pending(
+        second = await approvals.list_items(
             s,
             tenant.principal(),
             creator_id=tenant.creator_id,
@@ -275,11 +286,13 @@ async def test_learned_edits_become_voice_examples(engine: AsyncEngine) -> None:
         principal=tenant.principal(), creator_id=tenant.creator_id, fan_id=fan_id, **kw
     )
     assert first.draft is not None and first.draft["reply"].startswith("Hey Sam!")
-    async with tenant_session(tenant.principal(), engine=engine) as s:
-        await approvals.edit_item(
-            s, tenant.principal(), item_id=first.item_id, args={"text": "Heyyy Sam, thank you 💕"}
-        )
-    await resume_item(principal=tenant.principal(), item_id=first.item_id, **kw)
+    await decide(
+        principal=tenant.principal(),
+        item_id=first.item_id,
+        decision="edit",
+        args={"text": "Heyyy Sam, thank you 💕"},
+        **kw,
+    )
     await fan_says(engine, tenant.creator_id, fan_id, "what are you up to this weekend?")
     second = await start_reply_run(
         principal=tenant.principal(), creator_id=tenant.creator_id, fan_id=fan_id, **kw

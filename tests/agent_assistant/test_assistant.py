@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from langchain_core.messages import HumanMessage, ToolMessage
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agent import assistant
+from agent import assistant, decisions
 from agent.llm.offline_assistant import next_message, plan
 from core.db import tenant_session
 from crm.approvals.models import HitlAction
@@ -113,16 +113,18 @@ async def test_a_gated_request_waits_for_approval_and_sends_once_when_approved_i
             )
 
     assert await outbound() == 0  # queued, not sent
-    outcome = await assistant.decide_inline(
+    outcome = await decisions.decide(principal=principal, item_id=item_id, decision="approve", engine=engine)
+    assert outcome.status == "executed"
+    assert await outbound() == 1
+    # Every item of the turn is decided: the thread resumed and says what happened.
+    history = await assistant.run_assistant_turn(
         principal=principal,
         creator_id=tenant.creator_id,
         thread_id=thread.thread_id,
-        item_id=item_id,
-        decision="approve",
+        message="thanks",
         engine=engine,
     )
-    assert outcome["status"] == "executed"
-    assert await outbound() == 1
+    assert not history.waiting_for_approval
     async with tenant_session(principal, engine=engine) as s:
         item = await s.get(HitlAction, item_id)
         assert item is not None and item.status == ApprovalStatus.executed
@@ -155,7 +157,6 @@ async def test_a_new_message_while_waiting_leaves_the_item_pending_in_the_inbox(
 
 
 async def test_a_chat_item_approved_in_the_inbox_executes_once_through_resume(engine: AsyncEngine) -> None:
-    from agent.runner import resume_item
     from crm.approvals import service as approvals
 
     tenant = await make_tenant(engine)
@@ -172,9 +173,9 @@ async def test_a_chat_item_approved_in_the_inbox_executes_once_through_resume(en
     item_id = uuid.UUID(turn.queued_item_ids[0])
     async with tenant_session(principal, engine=engine) as s:
         await approvals.approve_item(s, principal, item_id=item_id)
-    first = await resume_item(principal=principal, item_id=item_id, engine=engine)
-    again = await resume_item(principal=principal, item_id=item_id, engine=engine)
-    assert first.item_status == "executed" and again.item_status == "executed"
+    first = await decisions.deliver(principal=principal, item_id=item_id, engine=engine)
+    again = await decisions.deliver(principal=principal, item_id=item_id, engine=engine)
+    assert first.status == "executed" and again.status == "executed" and again.delivery is None
     async with tenant_session(principal, engine=engine) as s:
         sent = await s.scalar(
             sa.select(sa.func.count())

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.webhooks.signing import sign_ofapi, sign_standard_webhook
 from core.db import get_engine, tenant_session
 from core.passwords import hash_password
-from core.redis import get_redis
+from core.redis import get_redis, reset_clients
 from core.settings import get_settings
 from core.tenancy import SYSTEM, StaffRole
 from crm.accounts.models import StaffUser
@@ -46,7 +46,7 @@ def api_environment(test_db: Any, redis_url: str) -> dict[str, str]:
     os.environ.update(env)
     get_settings.cache_clear()
     get_engine.cache_clear()
-    get_redis.cache_clear()
+    reset_clients()
     SyncRedis.from_url(redis_url).flushdb()
     return env
 

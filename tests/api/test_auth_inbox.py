@@ -14,7 +14,7 @@ from core.db import tenant_session
 from core.tenancy import SYSTEM, Principal, StaffRole
 from crm.accounts.models import ApiToken, AuditLog
 from crm.approvals import service as approvals
-from crm.enums import ActionType, ApprovalStatus
+from crm.enums import ActionType, ApprovalOrigin, ApprovalStatus
 from crm.fans import service as fans
 from tests.api.conftest import PASSWORD, make_login, sign_in
 from tests.factories import Tenant, make_fan, make_tenant
@@ -49,6 +49,7 @@ async def make_item(
                 "why": "fan shared news about a hike",
             },
             flags=[{"code": "off_platform", "severity": "warn", "message": "mentions another app"}],
+            origin=ApprovalOrigin.direct,
             confidence=0.8,
         )
     return item.id
