@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.db import tenant_session
@@ -344,3 +344,64 @@ async def test_another_creators_principal_cannot_see_or_touch_fans(engine: Async
     pa = a.principal()
     async with tenant_session(pa, engine=engine) as s:
         assert (await fans.get_dossier(s, pa, fan_id=fan_id)).id == fan_id
+
+
+async def test_losing_an_upsert_race_leaves_no_orphan_profile(engine: AsyncEngine, tenant: Tenant) -> None:
+    p = tenant.principal()
+
+    async def upsert() -> tuple[uuid.UUID, bool]:
+        async with tenant_session(p, engine=engine) as s:
+            fan, _, created = await fans.upsert_fan_from_platform(
+                s, p, creator_id=tenant.creator_id, platform="onlyfans", platform_fan_id="race-2"
+            )
+            return fan.id, created
+
+    async def blocked_backends() -> int:
+        async with engine.connect() as conn:
+            count = await conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE wait_event_type = 'Lock' AND query ILIKE '%fan_platform_accounts%'"
+                )
+            )
+            return int(count or 0)
+
+    # The first upsert holds its new account uncommitted while the second one reaches the same
+    # INSERT … ON CONFLICT and waits on it: the second has already inserted a profile of its own.
+    async with tenant_session(p, engine=engine) as first:
+        winner, _, created_first = await fans.upsert_fan_from_platform(
+            first, p, creator_id=tenant.creator_id, platform="onlyfans", platform_fan_id="race-2"
+        )
+        loser = asyncio.create_task(upsert())
+        for _ in range(200):
+            if await blocked_backends():
+                break
+            await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("the second upsert never waited on the first")
+    loser_fan, created_second = await loser
+    assert (created_first, created_second) == (True, False)
+    assert loser_fan == winner.id
+    async with tenant_session(p, engine=engine) as s:
+        profiles = await s.scalar(
+            select(func.count()).select_from(FanProfile).where(FanProfile.creator_id == tenant.creator_id)
+        )
+    assert profiles == 1
+
+
+async def test_list_notes_puts_pinned_first_then_newest(engine: AsyncEngine, tenant: Tenant) -> None:
+    p = tenant.principal()
+    fan_id = await _fan(engine, tenant)
+    for body, pinned in [("old pinned", True), ("older", False), ("newer", False)]:
+        async with tenant_session(p, engine=engine) as s:  # one transaction each: distinct created_at
+            await fans.add_note(s, p, fan_id=fan_id, body=body, pinned=pinned)
+    async with tenant_session(p, engine=engine) as s:
+        assert [n.body for n in await fans.list_notes(s, p, fan_id=fan_id)] == [
+            "old pinned",
+            "newer",
+            "older",
+        ]
+        assert [n.body for n in await fans.list_notes(s, p, fan_id=fan_id, limit=2)] == [
+            "old pinned",
+            "newer",
+        ]
