@@ -19,6 +19,7 @@ from crm.fans.repository import FanRepository
 __all__ = [
     "get_fan",
     "get_fan_by_platform_id",
+    "get_platform_account",
     "list_fans",
     "search_fans_by_name",
     "upsert_fan_from_platform",
@@ -46,6 +47,13 @@ async def get_fan_by_platform_id(
         platform=parse_enum(Platform, platform, "platform"),
         platform_fan_id=str(platform_fan_id),
     )
+
+
+async def get_platform_account(
+    session: AsyncSession, principal: Principal, *, fan_id: uuid.UUID
+) -> FanPlatformAccount | None:
+    """The fan's first platform account (the one seen first), or None for a fan without one."""
+    return await FanRepository.from_session(session).first_platform_account(fan_id)
 
 
 async def upsert_fan_from_platform(

@@ -213,14 +213,19 @@ class FanRepository:
         )
         return await self._one_or_none(stmt)
 
-    async def list_platform_accounts(self, fan_id: uuid.UUID) -> list[FanPlatformAccount]:
-        """Oldest first."""
-        stmt = (
+    def _accounts_of(self, fan_id: uuid.UUID) -> sa.Select[FanPlatformAccount]:
+        return (
             sa.select(FanPlatformAccount)
             .where(FanPlatformAccount.fan_id == fan_id)
             .order_by(FanPlatformAccount.created_at)
         )
-        return await self._all(stmt)
+
+    async def list_platform_accounts(self, fan_id: uuid.UUID) -> list[FanPlatformAccount]:
+        """Oldest first."""
+        return await self._all(self._accounts_of(fan_id))
+
+    async def first_platform_account(self, fan_id: uuid.UUID) -> FanPlatformAccount | None:
+        return (await self.session.scalars(self._accounts_of(fan_id).limit(1))).first()
 
     async def reported_spend(self, fan_ids: Sequence[uuid.UUID]) -> list[tuple[uuid.UUID, Platform, Any]]:
         """(fan id, platform, stored fanData.spending) for every account of these fans."""

@@ -18,6 +18,7 @@ from crm.fans.money import list_transactions, recompute_spend_rollups, record_tr
 from crm.fans.profiles import (
     get_fan,
     get_fan_by_platform_id,
+    get_platform_account,
     list_fans,
     search_fans_by_name,
     upsert_fan_from_platform,
@@ -31,6 +32,7 @@ __all__ = [
     "get_dossier",
     "get_fan",
     "get_fan_by_platform_id",
+    "get_platform_account",
     "list_fans",
     "list_notes",
     "list_transactions",

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.db import tenant_session
@@ -344,6 +344,48 @@ async def test_another_creators_principal_cannot_see_or_touch_fans(engine: Async
     pa = a.principal()
     async with tenant_session(pa, engine=engine) as s:
         assert (await fans.get_dossier(s, pa, fan_id=fan_id)).id == fan_id
+
+
+async def test_get_platform_account_is_the_first_account_seen(engine: AsyncEngine) -> None:
+    a = await make_tenant(engine)
+    b = await make_tenant(engine)
+    pa = a.principal()
+    fan_id = await _fan(engine, a, pfid="of-1", username="mike_of")
+    async with tenant_session(pa, engine=engine) as s:
+        # Linked later, but seen on Fansly long before we were connected to OnlyFans.
+        older = FanPlatformAccount(
+            id=uuid.uuid4(),
+            creator_id=a.creator_id,
+            fan_id=fan_id,
+            platform=Platform.fansly,
+            platform_fan_id="fy-7",
+            username="mike_fy",
+            created_at=datetime(2020, 1, 1, tzinfo=UTC),
+        )
+        s.add(older)
+        lonely = FanProfile(id=uuid.uuid4(), creator_id=a.creator_id, display_name="No account yet")
+        s.add(lonely)
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    async with tenant_session(pa, engine=engine) as s:
+        event.listen(engine.sync_engine, "before_cursor_execute", count)
+        try:
+            account = await fans.get_platform_account(s, pa, fan_id=fan_id)
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", count)
+        assert len(statements) == 1  # the executor's lookup, not the whole dossier
+        assert account is not None
+        assert (account.id, account.platform, account.platform_fan_id) == (older.id, Platform.fansly, "fy-7")
+        dossier = await fans.get_dossier(s, pa, fan_id=fan_id)
+        assert [x.platform_fan_id for x in dossier.platform_accounts] == ["fy-7", "of-1"]
+        assert await fans.get_platform_account(s, pa, fan_id=lonely.id) is None
+        assert await fans.get_platform_account(s, pa, fan_id=uuid.uuid4()) is None
+    pb = b.principal()
+    async with tenant_session(pb, engine=engine) as s:
+        assert await fans.get_platform_account(s, pb, fan_id=fan_id) is None
 
 
 async def test_losing_an_upsert_race_leaves_no_orphan_profile(engine: AsyncEngine, tenant: Tenant) -> None:
