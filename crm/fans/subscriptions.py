@@ -14,8 +14,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound, ValidationFailed
@@ -23,8 +21,9 @@ from core.tenancy import Principal
 from crm.enums import SubscriptionEventType, SubscriptionStatus
 from crm.enums import SubscriptionEventType as Event
 from crm.fans import spend
-from crm.fans.models import FanPlatformAccount, FanSubscription, FanSubscriptionEvent
-from crm.fans.service import _enum
+from crm.fans.common import parse_enum
+from crm.fans.models import FanSubscription, FanSubscriptionEvent
+from crm.fans.repository import FanRepository
 
 __all__ = ["DEFAULT_PERIOD", "apply_subscription_event", "get_subscription", "list_subscription_events"]
 
@@ -35,27 +34,14 @@ DEFAULT_PERIOD = timedelta(days=30)
 async def get_subscription(
     session: AsyncSession, principal: Principal, *, platform_account_id: uuid.UUID
 ) -> FanSubscription | None:
-    return (
-        await session.execute(
-            sa.select(FanSubscription).where(FanSubscription.platform_account_id == platform_account_id)
-        )
-    ).scalar_one_or_none()
+    return await FanRepository.from_session(session).get_subscription(platform_account_id)
 
 
 async def list_subscription_events(
     session: AsyncSession, principal: Principal, *, fan_id: uuid.UUID, limit: int = 100
 ) -> list[FanSubscriptionEvent]:
     """The fan's subscription ledger, oldest first."""
-    return list(
-        (
-            await session.scalars(
-                sa.select(FanSubscriptionEvent)
-                .where(FanSubscriptionEvent.fan_id == fan_id)
-                .order_by(FanSubscriptionEvent.occurred_at, FanSubscriptionEvent.created_at)
-                .limit(limit)
-            )
-        ).all()
-    )
+    return await FanRepository.from_session(session).list_subscription_events(fan_id, limit=limit)
 
 
 async def apply_subscription_event(
@@ -72,67 +58,39 @@ async def apply_subscription_event(
     renews_at: datetime | None = None,
     details: Mapping[str, Any] | None = None,
 ) -> FanSubscription:
-    event_type = _enum(SubscriptionEventType, event_type, "subscription event")
+    event_type = parse_enum(SubscriptionEventType, event_type, "subscription event")
     if occurred_at.tzinfo is None:
         raise ValidationFailed("occurred_at must be timezone-aware")
     amount = None if price is None else spend.money(price)
     if amount is not None and amount < 0:
         raise ValidationFailed("a subscription price cannot be negative")
-    account = (
-        await session.execute(
-            sa.select(FanPlatformAccount).where(
-                FanPlatformAccount.id == platform_account_id, FanPlatformAccount.fan_id == fan_id
-            )
-        )
-    ).scalar_one_or_none()
+    repository = FanRepository.from_session(session)
+    account = await repository.get_fan_account(fan_id=fan_id, platform_account_id=platform_account_id)
     if account is None:
         raise NotFound("platform account not found for this fan")
     if account.creator_id != creator_id:
         raise ValidationFailed("the fan does not belong to this creator")
 
     # One row per account, created race-free, then locked so events for it apply one at a time.
-    await session.execute(
-        pg_insert(FanSubscription)
-        .values(
-            id=uuid.uuid4(),
-            creator_id=creator_id,
-            fan_id=fan_id,
-            platform_account_id=platform_account_id,
-            status=_status_after(event_type, None),
-            price=amount or Decimal("0"),
-            started_at=occurred_at,
-            renewal_count=0,
-        )
-        .on_conflict_do_nothing(index_elements=["platform_account_id"])
+    await repository.insert_subscription_if_absent(
+        {
+            "creator_id": creator_id,
+            "fan_id": fan_id,
+            "platform_account_id": platform_account_id,
+            "status": _status_after(event_type, None),
+            "price": amount or Decimal("0"),
+            "started_at": occurred_at,
+            "renewal_count": 0,
+        }
     )
-    sub = (
-        await session.execute(
-            sa.select(FanSubscription)
-            .where(FanSubscription.platform_account_id == platform_account_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    ).scalar_one()
+    sub = await repository.lock_subscription(platform_account_id)
 
-    duplicate = (
-        await session.execute(
-            sa.select(FanSubscriptionEvent.id).where(
-                FanSubscriptionEvent.subscription_id == sub.id,
-                FanSubscriptionEvent.event_type == event_type,
-                FanSubscriptionEvent.occurred_at == occurred_at,
-            )
-        )
-    ).first()
-    if duplicate is not None:
+    if await repository.has_subscription_event(
+        subscription_id=sub.id, event_type=event_type, occurred_at=occurred_at
+    ):
         return sub
-    latest = (
-        await session.execute(
-            sa.select(sa.func.max(FanSubscriptionEvent.occurred_at)).where(
-                FanSubscriptionEvent.subscription_id == sub.id
-            )
-        )
-    ).scalar_one()
-    session.add(
+    latest = await repository.latest_subscription_event_at(sub.id)
+    await repository.create(
         FanSubscriptionEvent(
             id=uuid.uuid4(),
             creator_id=creator_id,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.db import tenant_session
@@ -344,3 +344,106 @@ async def test_another_creators_principal_cannot_see_or_touch_fans(engine: Async
     pa = a.principal()
     async with tenant_session(pa, engine=engine) as s:
         assert (await fans.get_dossier(s, pa, fan_id=fan_id)).id == fan_id
+
+
+async def test_get_platform_account_is_the_first_account_seen(engine: AsyncEngine) -> None:
+    a = await make_tenant(engine)
+    b = await make_tenant(engine)
+    pa = a.principal()
+    fan_id = await _fan(engine, a, pfid="of-1", username="mike_of")
+    async with tenant_session(pa, engine=engine) as s:
+        # Linked later, but seen on Fansly long before we were connected to OnlyFans.
+        older = FanPlatformAccount(
+            id=uuid.uuid4(),
+            creator_id=a.creator_id,
+            fan_id=fan_id,
+            platform=Platform.fansly,
+            platform_fan_id="fy-7",
+            username="mike_fy",
+            created_at=datetime(2020, 1, 1, tzinfo=UTC),
+        )
+        s.add(older)
+        lonely = FanProfile(id=uuid.uuid4(), creator_id=a.creator_id, display_name="No account yet")
+        s.add(lonely)
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    async with tenant_session(pa, engine=engine) as s:
+        event.listen(engine.sync_engine, "before_cursor_execute", count)
+        try:
+            account = await fans.get_platform_account(s, pa, fan_id=fan_id)
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", count)
+        assert len(statements) == 1  # the executor's lookup, not the whole dossier
+        assert account is not None
+        assert (account.id, account.platform, account.platform_fan_id) == (older.id, Platform.fansly, "fy-7")
+        dossier = await fans.get_dossier(s, pa, fan_id=fan_id)
+        assert [x.platform_fan_id for x in dossier.platform_accounts] == ["fy-7", "of-1"]
+        assert await fans.get_platform_account(s, pa, fan_id=lonely.id) is None
+        assert await fans.get_platform_account(s, pa, fan_id=uuid.uuid4()) is None
+    pb = b.principal()
+    async with tenant_session(pb, engine=engine) as s:
+        assert await fans.get_platform_account(s, pb, fan_id=fan_id) is None
+
+
+async def test_losing_an_upsert_race_leaves_no_orphan_profile(engine: AsyncEngine, tenant: Tenant) -> None:
+    p = tenant.principal()
+
+    async def upsert() -> tuple[uuid.UUID, bool]:
+        async with tenant_session(p, engine=engine) as s:
+            fan, _, created = await fans.upsert_fan_from_platform(
+                s, p, creator_id=tenant.creator_id, platform="onlyfans", platform_fan_id="race-2"
+            )
+            return fan.id, created
+
+    async def blocked_backends() -> int:
+        async with engine.connect() as conn:
+            count = await conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE wait_event_type = 'Lock' AND query ILIKE '%fan_platform_accounts%'"
+                )
+            )
+            return int(count or 0)
+
+    # The first upsert holds its new account uncommitted while the second one reaches the same
+    # INSERT … ON CONFLICT and waits on it: the second has already inserted a profile of its own.
+    async with tenant_session(p, engine=engine) as first:
+        winner, _, created_first = await fans.upsert_fan_from_platform(
+            first, p, creator_id=tenant.creator_id, platform="onlyfans", platform_fan_id="race-2"
+        )
+        loser = asyncio.create_task(upsert())
+        for _ in range(200):
+            if await blocked_backends():
+                break
+            await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("the second upsert never waited on the first")
+    loser_fan, created_second = await loser
+    assert (created_first, created_second) == (True, False)
+    assert loser_fan == winner.id
+    async with tenant_session(p, engine=engine) as s:
+        profiles = await s.scalar(
+            select(func.count()).select_from(FanProfile).where(FanProfile.creator_id == tenant.creator_id)
+        )
+    assert profiles == 1
+
+
+async def test_list_notes_puts_pinned_first_then_newest(engine: AsyncEngine, tenant: Tenant) -> None:
+    p = tenant.principal()
+    fan_id = await _fan(engine, tenant)
+    for body, pinned in [("old pinned", True), ("older", False), ("newer", False)]:
+        async with tenant_session(p, engine=engine) as s:  # one transaction each: distinct created_at
+            await fans.add_note(s, p, fan_id=fan_id, body=body, pinned=pinned)
+    async with tenant_session(p, engine=engine) as s:
+        assert [n.body for n in await fans.list_notes(s, p, fan_id=fan_id)] == [
+            "old pinned",
+            "newer",
+            "older",
+        ]
+        assert [n.body for n in await fans.list_notes(s, p, fan_id=fan_id, limit=2)] == [
+            "old pinned",
+            "newer",
+        ]

@@ -1,0 +1,71 @@
+"""The fan dossier: everything the agent and the inbox show about one fan, read in one place."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.tenancy import Principal
+from crm.enums import SubscriptionStatus
+from crm.fans import spend
+from crm.fans.common import OPEN_REQUEST_STATUSES, require_fan
+from crm.fans.repository import FanRepository
+from crm.fans.schemas import (
+    CustomRequestInfo,
+    FanDossier,
+    NoteInfo,
+    PlatformAccountInfo,
+    SubscriptionInfo,
+    TagInfo,
+)
+
+__all__ = ["get_dossier"]
+
+PINNED_NOTES = 10
+RECENT_NOTES = 5
+
+
+async def get_dossier(session: AsyncSession, principal: Principal, *, fan_id: uuid.UUID) -> FanDossier:
+    repository = FanRepository.from_session(session)
+    fan = await require_fan(repository, fan_id)
+    accounts = await repository.list_platform_accounts(fan_id)
+    subs = await repository.list_subscriptions(fan_id)
+    tags = await repository.list_tags(fan_id)
+    scores = await repository.score_values(fan_id)
+    pinned = await repository.latest_notes(fan_id, pinned=True, limit=PINNED_NOTES)
+    recent = await repository.latest_notes(fan_id, pinned=False, limit=RECENT_NOTES)
+    requests = await repository.list_custom_requests(fan_id, statuses=OPEN_REQUEST_STATUSES)
+    sub_infos = sorted(
+        (SubscriptionInfo.model_validate(s) for s in subs), key=_subscription_relevance, reverse=True
+    )
+    return FanDossier(
+        id=fan.id,
+        creator_id=fan.creator_id,
+        display_name=fan.display_name,
+        lifetime_spend=fan.lifetime_spend,
+        spend_tier=fan.spend_tier,
+        spend_by_kind={k: spend.money(v) for k, v in (fan.spend_by_kind or {}).items()},
+        subscription=sub_infos[0] if sub_infos else None,
+        subscriptions=sub_infos,
+        platform_accounts=[PlatformAccountInfo.model_validate(a) for a in accounts],
+        tags=[TagInfo.model_validate(t) for t in tags],
+        scores=scores,
+        pinned_notes=[NoteInfo.model_validate(n) for n in pinned],
+        recent_notes=[NoteInfo.model_validate(n) for n in recent],
+        open_custom_requests=[CustomRequestInfo.model_validate(r) for r in requests],
+        first_seen_at=fan.first_seen_at,
+        last_active_at=fan.last_active_at,
+        last_inbound_at=fan.last_inbound_at,
+        last_outbound_at=fan.last_outbound_at,
+        last_purchase_at=fan.last_purchase_at,
+        timezone=fan.timezone,
+        language=fan.language,
+    )
+
+
+def _subscription_relevance(sub: SubscriptionInfo) -> tuple[int, datetime]:
+    """Live subscriptions first (active, trial, or cancelled but not yet expired), then the latest."""
+    live = sub.status in (SubscriptionStatus.active, SubscriptionStatus.trial, SubscriptionStatus.cancelled)
+    return (1 if live else 0, sub.expires_at or sub.started_at)

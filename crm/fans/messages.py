@@ -1,0 +1,84 @@
+"""A fan's conversation: messages stored once, and the activity times they move."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.tenancy import Principal
+from crm.enums import MessageDirection, MessageSender
+from crm.fans.common import later, now, parse_amount, parse_enum, require_fan
+from crm.fans.models import FanMessage
+from crm.fans.repository import FanRepository
+
+__all__ = ["log_message", "recent_messages"]
+
+
+async def log_message(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    creator_id: uuid.UUID,
+    fan_id: uuid.UUID,
+    direction: MessageDirection | str,
+    sender: MessageSender | str,
+    text: str,
+    sent_at: datetime | None = None,
+    platform_message_id: str | None = None,
+    platform_account_id: uuid.UUID | None = None,
+    price: Decimal | float | None = None,
+    is_ppv: bool = False,
+    hitl_item_id: uuid.UUID | None = None,
+    media_count: int = 0,
+    media_ids: Sequence[str] = (),
+) -> FanMessage:
+    """Store a message once (a repeated platform_message_id returns the first) and bump activity."""
+    direction = parse_enum(MessageDirection, direction, "message direction")
+    sender = parse_enum(MessageSender, sender, "message sender")
+    repository = FanRepository.from_session(session)
+    fan = await require_fan(repository, fan_id, lock=True, creator_id=creator_id)
+    sent_at = sent_at or now()
+    values: dict[str, Any] = {
+        "creator_id": creator_id,
+        "fan_id": fan_id,
+        "platform_account_id": platform_account_id,
+        "direction": direction,
+        "sender": sender,
+        "text": text,
+        "sent_at": sent_at,
+        "platform_message_id": platform_message_id,
+        "price": None if price is None else parse_amount(price, "price"),
+        "is_ppv": is_ppv,
+        "media_count": media_count or len(media_ids),
+        "media_ids": list(media_ids),
+        "hitl_item_id": hitl_item_id,
+    }
+    if platform_message_id is not None:
+        new_id = await repository.insert_message_if_new(values)
+        if new_id is None:
+            return await repository.get_message_by_platform_id(
+                creator_id=creator_id, platform_message_id=platform_message_id
+            )
+        message = await repository.get_message(new_id)
+    else:
+        message = await repository.create(FanMessage(id=uuid.uuid4(), **values))
+    if direction is MessageDirection.inbound:
+        fan.last_inbound_at = later(fan.last_inbound_at, sent_at)
+        fan.last_active_at = later(fan.last_active_at, sent_at)
+    else:
+        fan.last_outbound_at = later(fan.last_outbound_at, sent_at)
+    await session.flush()
+    return message
+
+
+async def recent_messages(
+    session: AsyncSession, principal: Principal, *, fan_id: uuid.UUID, limit: int = 20
+) -> list[FanMessage]:
+    """The fan's last `limit` messages, oldest first."""
+    newest_first = await FanRepository.from_session(session).latest_messages(fan_id, limit=limit)
+    return list(reversed(newest_first))
