@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -38,7 +39,7 @@ from core.db import tenant_session
 from core.errors import ValidationFailed
 from core.redis import get_redis
 from core.settings import Settings
-from core.tenancy import ActorKind, Principal
+from core.tenancy import SYSTEM, ActorKind, Principal
 from crm.approvals import service as approvals
 from crm.approvals.models import HitlAction
 from crm.enums import ActionType, ApprovalOrigin, ApprovalStatus
@@ -295,16 +296,15 @@ async def deliver_due(
     now: datetime | None = None,
     grace: timedelta = DELIVERY_GRACE,
     limit: int = 100,
+    creator_ids: Sequence[uuid.UUID] | None = None,
 ) -> list[Decided]:
     """The sweep (a worker cron): deliver every approved item whose delivery is due — a scheduled
     retry, or a decision that no attempt followed within `grace`. Items another executor holds
-    right now are skipped, not waited for."""
-    from core.tenancy import SYSTEM
-
+    right now are skipped, not waited for. `creator_ids` limits it to some creators."""
     knobs = knobs or Knobs.make()
     async with tenant_session(SYSTEM, engine=knobs.engine) as session:
         due = await approvals.due_for_delivery(
-            session, SYSTEM, now=now or datetime.now(UTC), grace=grace, limit=limit
+            session, SYSTEM, now=now or datetime.now(UTC), grace=grace, limit=limit, creator_ids=creator_ids
         )
     done: list[Decided] = []
     for item_id, creator_id in due:

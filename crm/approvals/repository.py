@@ -381,7 +381,12 @@ async def attempts_of(session: AsyncSession, item_id: uuid.UUID) -> list[Deliver
 
 
 async def due_for_delivery(
-    session: AsyncSession, *, now: datetime, decided_before: datetime, limit: int
+    session: AsyncSession,
+    *,
+    now: datetime,
+    decided_before: datetime,
+    limit: int,
+    creator_ids: Sequence[uuid.UUID] | None = None,
 ) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """(item id, creator id) of approved items whose delivery is due: a retry whose time has come, or
     a decision older than the grace period that nothing has attempted yet (its job was lost)."""
@@ -397,4 +402,6 @@ async def due_for_delivery(
         .order_by(sa.func.coalesce(HitlAction.next_attempt_at, HitlAction.decided_at))
         .limit(limit)
     )
+    if creator_ids is not None:
+        stmt = stmt.where(HitlAction.creator_id.in_(list(creator_ids)))
     return [(r[0], r[1]) for r in (await session.execute(stmt)).all()]

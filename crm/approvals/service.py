@@ -650,10 +650,13 @@ async def due_for_delivery(
     now: datetime | None = None,
     grace: timedelta = timedelta(seconds=10),
     limit: int = 100,
+    creator_ids: Sequence[uuid.UUID] | None = None,
 ) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """Approved items whose delivery is due (scheduled retries; decisions no attempt followed)."""
     now = now or _now()
-    return await repo.due_for_delivery(session, now=now, decided_before=now - grace, limit=limit)
+    return await repo.due_for_delivery(
+        session, now=now, decided_before=now - grace, limit=limit, creator_ids=creator_ids
+    )
 
 
 async def retry_item(session: AsyncSession, principal: Principal, *, item_id: uuid.UUID) -> HitlAction:

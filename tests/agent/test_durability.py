@@ -150,7 +150,11 @@ async def _deliver_until_done(engine: AsyncEngine, tenant: Tenant, item_id: uuid
         later += timedelta(hours=1)
         from agent.context import Knobs
 
-        swept = await deliver_due(knobs=Knobs.make(**run_kwargs(engine, adapter=adapter)), now=later)
+        swept = await deliver_due(
+            knobs=Knobs.make(**run_kwargs(engine, adapter=adapter)),
+            now=later,
+            creator_ids=[tenant.creator_id],
+        )
         status = next(d.status for d in swept if d.item.id == item_id)
     return status
 
@@ -211,8 +215,14 @@ async def test_platform_down_stays_approved_with_the_next_attempt_scheduled(engi
         from agent.context import Knobs
 
         knobs = Knobs.make(**run_kwargs(engine, adapter=adapter))
-        assert all(d.item.id != item_id for d in await deliver_due(knobs=knobs))
+        assert all(
+            d.item.id != item_id for d in await deliver_due(knobs=knobs, creator_ids=[tenant.creator_id])
+        )
         assert len(stub.requests) == 1
-        later = await deliver_due(knobs=knobs, now=down.delivery.next_attempt_at + timedelta(seconds=1))
+        later = await deliver_due(
+            knobs=knobs,
+            now=down.delivery.next_attempt_at + timedelta(seconds=1),
+            creator_ids=[tenant.creator_id],
+        )
     assert [d.status for d in later if d.item.id == item_id] == ["executed"]
     assert len(await outbound(engine, fan_id)) == 1
