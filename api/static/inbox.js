@@ -140,7 +140,7 @@
     state.known = new Set(page.items.map((i) => i.id));
     for (const id of [...state.checked]) if (!state.known.has(id)) state.checked.delete(id);
     const fresh = announceNew ? page.items.filter((i) => !previous.has(i.id)) : [];
-    $("pending-count").textContent = `${page.total_pending ?? page.items.length} pending`;
+    $("pending-count").replaceChildren(`${page.total_pending ?? page.items.length}`, el("span", { class: "count-word" }, " pending"));
     if (!state.items.some((i) => i.id === state.selectedId)) {
       state.selectedId = state.items.length ? state.items[0].id : null;
       state.detail = null;
@@ -304,7 +304,6 @@
         ),
       );
     }
-    conversation.scrollTop = conversation.scrollHeight;
 
     $("d-flags").replaceChildren(
       ...d.flags.map((f) =>
@@ -347,11 +346,14 @@
     setEditing(false);
     renderFan(d);
     document.body.dataset.detail = d.id;
+    // Last, once the composer has its height: the newest message sits just above it.
+    conversation.scrollTop = conversation.scrollHeight;
   }
 
   function setFanOpen(open) {
     state.fanOpen = open;
     $("fan-panel").classList.toggle("open", open);
+    $("detail").classList.toggle("fan-open", open);
     $("fan-toggle").setAttribute("aria-expanded", open ? "true" : "false");
   }
 

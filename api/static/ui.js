@@ -258,8 +258,10 @@ window.ui = (function () {
     return me;
   }
 
-  // A narrow screen shows one pane at a time (the list/detail pattern in app.css).
-  const narrow = window.matchMedia("(max-width: 759.98px)");
+  // A compact screen (narrow, or a phone held sideways) shows one pane at a time: the list/detail
+  // pattern in app.css, whose media query this must equal.
+  const COMPACT = "(max-width: 759.98px), (max-height: 539.98px)";
+  const narrow = window.matchMedia(COMPACT);
 
   return {
     session,

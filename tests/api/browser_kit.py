@@ -115,7 +115,7 @@ async def seed_inbox(engine: AsyncEngine) -> SeededInbox:
     ids: dict[str, uuid.UUID] = {}
 
     async def fan_with_history(
-        name: str, spend: list[tuple[str, str]], inbound: str, *, minutes_ago: int
+        name: str, spend: list[tuple[str, str]], inbound: str, *, minutes_ago: int, earlier: int = 1
     ) -> uuid.UUID:
         fan_id = await make_fan(engine, creator_id, name=name)
         async with tenant_session(principal, engine=engine) as s:
@@ -124,10 +124,15 @@ async def seed_inbox(engine: AsyncEngine) -> SeededInbox:
                     s, principal, creator_id=creator_id, fan_id=fan_id, platform=Platform.onlyfans,
                     kind=kind, amount=amount, occurred_at=now - timedelta(days=3),
                 )  # fmt: skip
-            await fans.log_message(
-                s, principal, creator_id=creator_id, fan_id=fan_id, direction="outbound", sender="creator",
-                text="hiii, how was your week? 💕", sent_at=now - timedelta(days=1),
-            )  # fmt: skip
+            # `earlier` messages before the one waiting, so some conversations need scrolling.
+            for n in range(earlier, 0, -1):
+                outbound = n % 2 == 1
+                await fans.log_message(
+                    s, principal, creator_id=creator_id, fan_id=fan_id,
+                    direction="outbound" if outbound else "inbound", sender="creator" if outbound else "fan",
+                    text=EARLIER[n % len(EARLIER)] if n > 1 else "hiii, how was your week? 💕",
+                    sent_at=now - timedelta(minutes=minutes_ago, hours=n),
+                )  # fmt: skip
             await fans.log_message(
                 s, principal, creator_id=creator_id, fan_id=fan_id, direction="inbound", sender="fan",
                 text=inbound, sent_at=now - timedelta(minutes=minutes_ago),
@@ -155,7 +160,11 @@ async def seed_inbox(engine: AsyncEngine) -> SeededInbox:
         ids[key] = item.id
 
     mike = await fan_with_history(
-        "Mike", [("tip", "12.50"), ("ppv", "400")], "just got back from my hike in Boulder 🥾", minutes_ago=4
+        "Mike",
+        [("tip", "12.50"), ("ppv", "400")],
+        "just got back from my hike in Boulder 🥾",
+        minutes_ago=4,
+        earlier=13,
     )
     await queue(
         "reply", mike, ActionType.send_message,
@@ -191,4 +200,29 @@ async def seed_inbox(engine: AsyncEngine) -> SeededInbox:
         flags=[{"code": "restricted_word", "severity": "block", "message": "Uses the restricted word “whatsapp”."}],
         confidence=0.41,
     )  # fmt: skip
+    # Enough plain replies that the queue scrolls at desktop height.
+    for n, (name, text) in enumerate(MORE_FANS):
+        fan_id = await fan_with_history(name, [("tip", str(5 * (n + 1)))], text, minutes_ago=6 + 7 * n)
+        await queue(
+            f"reply-{n}", fan_id, ActionType.send_message,
+            {"fan_id": str(fan_id), "text": f"Aww {name}, that made my day 🥰 tell me more?"},
+            flags=[], confidence=0.75,
+        )  # fmt: skip
     return SeededInbox(shop=shop, email=email, item_ids=ids)
+
+
+EARLIER = [
+    "haha you're sweet",
+    "what are you up to this weekend?",
+    "thinking about a trip to the mountains",
+    "omg send pics when you go 📸",
+    "deal! any new sets coming?",
+    "working on one right now 👀",
+]
+MORE_FANS = [
+    ("Sam", "long day at work, need cheering up"),
+    ("Ava", "your last post made me laugh so hard"),
+    ("Leo", "do you ever do live streams?"),
+    ("Noah", "happy friday!! 🎉"),
+    ("Zoe", "just subscribed, hi!"),
+]

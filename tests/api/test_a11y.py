@@ -1,6 +1,6 @@
 """Every page, at a phone width and a desktop width, in each state a person reaches: an axe-core audit
-(WCAG 2.0/2.1 A+AA) with no serious or critical violation, nothing wider than the screen, and touch
-targets of at least 44 px on the phone. Screenshots of each state go to `test-artifacts/`.
+(WCAG 2.0/2.1 A+AA) with no serious or critical violation, nothing wider than the screen, touch
+targets of at least 44 px on the phone, and the Tab key reaching every control with a visible ring. Screenshots of each state go to `test-artifacts/`.
 
 A new page adds one `AuditedPage` entry to PAGES (and, if it has states worth auditing, their steps).
 """
@@ -55,8 +55,9 @@ async def wrong_password(page: Any, _: Viewport) -> None:
     await page.locator("#login-error").wait_for(state="visible")
 
 
-async def open_item(page: Any, _: Viewport) -> None:
-    row = page.locator(".row").nth(1)
+async def open_item(page: Any, viewport: Viewport) -> None:
+    # The phone opens the long conversation; the desktop already shows it and moves to the next.
+    row = page.locator(".row").nth(0 if viewport.mobile else 1)
     item_id = await row.get_attribute("data-id")
     await row.click()
     await page.wait_for_selector(f"body[data-detail='{item_id}']")
@@ -117,8 +118,7 @@ _LAYOUT_PROBLEMS = """
   const controls = document.querySelectorAll("button, a[href], select, input, textarea, summary, [role=option], [role=tab]");
   for (const node of controls) {
     const box = node.getBoundingClientRect();
-    const style = getComputedStyle(node);
-    if (!box.width || !box.height || style.visibility === "hidden") continue;
+    if (!node.checkVisibility({ visibilityProperty: true }) || !box.width || !box.height) continue;
     if (box.right <= 0 || box.bottom <= 0 || box.left >= window.innerWidth) continue;  // off-screen (skip link)
     if (node.closest("dialog:not([open])")) continue;
     if (box.width < minTarget - 0.5 || box.height < minTarget - 0.5) {
@@ -129,6 +129,51 @@ _LAYOUT_PROBLEMS = """
   return problems;
 }
 """
+
+# What the Tab key reaches, and whether each stop shows a focus ring.
+_FOCUS_STOP = """
+() => {
+  const node = document.activeElement;
+  if (!node || node === document.body || node === document.documentElement) return null;
+  const style = getComputedStyle(node);
+  const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2;
+  const shadow = style.boxShadow && style.boxShadow !== "none";
+  return { name: window.__describe(node), ring: outline || shadow };
+}
+"""
+_CONTROLS = """
+() => {
+  window.__describe = (node) => node.id ? `#${node.id}` : `${node.tagName.toLowerCase()}.${node.className || ""}:${(node.textContent || "").trim().slice(0, 20)}`;
+  const root = document.querySelector("dialog[open]") || document;
+  const names = [];
+  for (const node of root.querySelectorAll("button, a[href], select, input, textarea, summary, [tabindex='0']")) {
+    const box = node.getBoundingClientRect();
+    if (!node.checkVisibility({ visibilityProperty: true }) || node.disabled || !box.width) continue;
+    if (node.closest("dialog:not([open])") || box.bottom <= 0 || box.right <= 0) continue;
+    names.push(window.__describe(node));
+  }
+  return names;
+}
+"""
+
+
+async def keyboard_problems(page: Any) -> list[str]:
+    """Tab through the page: every visible control is reached and shows a ring when it is."""
+    controls = await page.evaluate(_CONTROLS)
+    reached: list[str] = []
+    problems: list[str] = []
+    for _ in range(len(controls) + 12):
+        await page.keyboard.press("Tab")
+        stop = await page.evaluate(_FOCUS_STOP)
+        if stop is None:
+            continue
+        if stop["name"] in reached:
+            break
+        reached.append(stop["name"])
+        if not stop["ring"]:
+            problems.append(f"no visible focus ring on {stop['name']}")
+    problems += [f"Tab never reaches {name}" for name in controls if name not in reached]
+    return problems
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS, ids=[v.name for v in VIEWPORTS])
@@ -158,6 +203,8 @@ async def test_page_passes_accessibility_audit(
                 findings.append(f"[{state}] {describe([violation])}")
             min_target = 44 if viewport.mobile else 0
             for problem in await page.evaluate(_LAYOUT_PROBLEMS, min_target):
+                findings.append(f"[{state}] {problem}")
+            for problem in await keyboard_problems(page):
                 findings.append(f"[{state}] {problem}")
 
         await check("initial")
