@@ -34,6 +34,8 @@ _PAGE_HEADERS = {
 
 @dataclass(frozen=True)
 class Page:
+    """One web page: its URL, its shell in api/static/, and its label in the nav."""
+
     path: str
     file: str
     label: str
@@ -73,6 +75,7 @@ def render_page(page: Page) -> str:
 
 def _page_route(page: Page) -> None:
     async def serve() -> HTMLResponse:
+        """The page shell with the app nav filled in; its data comes from the API."""
         return HTMLResponse(render_page(page), headers=_PAGE_HEADERS)
 
     serve.__name__ = f"page_{page.file.removesuffix('.html')}"
