@@ -1,11 +1,13 @@
 "use strict";
 
-// The approval inbox: a queue on the left, the selected draft in the middle, the fan on the right.
-// Keyboard-first; live updates arrive over server-sent events; every change goes through the API.
+// The approval inbox: the queue, the selected draft with its conversation and composer, the fan.
+// Wide screens show them side by side and are keyboard-first (j/k/a/e/r/x); a narrow screen shows
+// one pane at a time (queue → draft → back). Live updates arrive over server-sent events; every
+// change goes through the API. Shared helpers (formatting, announce, api) come from ui.js.
 (function () {
+  const { el, money, moneyIn, time, waited, waitedInWords, initials, announce, toast, api } = window.ui;
   const $ = (id) => document.getElementById(id);
   const state = {
-    me: null,
     items: [],
     selectedId: null,
     detail: null,
@@ -14,8 +16,10 @@
     fetchedAt: Date.now(),
     known: new Set(),
     loadSeq: 0,
+    fanOpen: false,
+    listScroll: 0,
+    pushedHistory: false,
   };
-  const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
   const TYPE_LABEL = {
     send_message: "Reply",
     send_ppv: "PPV offer",
@@ -23,90 +27,94 @@
     schedule_post: "Post",
     update_custom_request_price: "Custom quote",
   };
+  const PPV_PREVIEW = /^\[PPV \$([\d.,]+)\]\s*/;
 
-  // ------------------------------------------------------------------ helpers
+  // ------------------------------------------------------------------ small views
 
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (key === "class") node.className = value;
-      else if (key === "text") node.textContent = value;
-      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-      else node.setAttribute(key, value === true ? "" : value);
-    }
-    for (const child of children.flat(Infinity)) {
-      if (child === null || child === undefined || child === false) continue;
-      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-    return node;
-  }
-
-  async function api(path, options = {}) {
-    const headers = { Accept: "application/json", ...(options.headers || {}) };
-    if (options.body !== undefined) headers["Content-Type"] = "application/json";
-    if (options.method && options.method !== "GET" && state.me) headers["X-CSRF-Token"] = state.me.csrf_token;
-    const response = await fetch(path, {
-      credentials: "same-origin",
-      ...options,
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    });
-    if (response.status === 401) {
-      window.location.replace("/login");
-      throw new Error("signed out");
-    }
-    const data = response.status === 204 ? null : await response.json().catch(() => null);
-    if (!response.ok) {
-      const detail = data && typeof data.detail === "string" ? data.detail : `request failed (${response.status})`;
-      const error = new Error(detail);
-      error.status = response.status;
-      throw error;
-    }
-    return data;
-  }
-
-  function toast(message, kind) {
-    const node = el("div", { class: "toast" + (kind === "error" ? " error" : "") }, message);
-    $("toasts").append(node);
-    setTimeout(() => node.remove(), kind === "error" ? 6000 : 3200);
-  }
-
-  function waited(seconds) {
-    if (seconds < 60) return "just now";
-    const minutes = Math.floor(seconds / 60);
-    if (minutes < 60) return `${minutes}m`;
-    const hours = Math.floor(minutes / 60);
-    if (hours < 24) return `${hours}h ${minutes % 60}m`;
-    return `${Math.floor(hours / 24)}d ${hours % 24}h`;
+  function waitingSeconds(item) {
+    return item.waiting_seconds + Math.floor((Date.now() - state.fetchedAt) / 1000);
   }
 
   function slaBadge(item) {
-    const seconds = item.waiting_seconds + Math.floor((Date.now() - state.fetchedAt) / 1000);
+    const seconds = waitingSeconds(item);
     const level = seconds < 15 * 60 ? "ok" : seconds < 60 * 60 ? "warn" : "bad";
     return el(
       "span",
       { class: `sla sla-${level}`, title: "Time the fan has been waiting", "data-sla": item.id },
-      waited(seconds),
+      el("span", { class: "sr-only" }, `Waiting ${waitedInWords(seconds)}`),
+      el("span", { "aria-hidden": "true" }, waited(seconds)),
     );
   }
 
   function tierChip(tier) {
-    return el("span", { class: `tier tier-${tier}` }, tier);
+    return el("span", { class: `tier tier-${tier}` }, el("span", { class: "sr-only" }, "spend tier "), tier);
   }
 
-  function initials(name) {
-    return (name || "?")
-      .split(/\s+/)
-      .map((part) => part[0])
-      .join("")
-      .slice(0, 2)
-      .toUpperCase();
+  function flagChip(flag) {
+    const blocked = flag.severity === "block";
+    return el(
+      "span",
+      { class: `flag flag-${flag.severity}`, title: moneyIn(flag.message) },
+      el("span", { "aria-hidden": "true" }, blocked ? "⛔" : "⚠"),
+      el("span", { class: "sr-only" }, blocked ? "Blocked: " : "Check: "),
+      flag.code.replaceAll("_", " "),
+    );
   }
 
-  function time(iso) {
-    const date = new Date(iso);
-    return date.toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  // The list preview is server text; offers carry a raw amount ("[PPV $25.0] …") shown as currency.
+  function previewOf(item) {
+    if (item.action_type === "send_ppv") {
+      const match = PPV_PREVIEW.exec(item.preview);
+      if (match) {
+        return [el("span", { class: "price-chip" }, `PPV ${money(match[1].replaceAll(",", ""))}`), " ", item.preview.slice(match[0].length)];
+      }
+    }
+    return item.action_type === "send_message" ? item.preview : moneyIn(item.preview);
+  }
+
+  // ------------------------------------------------------------------ panes (narrow screens)
+
+  function pane() {
+    return $("split").dataset.pane;
+  }
+
+  function showDetailPane() {
+    if (!window.ui.isNarrow() || pane() === "detail") return;
+    state.listScroll = window.scrollY;
+    $("split").dataset.pane = "detail";
+    if (!history.state || !history.state.inboxItem) {
+      history.pushState({ inboxItem: state.selectedId }, "");
+      state.pushedHistory = true;
+    }
+    window.scrollTo(0, 0);
+    revealComposer();
+    $("d-fan").focus({ preventScroll: true });
+  }
+
+  function showListPane({ fromHistory = false } = {}) {
+    if (pane() === "list") return;
+    if (state.editing) cancelEdit({ focusList: false });
+    $("split").dataset.pane = "list";
+    if (!fromHistory && state.pushedHistory) {
+      state.pushedHistory = false;
+      history.back();
+    }
+    window.scrollTo(0, state.listScroll);
+    focusQueue();
+  }
+
+  // On a phone the newest message and the draft matter: scroll them into view above the action bar.
+  function revealComposer() {
+    if (!window.ui.isNarrow() || pane() !== "detail" || !state.detail) return;
+    const actions = document.querySelector(".actions");
+    const composer = document.querySelector(".composer");
+    const bottom = composer.getBoundingClientRect().bottom + window.scrollY + actions.offsetHeight;
+    window.scrollTo(0, Math.max(0, bottom - window.innerHeight));
+  }
+
+  function focusQueue() {
+    if (state.items.length) $("queue-list").focus({ preventScroll: window.ui.isNarrow() });
+    else $("queue-empty").focus();
   }
 
   // ------------------------------------------------------------------ queue
@@ -122,7 +130,7 @@
     return params;
   }
 
-  async function loadQueue({ announce } = {}) {
+  async function loadQueue({ announceNew } = {}) {
     const seq = ++state.loadSeq;
     const page = await api(`/api/inbox/items?${filters()}`);
     if (seq !== state.loadSeq) return;
@@ -131,11 +139,12 @@
     state.fetchedAt = Date.now();
     state.known = new Set(page.items.map((i) => i.id));
     for (const id of [...state.checked]) if (!state.known.has(id)) state.checked.delete(id);
-    const fresh = announce ? page.items.filter((i) => !previous.has(i.id)) : [];
-    $("pending-count").textContent = `${page.total_pending ?? page.items.length} pending`;
+    const fresh = announceNew ? page.items.filter((i) => !previous.has(i.id)) : [];
+    $("pending-count").replaceChildren(`${page.total_pending ?? page.items.length}`, el("span", { class: "count-word" }, " pending"));
     if (!state.items.some((i) => i.id === state.selectedId)) {
       state.selectedId = state.items.length ? state.items[0].id : null;
       state.detail = null;
+      if (!state.selectedId) showListPane();
     }
     renderQueue(new Set(fresh.map((i) => i.id)));
     if (fresh.length) {
@@ -148,19 +157,10 @@
 
   function renderQueue(fresh = new Set()) {
     const list = $("queue-list");
+    const hadFocus = document.activeElement === list || document.activeElement === $("queue-empty");
     list.replaceChildren();
-    if (!state.items.length) {
-      list.append(
-        el(
-          "li",
-          { class: "empty", role: "presentation" },
-          el("div", { class: "big", "aria-hidden": "true" }),
-          el("h2", {}, "All caught up"),
-          el("div", {}, "Drafts show up here as fans write in."),
-        ),
-      );
-      list.removeAttribute("aria-activedescendant");
-    }
+    list.hidden = state.items.length === 0;
+    $("queue-empty").hidden = state.items.length > 0;
     for (const item of state.items) {
       const selected = item.id === state.selectedId;
       const checked = state.checked.has(item.id);
@@ -173,7 +173,7 @@
           role: "option",
           "aria-selected": selected ? "true" : "false",
           "data-id": item.id,
-          onclick: () => select(item.id),
+          onclick: () => open(item.id),
         },
         el("span", { class: "check", "aria-hidden": "true" }, checked ? "✓" : ""),
         el(
@@ -184,41 +184,40 @@
             { class: "row-top" },
             el("span", { class: "fan-name" }, fan ? fan.display_name : "—"),
             fan ? tierChip(fan.spend_tier) : null,
-            item.action_type !== "send_message" ? el("span", { class: "type-chip" }, TYPE_LABEL[item.action_type]) : null,
+            item.action_type !== "send_message" ? el("span", { class: "type-chip" }, TYPE_LABEL[item.action_type] || item.action_type) : null,
+            checked ? el("span", { class: "sr-only" }, ", selected for bulk approval") : null,
           ),
-          el("div", { class: "creator-name" }, `for ${item.creator_name}${fan ? " · " + money.format(Number(fan.lifetime_spend)) : ""}`),
-          el("div", { class: "preview" }, item.preview),
+          el("div", { class: "creator-name" }, `for ${item.creator_name}${fan ? " · " + money(fan.lifetime_spend) + " lifetime" : ""}`),
+          el("div", { class: "preview" }, previewOf(item)),
         ),
-        el(
-          "div",
-          { class: "row-side" },
-          slaBadge(item),
-          el(
-            "div",
-            { class: "row-flags" },
-            item.flags.map((f) =>
-              el("span", { class: `flag flag-${f.severity}`, title: f.message }, f.severity === "block" ? "⛔" : "⚠", f.code.replaceAll("_", " ")),
-            ),
-          ),
-        ),
+        el("div", { class: "row-side" }, slaBadge(item), el("div", { class: "row-flags" }, item.flags.map(flagChip))),
       );
-      if (checked) row.setAttribute("aria-label", `${fan ? fan.display_name : "Draft"}, selected for bulk approval`);
       list.append(row);
     }
     if (state.selectedId) list.setAttribute("aria-activedescendant", `item-${state.selectedId}`);
+    else list.removeAttribute("aria-activedescendant");
     const count = state.items.length;
     $("queue-summary").textContent = count ? `${count} draft${count === 1 ? "" : "s"} waiting` : "Nothing waiting";
     $("bulk-bar").hidden = state.checked.size === 0;
     $("bulk-count").textContent = `${state.checked.size} selected`;
+    if (hadFocus) focusQueue();
     const current = document.getElementById(`item-${state.selectedId}`);
-    if (current) current.scrollIntoView({ block: "nearest" });
+    if (current && !window.ui.isNarrow()) current.scrollIntoView({ block: "nearest" });
   }
 
   async function select(id) {
-    if (state.editing) cancelEdit();
+    if (state.editing) cancelEdit({ focusList: false });
     state.selectedId = id;
     renderQueue();
     await loadDetail();
+  }
+
+  // A click, a tap or Enter: select the draft and, on a narrow screen, show it.
+  async function open(id) {
+    const different = id !== state.selectedId || !state.detail;
+    if (different) await select(id);
+    if (window.ui.isNarrow()) showDetailPane();
+    else if (!different) $("d-fan").focus();
   }
 
   function move(step) {
@@ -234,19 +233,43 @@
     const id = state.selectedId;
     if (!id) return renderDetail();
     try {
-      const detail = await api(`/api/inbox/items/${id}`);
+      const detail = await api(`/api/inbox/items/${id}`, { quiet: true });
       if (state.selectedId !== id) return;
       // A reviewer already typing in this draft keeps their text; only a different item re-renders.
       if (state.editing && state.detail && state.detail.id === id) return;
       state.detail = detail;
     } catch (error) {
-      if (error.status === 404) {
+      if (error.status === 404 || error.status === 409) {
         state.detail = null;
         return loadQueue();
       }
-      throw error;
+      toast(error.message, "error");
+      return;
     }
     renderDetail();
+  }
+
+  function argsOf(d) {
+    return d.final_args || d.proposed_args || {};
+  }
+
+  function hasText(d) {
+    return typeof argsOf(d).text === "string";
+  }
+
+  function hasPrice(d) {
+    return "price" in argsOf(d) || d.action_type === "send_ppv" || d.action_type === "update_custom_request_price";
+  }
+
+  function summaryOf(d) {
+    const args = argsOf(d);
+    if (d.action_type === "update_custom_request_price") {
+      const request = d.dossier && d.dossier.open_custom_requests.find((r) => r.id === args.custom_request_id);
+      return `Quote ${money(args.price)} for ${request ? `“${request.description}”` : "the custom request"}.`;
+    }
+    if (d.action_type === "schedule_post" && args.publish_at) return `Publishes ${time(args.publish_at)}.`;
+    if (d.action_type === "create_broadcast") return "Goes to every fan in the segment.";
+    return "";
   }
 
   function renderDetail() {
@@ -255,45 +278,55 @@
     $("detail").hidden = !d;
     if (!d) {
       $("sidebar").replaceChildren(el("p", { class: "muted" }, "Select a draft to see the fan."));
+      delete document.body.dataset.detail;
       return;
     }
     const fan = d.fan;
-    $("d-fan").textContent = fan ? fan.display_name : "No fan";
+    const name = fan ? fan.display_name : "No fan";
+    $("d-fan").textContent = name;
     $("d-sub").replaceChildren(`${d.creator_name} · expires ${time(d.expires_at)}`);
     $("d-type").textContent = TYPE_LABEL[d.action_type] || d.action_type;
     $("d-sla").replaceWith(Object.assign(slaBadge(d), { id: "d-sla" }));
 
     const conversation = $("d-conversation");
+    conversation.setAttribute("aria-label", `Conversation with ${name}`);
     conversation.replaceChildren();
     if (!d.conversation.length) conversation.append(el("div", { class: "day-sep" }, "No messages yet"));
     for (const m of d.conversation) {
+      const from = m.direction === "inbound" ? name : m.sender === "agent" ? "Sent (approved draft)" : "Creator";
       conversation.append(
         el(
           "div",
           { class: `bubble ${m.direction === "inbound" ? "in" : "out"}` },
-          m.is_ppv && m.price ? `🔒 ${money.format(Number(m.price))} · ` : "",
+          m.is_ppv && m.price ? el("strong", {}, `PPV ${money(m.price)} · `) : "",
           m.text,
-          el("span", { class: "meta" }, `${m.direction === "inbound" ? "Fan" : m.sender === "agent" ? "Sent (approved draft)" : "Creator"} · ${time(m.sent_at)}`),
+          el("span", { class: "meta" }, `${from} · ${time(m.sent_at)}`),
         ),
       );
     }
-    conversation.scrollTop = conversation.scrollHeight;
 
     $("d-flags").replaceChildren(
       ...d.flags.map((f) =>
         el(
           "div",
-          { class: `flag-line ${f.severity}`, role: f.severity === "block" ? "alert" : null },
+          { class: `flag-line ${f.severity}` },
           el("strong", {}, f.severity === "block" ? "Blocked" : "Check"),
-          el("span", {}, f.message || f.code),
+          el("span", {}, moneyIn(f.message || f.code)),
         ),
       ),
     );
-    const args = d.final_args || d.proposed_args;
+    const args = argsOf(d);
     const draft = $("d-draft");
-    draft.value = args.text || JSON.stringify(args, null, 2);
-    draft.readOnly = true;
-    $("d-draft-label").textContent = d.action_type === "send_ppv" ? `AI draft · PPV at ${money.format(Number(args.price))}` : "AI draft";
+    draft.hidden = !hasText(d);
+    draft.value = hasText(d) ? args.text : "";
+    const summary = summaryOf(d);
+    $("d-summary").hidden = !summary;
+    $("d-summary").textContent = summary;
+    $("d-price-field").hidden = !hasPrice(d);
+    $("d-price").value = args.price == null ? "" : Number(args.price).toFixed(2);
+    $("d-draft-label").textContent =
+      d.action_type === "send_ppv" ? `AI draft · PPV offer at ${money(args.price)}` : hasText(d) ? "AI draft" : "Proposed action";
+    $("d-draft-label").htmlFor = hasText(d) ? "d-draft" : "d-price";
     $("d-confidence").textContent = d.confidence == null ? "" : `confidence ${Math.round(d.confidence * 100)}%`;
     $("d-why").textContent = d.why ? `Why: ${d.why}` : "";
     const diff = $("d-diff");
@@ -305,34 +338,62 @@
       );
     }
     const blocked = d.flags.some((f) => f.severity === "block");
-    $("btn-approve").disabled = blocked;
-    $("btn-approve").title = blocked ? "A guardrail blocks this draft: edit or reject it" : "";
+    const approve = $("btn-approve");
+    approve.disabled = blocked;
+    approve.title = blocked ? "A guardrail blocks this draft: edit or reject it" : "";
+    if (blocked) approve.setAttribute("aria-describedby", "d-flags");
+    else approve.removeAttribute("aria-describedby");
     setEditing(false);
-    renderSidebar(d);
+    renderFan(d);
     document.body.dataset.detail = d.id;
+    // Last, once the composer has its height: the newest message sits just above it.
+    conversation.scrollTop = conversation.scrollHeight;
   }
 
-  function renderSidebar(d) {
+  function setFanOpen(open) {
+    state.fanOpen = open;
+    $("fan-panel").classList.toggle("open", open);
+    $("detail").classList.toggle("fan-open", open);
+    $("fan-toggle").setAttribute("aria-expanded", open ? "true" : "false");
+  }
+
+  function renderFan(d) {
     const s = d.dossier;
     const side = $("sidebar");
+    const toggle = $("fan-toggle");
     if (!s) {
+      toggle.replaceChildren(el("span", { class: "toggle-text" }, el("span", { class: "toggle-name" }, "No fan on this action")));
       side.replaceChildren(el("p", { class: "muted" }, "No fan on this action."));
       return;
     }
     const sub = s.subscription;
+    toggle.replaceChildren(
+      el("span", { class: "avatar", "aria-hidden": "true" }, initials(s.display_name)),
+      el(
+        "span",
+        { class: "toggle-text" },
+        el("span", { class: "toggle-name" }, s.display_name, tierChip(s.spend_tier)),
+        el("span", { class: "toggle-sub" }, `${money(s.lifetime_spend)} lifetime${sub ? ` · ${sub.status}` : ""} · ${d.memories_used.length} memories`),
+      ),
+      el("span", { class: "chevron" }, "Fan details"),
+    );
     const byKind = Object.entries(s.spend_by_kind || {}).filter(([, v]) => Number(v) > 0);
     const blocks = [
-      el("h2", {}, "Fan"),
       el(
         "div",
-        { class: "fan-card" },
-        el("span", { class: "avatar", "aria-hidden": "true" }, initials(s.display_name)),
-        el("div", {}, el("div", { class: "name" }, s.display_name), tierChip(s.spend_tier)),
+        { class: "fan-identity" },
+        el("h3", {}, "Fan"),
+        el(
+          "div",
+          { class: "fan-card" },
+          el("span", { class: "avatar", "aria-hidden": "true" }, initials(s.display_name)),
+          el("div", {}, el("div", { class: "name" }, s.display_name), tierChip(s.spend_tier)),
+        ),
       ),
       el(
         "div",
         { class: "stats" },
-        el("div", { class: "stat" }, el("div", { class: "label" }, "Lifetime spend"), el("div", { class: "value" }, money.format(Number(s.lifetime_spend)))),
+        el("div", { class: "stat" }, el("div", { class: "label" }, "Lifetime spend"), el("div", { class: "value" }, money(s.lifetime_spend))),
         el(
           "div",
           { class: "stat" },
@@ -340,21 +401,21 @@
           el("div", { class: `value sub-status sub-${sub ? sub.status : "none"}` }, sub ? sub.status : "—"),
         ),
       ),
-      el("h2", {}, "Spend by type"),
+      el("h3", {}, "Spend by type"),
       byKind.length
-        ? el("dl", { class: "kv" }, byKind.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, money.format(Number(v)))]))
+        ? el("dl", { class: "kv" }, byKind.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, money(v))]))
         : el("p", { class: "muted" }, "No purchases yet."),
       sub
         ? el(
             "dl",
             { class: "kv" },
             el("dt", {}, "Price"),
-            el("dd", {}, money.format(Number(sub.price))),
+            el("dd", {}, money(sub.price)),
             sub.renews_at ? [el("dt", {}, "Renews"), el("dd", {}, time(sub.renews_at))] : null,
             sub.expires_at ? [el("dt", {}, "Expires"), el("dd", {}, time(sub.expires_at))] : null,
           )
         : null,
-      el("h2", {}, "Memories used in this draft"),
+      el("h3", {}, "Memories used in this draft"),
       d.memories_used.length
         ? el(
             "ul",
@@ -362,10 +423,22 @@
             d.memories_used.map((m) => el("li", {}, m.kind ? el("span", { class: "kind" }, m.kind.replaceAll("_", " ")) : null, m.text)),
           )
         : el("p", { class: "muted" }, "None."),
-      el("h2", {}, "Tags"),
-      s.tags.length ? el("div", { class: "tags" }, s.tags.map((t) => el("span", { class: "tag" }, t.value ? `${t.tag}: ${t.value}` : t.tag))) : el("p", { class: "muted" }, "No tags."),
-      s.pinned_notes.length ? [el("h2", {}, "Pinned notes"), s.pinned_notes.map((n) => el("p", { class: "muted" }, n.body))] : null,
-      el("h2", {}, "Activity"),
+      el("h3", {}, "Tags"),
+      s.tags.length
+        ? el("div", { class: "tags" }, s.tags.map((t) => el("span", { class: "tag" }, t.value ? `${t.tag}: ${t.value}` : t.tag)))
+        : el("p", { class: "muted" }, "No tags."),
+      s.pinned_notes.length ? [el("h3", {}, "Pinned notes"), s.pinned_notes.map((n) => el("p", { class: "muted" }, n.body))] : null,
+      s.open_custom_requests && s.open_custom_requests.length
+        ? [
+            el("h3", {}, "Open custom requests"),
+            el(
+              "dl",
+              { class: "kv" },
+              s.open_custom_requests.flatMap((r) => [el("dt", {}, r.description), el("dd", {}, r.price == null ? "not quoted" : money(r.price))]),
+            ),
+          ]
+        : null,
+      el("h3", {}, "Activity"),
       el(
         "dl",
         { class: "kv" },
@@ -393,7 +466,16 @@
     renderQueue();
     if (state.selectedId) loadDetail();
     else renderDetail();
-    $("queue-list").focus();
+    // A phone goes back to the queue, where the decided row has gone; wide screens stay put.
+    showListPane();
+    focusQueue();
+  }
+
+  function decisionMessage(kind, actionType, name) {
+    if (kind === "reject") return `Rejected — redrafting for ${name}`;
+    const verb = kind === "edit" ? "Edited and approved" : "Approved";
+    if (actionType === "send_message" || actionType === "send_ppv") return `${verb} — sending to ${name}`;
+    return `${verb}: ${(TYPE_LABEL[actionType] || "action").toLowerCase()} for ${name}`;
   }
 
   async function decide(kind, body) {
@@ -402,48 +484,79 @@
     const name = d.fan ? d.fan.display_name : "the fan";
     try {
       await api(`/api/inbox/items/${d.id}/${kind}`, { method: "POST", body });
-      toast(kind === "reject" ? `Rejected — redrafting for ${name}` : `Sent to ${name}`);
-      removeDecided(d.id);
     } catch (error) {
-      toast(error.message, "error");
       if (error.status === 409 || error.status === 404) loadQueue();
+      return false;
     }
+    toast(decisionMessage(kind, d.action_type, name));
+    removeDecided(d.id);
+    return true;
   }
 
-  function setEditing(on) {
+  function setEditing(on, { quietly = false } = {}) {
     state.editing = on;
     const draft = $("d-draft");
+    const price = $("d-price");
     draft.readOnly = !on;
+    price.readOnly = !on;
     $("btn-approve").hidden = on;
     $("btn-edit").hidden = on;
     $("btn-reject").hidden = on;
     $("btn-save").hidden = !on;
     $("btn-cancel").hidden = !on;
-    if (on) {
-      draft.focus();
-      draft.setSelectionRange(draft.value.length, draft.value.length);
+    if (on && state.detail) {
+      if (hasText(state.detail)) {
+        draft.focus();
+        draft.setSelectionRange(draft.value.length, draft.value.length);
+      } else {
+        price.focus();
+        price.select();
+      }
+      if (!quietly) announce("Editing. Save and approve with Control Enter, cancel with Escape.");
     }
   }
 
   function startEdit() {
     if (!state.detail || state.detail.id !== state.selectedId) return;
+    if (window.ui.isNarrow()) showDetailPane();
     setEditing(true);
   }
 
-  function cancelEdit() {
+  function cancelEdit({ focusList = true } = {}) {
     if (state.detail) {
-      const args = state.detail.final_args || state.detail.proposed_args;
-      $("d-draft").value = args.text || "";
+      const args = argsOf(state.detail);
+      $("d-draft").value = hasText(state.detail) ? args.text : "";
+      $("d-price").value = args.price == null ? "" : Number(args.price).toFixed(2);
     }
     setEditing(false);
-    $("queue-list").focus();
+    if (focusList && !window.ui.isNarrow()) focusQueue();
+    else if (focusList) $("btn-edit").focus();
   }
 
-  function saveEdit() {
-    const text = $("d-draft").value.trim();
-    if (!text) return toast("The message cannot be empty", "error");
+  async function saveEdit() {
+    const d = state.detail;
+    if (!d) return;
+    const args = {};
+    if (hasText(d)) {
+      const text = $("d-draft").value.trim();
+      if (!text) {
+        toast("The message cannot be empty", "error");
+        return $("d-draft").focus();
+      }
+      args.text = text;
+    }
+    if (hasPrice(d) && $("d-price").value !== "") {
+      const price = Number($("d-price").value);
+      if (!Number.isFinite(price) || price < 0) {
+        toast("Enter the price in dollars, for example 25.00", "error");
+        return $("d-price").focus();
+      }
+      args.price = price.toFixed(2);
+    }
     setEditing(false);
-    decide("edit", { args: { text } });
+    // A refused edit (a price out of bounds, say) goes back to the editor with the text kept.
+    const done = await decide("edit", { args });
+    if (!done && state.detail === d) setEditing(true, { quietly: true });
   }
 
   function openReject() {
@@ -456,23 +569,27 @@
   async function bulkApprove() {
     const ids = [...state.checked];
     if (!ids.length) return toast("Select drafts with x first");
+    let result;
     try {
-      const result = await api("/api/inbox/items/bulk-approve", { method: "POST", body: { item_ids: ids } });
-      const failed = result.results.filter((r) => !r.ok);
-      toast(`Approved ${result.approved} draft${result.approved === 1 ? "" : "s"}` + (failed.length ? `, ${failed.length} skipped` : ""));
-      state.checked.clear();
-      await loadQueue();
-    } catch (error) {
-      toast(error.message, "error");
+      result = await api("/api/inbox/items/bulk-approve", { method: "POST", body: { item_ids: ids } });
+    } catch (_) {
+      return;
     }
+    const failed = result.results.filter((r) => !r.ok);
+    toast(`Approved ${result.approved} draft${result.approved === 1 ? "" : "s"}` + (failed.length ? `, ${failed.length} skipped` : ""));
+    state.checked.clear();
+    await loadQueue();
   }
 
   function toggleCheck() {
     const id = state.selectedId;
     if (!id) return;
+    const item = state.items.find((i) => i.id === id);
+    const name = item && item.fan ? item.fan.display_name : "Draft";
     if (state.checked.has(id)) state.checked.delete(id);
     else state.checked.add(id);
     renderQueue();
+    announce(`${name} ${state.checked.has(id) ? "selected" : "unselected"}. ${state.checked.size} selected for bulk approval.`);
   }
 
   // ------------------------------------------------------------------ live updates
@@ -483,10 +600,11 @@
     source.addEventListener("ready", () => {
       live.textContent = "Live";
       live.classList.remove("off");
+      live.title = "New drafts appear without reloading";
     });
     source.addEventListener("inbox", (event) => {
       const change = JSON.parse(event.data);
-      loadQueue({ announce: true }).then(() => {
+      loadQueue({ announceNew: true }).then(() => {
         if (change.item_id && state.detail && change.item_id === state.detail.id && !state.editing) loadDetail();
       });
     });
@@ -513,6 +631,7 @@
     }
     if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
     if (document.querySelector("dialog[open]")) return;
+    const onList = target === $("queue-list");
     const actions = {
       j: () => move(1),
       ArrowDown: () => move(1),
@@ -524,6 +643,9 @@
       r: openReject,
       x: toggleCheck,
       "?": () => $("help-dialog").showModal(),
+      Enter: onList ? () => state.selectedId && open(state.selectedId) : null,
+      " ": onList ? () => state.selectedId && open(state.selectedId) : null,
+      Escape: window.ui.isNarrow() && pane() === "detail" ? () => showListPane() : null,
     };
     const action = actions[event.key];
     if (action) {
@@ -537,14 +659,10 @@
   async function start() {
     let me;
     try {
-      me = await api("/api/auth/me");
+      me = await window.ui.startPage();
     } catch (_) {
       return;
     }
-    state.me = me;
-    $("user-name").textContent = me.display_name;
-    $("user-role").textContent = me.role;
-    $("user-avatar").textContent = initials(me.display_name);
     const creatorSelect = $("f-creator");
     for (const c of me.creators) creatorSelect.append(el("option", { value: c.id }, c.display_name));
 
@@ -556,16 +674,21 @@
     $("btn-approve").addEventListener("click", () => decide("approve"));
     $("btn-edit").addEventListener("click", startEdit);
     $("btn-save").addEventListener("click", saveEdit);
-    $("btn-cancel").addEventListener("click", cancelEdit);
+    $("btn-cancel").addEventListener("click", () => cancelEdit());
     $("btn-reject").addEventListener("click", openReject);
     $("bulk-approve").addEventListener("click", bulkApprove);
+    $("back-btn").addEventListener("click", () => showListPane());
+    $("fan-toggle").addEventListener("click", () => setFanOpen(!state.fanOpen));
     $("help-btn").addEventListener("click", () => $("help-dialog").showModal());
     $("help-close").addEventListener("click", () => $("help-dialog").close());
     $("reject-cancel").addEventListener("click", () => $("reject-dialog").close());
     $("reject-form").addEventListener("submit", (event) => {
       event.preventDefault();
       const reason = $("reject-reason").value.trim();
-      if (!reason) return $("reject-reason").focus();
+      if (!reason) {
+        announce("Write a reason first.", { assertive: true });
+        return $("reject-reason").focus();
+      }
       $("reject-dialog").close();
       decide("reject", { reason });
     });
@@ -575,10 +698,14 @@
         $("reject-form").requestSubmit();
       }
     });
-    $("logout").addEventListener("click", async () => {
-      await api("/api/auth/logout", { method: "POST" }).catch(() => null);
-      window.location.replace("/login");
+    window.addEventListener("popstate", () => {
+      state.pushedHistory = false;
+      if (pane() === "detail") showListPane({ fromHistory: true });
     });
+    window.ui.onNarrowChange((narrow) => {
+      if (!narrow) $("split").dataset.pane = "list";
+    });
+    history.scrollRestoration = "manual";
     document.addEventListener("keydown", onKey);
     setInterval(() => {
       for (const badge of document.querySelectorAll("[data-sla]")) {
@@ -590,7 +717,8 @@
     await loadQueue();
     state.known = new Set(state.items.map((i) => i.id));
     connectLive();
-    $("queue-list").focus();
+    // Keyboard-first on wide screens; on a phone a focused list would only show a ring nobody asked for.
+    if (!window.ui.isNarrow()) focusQueue();
     document.body.dataset.ready = "true";
   }
 

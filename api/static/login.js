@@ -5,38 +5,40 @@
   const error = document.getElementById("login-error");
   const submit = document.getElementById("login-submit");
 
-  fetch("/api/auth/me", { credentials: "same-origin" }).then((r) => {
-    if (r.ok) window.location.replace("/inbox");
-  });
+  window.ui
+    .api("/api/auth/me", { quiet: true, signInOn401: false })
+    .then(() => window.location.replace("/inbox"))
+    .catch(() => null);
+
+  function showError(message, field) {
+    error.textContent = message;
+    error.hidden = false;
+    if (field) {
+      field.setAttribute("aria-invalid", "true");
+      field.focus();
+      field.select();
+    }
+  }
+
+  form.addEventListener("input", (event) => event.target.removeAttribute("aria-invalid"));
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.hidden = true;
+    if (!form.email.value.trim()) return showError("Enter your email.", form.email);
+    if (!form.password.value) return showError("Enter your password.", form.password);
     submit.disabled = true;
     submit.textContent = "Signing in…";
     try {
-      const response = await fetch("/api/auth/login", {
+      await window.ui.api("/api/auth/login", {
         method: "POST",
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ email: form.email.value, password: form.password.value }),
+        body: { email: form.email.value.trim(), password: form.password.value },
+        quiet: true,
+        signInOn401: false,
       });
-      if (response.ok) {
-        window.location.replace("/inbox");
-        return;
-      }
-      const body = await response.json().catch(() => ({}));
-      error.textContent =
-        response.status === 429
-          ? "Too many attempts. Wait a few minutes and try again."
-          : typeof body.detail === "string"
-            ? body.detail[0].toUpperCase() + body.detail.slice(1) + "."
-            : "Enter your email and password.";
-      error.hidden = false;
-      form.password.select();
-    } catch (_) {
-      error.textContent = "Cannot reach the server. Is Fanpilot running?";
-      error.hidden = false;
+      window.location.replace("/inbox");
+    } catch (failure) {
+      showError(failure.message, failure.status === 401 ? form.password : null);
     } finally {
       submit.disabled = false;
       submit.textContent = "Sign in";

@@ -1,11 +1,10 @@
-"""The web inbox in headless Chromium: sign in, a draft arrives live after a webhook, edit it with the
-keyboard, approve, and the outbound message is recorded."""
+"""The web inbox in headless Chromium: sign in, a draft arrives live after a webhook, edit it (with the
+keyboard on a desktop, by touch on a phone), approve, and the outbound message is recorded."""
 
 from __future__ import annotations
 
 import json
 import uuid
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,20 +16,11 @@ from core.db import tenant_session
 from core.tenancy import Principal, StaffRole
 from crm.enums import ApprovalStatus, MessageDirection
 from crm.fans.models import FanMessage
+from tests.api.browser_kit import ARTIFACTS, CHROMIUM, PHONE, audit, describe, launch, screenshot
 from tests.api.conftest import PASSWORD, Shop, clear_queue, drain_queue, make_login, make_shop
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 FANS = [
     (
         99120311,
@@ -73,7 +63,7 @@ async def test_inbox_draft_arrives_live_is_edited_and_sent(live_server: str, eng
     ARTIFACTS.mkdir(exist_ok=True)
 
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        browser = await launch(pw)
         page = await browser.new_page(viewport={"width": 1440, "height": 900}, reduced_motion="reduce")
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -126,6 +116,16 @@ async def test_inbox_draft_arrives_live_is_edited_and_sent(live_server: str, eng
         assert errors == []
         await browser.close()
 
+    sent, item = await outcome(engine, shop, item_id)
+    assert sent == [edited]
+    assert item.status == ApprovalStatus.executed
+    assert item.edited is True
+
+
+async def outcome(engine: AsyncEngine, shop: Shop, item_id: str) -> tuple[list[str], Any]:
+    """The texts sent to the fan for this queue item, and the item itself."""
+    from crm.approvals import service as approvals
+
     principal = Principal.for_creators(shop.creator_id)
     async with tenant_session(principal, engine=engine) as s:
         sent_messages = (
@@ -136,9 +136,115 @@ async def test_inbox_draft_arrives_live_is_edited_and_sent(live_server: str, eng
                 )
             )
         ).all()
-        from crm.approvals import service as approvals
-
         item: Any = await approvals.get_item(s, principal, item_id=uuid.UUID(item_id))
-    assert [m.text for m in sent_messages] == [edited]
+    return [m.text for m in sent_messages], item
+
+
+async def announced(page: Any, message: str) -> None:
+    """The polite live region (what a screen reader reads out) says `message`."""
+    await page.wait_for_function(
+        "text => (document.getElementById('ui-announcer') || {}).textContent === text", arg=message
+    )
+
+
+async def in_viewport(page: Any, selector: str) -> bool:
+    """Wholly on screen: no scrolling, sideways or down, needed to reach it."""
+    return bool(
+        await page.locator(selector).evaluate(
+            """el => { const r = el.getBoundingClientRect();
+                return r.width > 0 && r.left >= 0 && r.top >= 0 && r.right <= innerWidth && r.bottom <= innerHeight; }"""
+        )
+    )
+
+
+async def test_phone_signs_in_opens_edits_and_approves(live_server: str, engine: AsyncEngine) -> None:
+    from playwright.async_api import async_playwright
+
+    await clear_queue()
+    shop = await make_shop(engine)
+    _, email = await make_login(engine, shop.tenant, role=StaffRole.chatter, creator_ids=(shop.creator_id,))
+
+    async with async_playwright() as pw:
+        browser = await launch(pw)
+        context = await browser.new_context(**PHONE.context_options())
+        page = await context.new_page()
+        page.set_default_timeout(15_000)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+        await page.goto(f"{live_server}/login")
+        await page.get_by_label("Email").fill(email)
+        await page.get_by_label("Password").fill(PASSWORD)
+        await screenshot(page, "phone-sign-in")
+        await page.get_by_role("button", name="Sign in").tap()
+        await page.wait_for_url("**/inbox")
+        await page.wait_for_selector("body[data-ready='true']")
+        await page.wait_for_selector("#live:not(.off)")
+        await page.locator("#queue-empty").wait_for(state="visible")
+        await screenshot(page, "phone-inbox-empty")
+        empty_findings = await audit(page)
+        assert not empty_findings, describe(empty_findings)
+
+        fan_id, name, text, total = FANS[0]
+        async with httpx.AsyncClient(base_url=live_server) as http:
+            body = message_event(shop, fan_id, name, text, total)
+            response = await http.post(
+                "/webhooks/onlyfansapi", content=body, headers=shop.ofapi_headers(body)
+            )
+            assert response.status_code == 200, response.text
+        await drain_queue()
+
+        # The draft arrives live, and the list is the only pane: no sideways scrolling.
+        row = page.locator(".row").first
+        await row.wait_for()
+        await announced(page, f"New draft for {name}")
+        assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+        assert not await page.locator("#detail").is_visible()
+        await screenshot(page, "phone-inbox-list")
+        item_id = await row.get_attribute("data-id")
+        assert item_id
+
+        # Tap → the draft alone, decisions on screen; back → the list; tap again.
+        await row.tap()
+        await page.wait_for_selector("#split[data-pane='detail'] #detail:not([hidden])")
+        await page.wait_for_selector(f"body[data-detail='{item_id}']")
+        assert not await page.locator("#queue-list").is_visible()
+        assert await page.locator("#d-fan").inner_text() == name
+        for button in ("#btn-approve", "#btn-edit", "#btn-reject"):
+            assert await in_viewport(page, button), f"{button} is off screen"
+        await screenshot(page, "phone-inbox-item")
+        await page.locator("#fan-toggle").tap()
+        assert await page.locator("#fan-toggle").get_attribute("aria-expanded") == "true"
+        await page.locator("#sidebar .stats").wait_for(state="visible")
+        assert "$412.50" in await page.locator("#sidebar .stats").inner_text()
+        await page.locator("#fan-toggle").evaluate("el => el.scrollIntoView({block: 'start'})")
+        await screenshot(page, "phone-inbox-fan")
+        await page.locator("#fan-toggle").tap()
+        await page.get_by_role("button", name="Back to the queue").tap()
+        await page.wait_for_selector("#split[data-pane='list']")
+        assert await row.is_visible()
+        await row.tap()
+        await page.wait_for_selector("#split[data-pane='detail']")
+
+        # Edit by touch, then save and approve.
+        await page.locator("#btn-edit").tap()
+        draft = page.locator("#d-draft")
+        assert await draft.evaluate("el => !el.readOnly")
+        edited = f"Hey {name}! Edited on a phone in the browser test {uuid.uuid4().hex[:6]}"
+        await draft.fill(edited)
+        assert await in_viewport(page, "#btn-save"), "Save & approve is off screen while editing"
+        await screenshot(page, "phone-inbox-editing")
+        await page.locator("#btn-save").tap()
+        await page.locator(f".row[data-id='{item_id}']").wait_for(state="detached")
+        await page.wait_for_selector("#split[data-pane='list']")
+        await announced(page, f"Edited and approved — sending to {name}")
+        await screenshot(page, "phone-inbox-decided")
+
+        await drain_queue()
+        assert errors == []
+        await browser.close()
+
+    sent, item = await outcome(engine, shop, item_id)
+    assert sent == [edited]
     assert item.status == ApprovalStatus.executed
     assert item.edited is True
