@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.db import tenant_session
 from core.tenancy import Principal, StaffRole
 from crm.approvals import service as approvals
-from crm.enums import ActionType, Platform
+from crm.enums import ActionType, ApprovalOrigin, Platform
 from crm.fans import service as fans
 from tests.api.conftest import PASSWORD, Shop, make_login, make_shop
 from tests.factories import make_fan
@@ -147,7 +147,7 @@ async def seed_inbox(engine: AsyncEngine) -> SeededInbox:
         async with tenant_session(principal, engine=engine) as s:
             item, _ = await approvals.create_item(
                 s, principal, idempotency_key=f"ui-{uuid.uuid4()}", creator_id=creator_id, fan_id=fan_id,
-                action_type=action, args=args,
+                action_type=action, args=args, origin=ApprovalOrigin.direct,
                 context={
                     "memories_used": [
                         {"id": str(uuid.uuid4()), "kind": "preference", "text": "loves hiking in Boulder"},
