@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,11 +32,14 @@ def serve(respond: Responder) -> Iterator[Stub]:
             stub.requests.append({"path": self.path, "body": body, "headers": headers})
             status, payload = respond(self.path, body, headers)
             raw = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the caller died mid-request (the fault tests kill it on purpose)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -54,9 +58,10 @@ def serve(respond: Responder) -> Iterator[Stub]:
 class FakePlatform:
     """De-duplicates by Idempotency-Key like the real API; can fail the first N calls with a status."""
 
-    def __init__(self, *, fail_first: int = 0, fail_status: int = 503) -> None:
+    def __init__(self, *, fail_first: int = 0, fail_status: int = 503, delay_seconds: float = 0.0) -> None:
         self.fail_first = fail_first
         self.fail_status = fail_status
+        self.delay_seconds = delay_seconds  # a slow platform: a crash can land mid-send
         self.calls = 0
         self.messages: dict[str, dict[str, Any]] = {}
         self.lock = threading.Lock()
@@ -64,6 +69,8 @@ class FakePlatform:
     def __call__(
         self, path: str, body: dict[str, Any], headers: dict[str, str]
     ) -> tuple[int, dict[str, Any]]:
+        if self.delay_seconds:
+            time.sleep(self.delay_seconds)
         with self.lock:
             self.calls += 1
             if self.calls <= self.fail_first:
