@@ -73,6 +73,14 @@ class ItemSummary(BaseModel):
     error: str | None = Field(description="Why it failed or went stale, or the last transient error.")
 
 
+class ViewCounts(BaseModel):
+    """How many items each view of the inbox holds."""
+
+    pending: int = Field(description="Waiting for a decision.")
+    sending: int = Field(description="Approved, on their way to the platform (retrying after a failure).")
+    failed: int = Field(description="Ended unsent: failed or stale, with the reason.")
+
+
 class ItemPage(BaseModel):
     items: list[ItemSummary]
     next_cursor: str | None
@@ -395,6 +403,15 @@ async def list_items(
         now = datetime.now(UTC)
         rows = [ItemSummary(**names.summary(item, now=now)) for item in page.items]
     return ItemPage(items=rows, next_cursor=page.next_cursor, total_pending=page.total_pending)
+
+
+@router.get("/counts", response_model=ViewCounts, responses=errors(401, 403, 404))
+async def counts(principal: InboxReader, creator_id: uuid.UUID | None = None) -> ViewCounts:
+    """How many items wait for a decision, are sending, or failed, for the creators you may see."""
+    if creator_id is not None and not principal.can_see(creator_id):
+        raise NotFound("creator not found")
+    async with tenant_session(principal) as s:
+        return ViewCounts(**await approvals.count_views(s, principal, creator_id=creator_id))
 
 
 @router.get("/items/{item_id}", response_model=ItemDetail, responses=errors(401, 403, 404))

@@ -19,6 +19,13 @@
     fanOpen: false,
     listScroll: 0,
     pushedHistory: false,
+    view: "pending",
+  };
+  // The three views of the queue: what waits for a decision, what is on its way, what ended unsent.
+  const VIEWS = {
+    pending: { tab: "To review", empty: ["All caught up", "Drafts show up here as fans write in."], label: "Drafts waiting for a decision", noun: "waiting" },
+    sending: { tab: "Sending", empty: ["Nothing on its way", "Approved items show here until the platform accepts them."], label: "Approved items being sent", noun: "sending" },
+    failed: { tab: "Failed", empty: ["Nothing failed", "An item the platform refused, or that no longer held when it was sent, shows here with the reason."], label: "Items that ended unsent", noun: "failed" },
   };
   const TYPE_LABEL = {
     send_message: "Reply",
@@ -59,6 +66,18 @@
       el("span", { class: "sr-only" }, blocked ? "Blocked: " : "Check: "),
       flag.code.replaceAll("_", " "),
     );
+  }
+
+  // Where an approved item stands: on its way (with its attempts), or ended unsent and why.
+  function stateChip(item) {
+    if (item.status === "approved") {
+      const label = item.attempts ? `Retrying · attempt ${item.attempts + 1}` : "Sending";
+      return el("span", { class: "state-chip state-sending", title: item.error || "" }, label);
+    }
+    if (item.status === "failed" || item.status === "stale") {
+      return el("span", { class: `state-chip state-${item.status}`, title: item.error || "" }, item.status === "stale" ? "Stale" : "Failed");
+    }
+    return slaBadge(item);
   }
 
   // The list preview is server text; offers carry a raw amount ("[PPV $25.0] …") shown as currency.
@@ -123,6 +142,7 @@
     const params = new URLSearchParams();
     const creator = $("f-creator").value;
     const type = $("f-type").value;
+    params.set("view", state.view);
     if (creator) params.set("creator_id", creator);
     if (type) params.set("action_type", type);
     params.set("sort", $("f-sort").value);
@@ -130,17 +150,55 @@
     return params;
   }
 
+  async function loadCounts() {
+    const creator = $("f-creator").value;
+    let counts;
+    try {
+      counts = await api(`/api/inbox/counts${creator ? `?creator_id=${creator}` : ""}`, { quiet: true });
+    } catch (_) {
+      return;
+    }
+    for (const view of Object.keys(VIEWS)) {
+      const badge = $(`count-${view}`);
+      badge.textContent = counts[view] ? String(counts[view]) : "";
+      badge.classList.toggle("has", counts[view] > 0);
+      const tab = $(`view-${view}`);
+      tab.setAttribute("aria-label", `${VIEWS[view].tab}, ${counts[view]}`);
+    }
+    $("pending-count").replaceChildren(`${counts.pending}`, el("span", { class: "count-word" }, "\u00a0pending"));
+  }
+
+  async function switchView(view) {
+    if (!VIEWS[view] || view === state.view) return;
+    if (state.editing) cancelEdit({ focusList: false });
+    state.view = view;
+    for (const name of Object.keys(VIEWS)) {
+      const tab = $(`view-${name}`);
+      tab.setAttribute("aria-selected", name === view ? "true" : "false");
+    }
+    $("queue-list").setAttribute("aria-label", VIEWS[view].label);
+    const [title, help] = VIEWS[view].empty;
+    $("queue-empty").querySelector("h3").textContent = title;
+    $("queue-empty").querySelector("p").textContent = help;
+    state.selectedId = null;
+    state.detail = null;
+    state.checked.clear();
+    showListPane();
+    await loadQueue();
+    announce(`${VIEWS[view].tab}: ${state.items.length} item${state.items.length === 1 ? "" : "s"}.`);
+  }
+
   async function loadQueue({ announceNew } = {}) {
     const seq = ++state.loadSeq;
     const page = await api(`/api/inbox/items?${filters()}`);
+    loadCounts();
     if (seq !== state.loadSeq) return;
     const previous = state.known;
     state.items = page.items;
     state.fetchedAt = Date.now();
     state.known = new Set(page.items.map((i) => i.id));
     for (const id of [...state.checked]) if (!state.known.has(id)) state.checked.delete(id);
-    const fresh = announceNew ? page.items.filter((i) => !previous.has(i.id)) : [];
-    $("pending-count").replaceChildren(`${page.total_pending ?? page.items.length}`, el("span", { class: "count-word" }, " pending"));
+    const fresh = announceNew && state.view === "pending" ? page.items.filter((i) => !previous.has(i.id)) : [];
     if (!state.items.some((i) => i.id === state.selectedId)) {
       state.selectedId = state.items.length ? state.items[0].id : null;
       state.detail = null;
@@ -175,7 +233,7 @@
           "data-id": item.id,
           onclick: () => open(item.id),
         },
-        el("span", { class: "check", "aria-hidden": "true" }, checked ? "✓" : ""),
+        state.view === "pending" ? el("span", { class: "check", "aria-hidden": "true" }, checked ? "✓" : "") : el("span"),
         el(
           "div",
           { class: "row-main" },
@@ -190,14 +248,19 @@
           el("div", { class: "creator-name" }, `for ${item.creator_name}${fan ? " · " + money(fan.lifetime_spend) + " lifetime" : ""}`),
           el("div", { class: "preview" }, previewOf(item)),
         ),
-        el("div", { class: "row-side" }, slaBadge(item), el("div", { class: "row-flags" }, item.flags.map(flagChip))),
+        el("div", { class: "row-side" }, stateChip(item), el("div", { class: "row-flags" }, item.flags.map(flagChip))),
       );
       list.append(row);
     }
     if (state.selectedId) list.setAttribute("aria-activedescendant", `item-${state.selectedId}`);
     else list.removeAttribute("aria-activedescendant");
     const count = state.items.length;
-    $("queue-summary").textContent = count ? `${count} draft${count === 1 ? "" : "s"} waiting` : "Nothing waiting";
+    const noun = VIEWS[state.view].noun;
+    $("queue-summary").textContent = count
+      ? state.view === "pending"
+        ? `${count} draft${count === 1 ? "" : "s"} waiting`
+        : `${count} item${count === 1 ? "" : "s"} ${noun}`
+      : `Nothing ${noun}`;
     $("bulk-bar").hidden = state.checked.size === 0;
     $("bulk-count").textContent = `${state.checked.size} selected`;
     if (hadFocus) focusQueue();
@@ -344,10 +407,58 @@
     if (blocked) approve.setAttribute("aria-describedby", "d-flags");
     else approve.removeAttribute("aria-describedby");
     setEditing(false);
+    renderDelivery(d);
     renderFan(d);
     document.body.dataset.detail = d.id;
     // Last, once the composer has its height: the newest message sits just above it.
     conversation.scrollTop = conversation.scrollHeight;
+  }
+
+  function attemptLine(a) {
+    const outcome = { sent: "sent", retry: "failed, will retry", failed: "failed", stale: "not sent (stale)" }[a.outcome] || a.outcome;
+    const code = a.http_status ? ` · HTTP ${a.http_status}` : "";
+    const wait = a.retry_after_seconds ? ` · platform asked to wait ${Math.round(a.retry_after_seconds)} s` : "";
+    return el("li", {}, el("strong", {}, `Attempt ${a.attempt}: ${outcome}`), `${code}${wait} · ${time(a.finished_at)}`, a.error ? el("div", { class: "muted" }, a.error) : null);
+  }
+
+  // Pending items get the decision buttons; decided ones say where their delivery stands.
+  function renderDelivery(d) {
+    const decided = d.status !== "pending";
+    for (const id of ["btn-approve", "btn-edit", "btn-reject"]) $(id).hidden = decided;
+    $("btn-retry").hidden = d.status !== "failed";
+    const box = $("d-delivery");
+    box.hidden = !decided;
+    if (!decided) return;
+    box.className = `delivery ${d.status === "approved" ? "sending" : d.status}`;
+    let status;
+    if (d.status === "approved") {
+      status = d.next_attempt_at
+        ? `Sending: attempt ${d.attempts} failed, the next one is due ${time(d.next_attempt_at)}.`
+        : "Sending: approved, on its way to the platform.";
+    } else if (d.status === "failed") {
+      status = `Failed — nothing was sent: ${d.error || "the platform refused it"}. Retry once the cause is fixed.`;
+    } else if (d.status === "stale") {
+      status = `Not sent — it no longer held when it was due: ${d.error}.`;
+    } else {
+      status = `Ended: ${d.status}.`;
+    }
+    $("d-delivery-status").textContent = status;
+    $("d-attempts").replaceChildren(...d.delivery_attempts.map(attemptLine));
+    $("d-draft-label").textContent = d.status === "approved" ? "Being sent" : "Not sent";
+  }
+
+  async function retry() {
+    const d = state.detail;
+    if (!d || d.status !== "failed") return;
+    const name = d.fan ? d.fan.display_name : "the fan";
+    try {
+      await api(`/api/inbox/items/${d.id}/retry`, { method: "POST" });
+    } catch (error) {
+      if (error.status === 409 || error.status === 404) loadQueue();
+      return;
+    }
+    toast(`Retrying — sending to ${name} again`);
+    removeDecided(d.id);
   }
 
   function setFanOpen(open) {
@@ -499,9 +610,10 @@
     const price = $("d-price");
     draft.readOnly = !on;
     price.readOnly = !on;
-    $("btn-approve").hidden = on;
-    $("btn-edit").hidden = on;
-    $("btn-reject").hidden = on;
+    const decided = !!state.detail && state.detail.status !== "pending";
+    $("btn-approve").hidden = on || decided;
+    $("btn-edit").hidden = on || decided;
+    $("btn-reject").hidden = on || decided;
     $("btn-save").hidden = !on;
     $("btn-cancel").hidden = !on;
     if (on && state.detail) {
@@ -517,7 +629,7 @@
   }
 
   function startEdit() {
-    if (!state.detail || state.detail.id !== state.selectedId) return;
+    if (!state.detail || state.detail.id !== state.selectedId || state.detail.status !== "pending") return;
     if (window.ui.isNarrow()) showDetailPane();
     setEditing(true);
   }
@@ -560,7 +672,7 @@
   }
 
   function openReject() {
-    if (!state.detail) return;
+    if (!state.detail || state.detail.status !== "pending") return;
     $("reject-reason").value = "";
     $("reject-dialog").showModal();
     $("reject-reason").focus();
@@ -637,11 +749,15 @@
       ArrowDown: () => move(1),
       k: () => move(-1),
       ArrowUp: () => move(-1),
-      a: () => !$("btn-approve").disabled && decide("approve"),
+      a: () => !$("btn-approve").disabled && !$("btn-approve").hidden && decide("approve"),
+      t: retry,
+      1: () => switchView("pending"),
+      2: () => switchView("sending"),
+      3: () => switchView("failed"),
       A: bulkApprove,
       e: startEdit,
       r: openReject,
-      x: toggleCheck,
+      x: () => state.view === "pending" && toggleCheck(),
       "?": () => $("help-dialog").showModal(),
       Enter: onList ? () => state.selectedId && open(state.selectedId) : null,
       " ": onList ? () => state.selectedId && open(state.selectedId) : null,
@@ -677,6 +793,18 @@
     $("btn-cancel").addEventListener("click", () => cancelEdit());
     $("btn-reject").addEventListener("click", openReject);
     $("bulk-approve").addEventListener("click", bulkApprove);
+    $("btn-retry").addEventListener("click", retry);
+    for (const tab of document.querySelectorAll(".view-tab")) {
+      tab.addEventListener("click", () => switchView(tab.dataset.view));
+      tab.addEventListener("keydown", (event) => {
+        const order = Object.keys(VIEWS);
+        const step = event.key === "ArrowRight" ? 1 : event.key === "ArrowLeft" ? -1 : 0;
+        if (!step) return;
+        event.preventDefault();
+        const next = order[(order.indexOf(tab.dataset.view) + step + order.length) % order.length];
+        switchView(next).then(() => $(`view-${next}`).focus());
+      });
+    }
     $("back-btn").addEventListener("click", () => showListPane());
     $("fan-toggle").addEventListener("click", () => setFanOpen(!state.fanOpen));
     $("help-btn").addEventListener("click", () => $("help-dialog").showModal());

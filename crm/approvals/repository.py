@@ -366,6 +366,20 @@ async def add_audit(
     await session.flush()
 
 
+async def count_views(session: AsyncSession, *, creator_id: uuid.UUID | None) -> dict[str, int]:
+    """Items per inbox view, in one statement."""
+    columns = [
+        sa.func.count().filter(HitlAction.status.in_(statuses)).label(view)
+        for view, statuses in VIEW_STATUSES.items()
+    ]
+    everything = [s for statuses in VIEW_STATUSES.values() for s in statuses]
+    stmt = sa.select(*columns).where(HitlAction.status.in_(everything))
+    if creator_id is not None:
+        stmt = stmt.where(HitlAction.creator_id == creator_id)
+    row = (await session.execute(stmt)).one()
+    return {view: int(row._mapping[view]) for view in VIEW_STATUSES}
+
+
 # --- delivery -------------------------------------------------------------------------------------
 
 

@@ -57,6 +57,7 @@ __all__ = [
     "approve_item",
     "attempts_of",
     "auto_approve_if_allowed",
+    "count_views",
     "create_item",
     "due_for_delivery",
     "edit_item",
@@ -188,6 +189,13 @@ async def list_items(
         next_cursor=next_cursor,
         total_pending=await repo.count_items(session, creator_id=creator_id, view=view),
     )
+
+
+async def count_views(
+    session: AsyncSession, principal: Principal, *, creator_id: uuid.UUID | None = None
+) -> dict[str, int]:
+    """How many items each inbox view holds for the principal: pending, sending, failed."""
+    return await repo.count_views(session, creator_id=creator_id)
 
 
 async def get_item(session: AsyncSession, principal: Principal, *, item_id: uuid.UUID) -> HitlAction:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.db import tenant_session
 from core.tenancy import Principal, StaffRole
 from crm.approvals import service as approvals
-from crm.enums import ActionType, ApprovalOrigin, Platform
+from crm.enums import ActionType, ApprovalOrigin, DeliveryOutcome, Platform
 from crm.fans import service as fans
 from tests.api.conftest import PASSWORD, Shop, make_login, make_shop
 from tests.factories import make_fan
@@ -208,7 +208,30 @@ async def seed_inbox(engine: AsyncEngine) -> SeededInbox:
             {"fan_id": str(fan_id), "text": f"Aww {name}, that made my day 🥰 tell me more?"},
             flags=[], confidence=0.75,
         )  # fmt: skip
+    ids["failed"] = await failed_item(engine, creator_id, await fan_with_history(
+        "Marco", [("tip", "20")], "brutal day at the garage, three engines", minutes_ago=50
+    ))  # fmt: skip
     return SeededInbox(shop=shop, email=email, item_ids=ids)
+
+
+async def failed_item(engine: AsyncEngine, creator_id: uuid.UUID, fan_id: uuid.UUID) -> uuid.UUID:
+    """An approved reply the platform refused (HTTP 400): it sits in the Failed view with its attempt."""
+    principal = Principal.for_creators(creator_id)
+    async with tenant_session(principal, engine=engine) as s:
+        item, _ = await approvals.create_item(
+            s, principal, idempotency_key=f"ui-{uuid.uuid4()}", creator_id=creator_id, fan_id=fan_id,
+            action_type=ActionType.send_message, origin=ApprovalOrigin.direct, context={}, flags=[],
+            args={"fan_id": str(fan_id), "text": "Three engines?! You deserve a cold one tonight 🍺"},
+        )  # fmt: skip
+        await approvals.approve_item(s, principal, item_id=item.id)
+        error = "platform refused the request: HTTP 400 chat is closed"
+        started = datetime.now(UTC)
+        await approvals.record_attempt(
+            s, principal, item=item, attempt=1, outcome=DeliveryOutcome.failed, started_at=started,
+            adapter="onlyfansapi", http_status=400, error=error,
+        )  # fmt: skip
+        await approvals.mark_failed(s, principal, item_id=item.id, error=error, attempts=1)
+    return item.id
 
 
 EARLIER = [

@@ -88,6 +88,19 @@ async def open_help(page: Any, viewport: Viewport) -> None:
     await page.locator("#help-dialog[open]").wait_for()
 
 
+async def open_failed_view(page: Any, viewport: Viewport) -> None:
+    await page.keyboard.press("Escape")
+    await page.locator("#help-dialog[open]").wait_for(state="detached")
+    back = page.locator("#back-btn")
+    if await back.is_visible():  # a phone shows one pane: back to the queue first
+        await back.click()
+    await page.locator("#view-failed").click()
+    row = page.locator(".row").first
+    await row.wait_for()
+    await row.click()
+    await page.locator("#d-delivery:not([hidden]) .attempts li").first.wait_for()
+
+
 PAGES = [
     AuditedPage(
         "sign-in", "/login", ready="#login-form", signed_in=False, states=(State("error", wrong_password),)
@@ -101,6 +114,7 @@ PAGES = [
             State("fan", open_fan_panel),
             State("reject", open_reject_dialog),
             State("help", open_help),
+            State("failed", open_failed_view),
         ),
     ),
     # Pages on their way: AuditedPage("chat", "/chat", ...), AuditedPage("rules", "/rules", ...),

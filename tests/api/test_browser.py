@@ -248,3 +248,58 @@ async def test_phone_signs_in_opens_edits_and_approves(live_server: str, engine:
     assert sent == [edited]
     assert item.status == ApprovalStatus.executed
     assert item.edited is True
+
+
+async def test_a_failed_send_is_shown_with_its_reason_and_retried_from_the_failed_view(
+    live_server: str, engine: AsyncEngine
+) -> None:
+    from playwright.async_api import async_playwright
+
+    from tests.api.browser_kit import failed_item
+    from tests.factories import make_fan
+
+    await clear_queue()
+    shop = await make_shop(engine)
+    _, email = await make_login(engine, shop.tenant, role=StaffRole.chatter, creator_ids=(shop.creator_id,))
+    fan_id = await make_fan(engine, shop.creator_id, name="Marco")
+    item_id = str(await failed_item(engine, shop.creator_id, fan_id))
+
+    async with async_playwright() as pw:
+        browser = await launch(pw)
+        page = await browser.new_page(viewport={"width": 1400, "height": 900}, reduced_motion="reduce")
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        await page.goto(f"{live_server}/login")
+        await page.get_by_label("Email").fill(email)
+        await page.get_by_label("Password").fill(PASSWORD)
+        await page.keyboard.press("Enter")
+        await page.wait_for_selector("body[data-ready='true']")
+        assert await page.locator("#count-failed").inner_text() == "1"
+
+        await page.keyboard.press("3")  # the Failed view, from the keyboard
+        await page.locator("#view-failed[aria-selected='true']").wait_for()
+        row = page.locator(f".row[data-id='{item_id}']")
+        await row.wait_for()
+        assert "Failed" in await row.inner_text()
+        await page.wait_for_selector(f"body[data-detail='{item_id}']")
+        status = await page.locator("#d-delivery-status").inner_text()
+        assert "nothing was sent" in status and "HTTP 400" in status
+        assert "Attempt 1: failed" in await page.locator("#d-attempts").inner_text()
+        assert (
+            await page.locator("#btn-approve").is_hidden() and await page.locator("#btn-retry").is_visible()
+        )
+        await screenshot(page, "desktop-inbox-failed")
+
+        await page.keyboard.press("t")  # retry: a decision, the first one wins
+        await row.wait_for(state="detached")
+        await page.locator("#count-failed:empty").wait_for(state="attached")
+        await drain_queue()
+        await page.keyboard.press("2")
+        await page.locator("#view-sending[aria-selected='true']").wait_for()
+        await page.locator("#queue-empty:not([hidden])").wait_for()
+        assert errors == []
+        await browser.close()
+
+    sent, item = await outcome(engine, shop, item_id)
+    assert sent == ["Three engines?! You deserve a cold one tonight 🍺"]
+    assert item.status == ApprovalStatus.executed and item.attempts == 2
