@@ -48,6 +48,7 @@ from crm.enums import (
     DeliveryOutcome,
     MessageDirection,
     MessageSender,
+    RunStatus,
 )
 from crm.fans import service as fan_service
 from crm.runtime import service as runtime_service
@@ -280,10 +281,16 @@ async def execute_item(
     settings: Settings,
     adapter: PlatformAdapter | None = None,
     skip_locked: bool = False,
+    finishes_run: uuid.UUID | None = None,
 ) -> Execution:
     """One delivery attempt of an approved item; for an item that already ended (or, with
-    `skip_locked`, that another executor holds right now), report where it stands and do nothing."""
+    `skip_locked`, that another executor holds right now), report where it stands and do nothing.
+    `finishes_run`: the reply run whose last step this is; it is marked completed in the same commit."""
     async with tenant_session(principal, engine=engine) as session:
+        if finishes_run is not None:
+            await runtime_service.set_run_status(
+                session, principal, run_ids=[finishes_run], status=RunStatus.completed
+            )
         item = await approvals.lock_for_execution(
             session, principal, item_id=item_id, skip_locked=skip_locked
         )
@@ -310,8 +317,12 @@ async def execute_item(
             used = used or await adapter_for_creator(
                 session, principal, creator_id=item.creator_id, settings=settings
             )
-            # A failed attempt leaves nothing of its own behind (a broadcast's partial rows included).
-            async with session.begin_nested():
+            if item.action_type == ActionType.create_broadcast:
+                # A broadcast that fails part-way leaves none of its partial rows behind.
+                async with session.begin_nested():
+                    result = await _perform(session, principal, item, args, used)
+            else:
+                # One platform call, before any write of its own: a failure leaves nothing behind.
                 result = await _perform(session, principal, item, args, used)
         except (PlatformRejected, ConfigurationError) as exc:
             status = exc.http_status if isinstance(exc, PlatformRejected) else None

@@ -17,7 +17,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-from langgraph.types import Command
+from langgraph.types import Command, Durability
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agent.checkpointer import open_checkpointer
@@ -135,8 +135,14 @@ async def _invoke(
             return await _invoke(ctx, thread_id, payload, opened)
     error: str | None = None
     values: dict[str, Any] = {}
+    # Continuing after a decision saves one checkpoint, at the end ("exit"): safe at the gate, because
+    # a crash mid-way leaves the checkpoint at the interrupt and the next delivery continues from
+    # there — the executor, which locks the item row, runs it at most once either way.
+    durability: Durability = "exit" if isinstance(payload, Command) else "async"
     try:
-        values = dict(await reply_graph(saver).ainvoke(payload, _config(thread_id), context=ctx))
+        values = dict(
+            await reply_graph(saver).ainvoke(payload, _config(thread_id), context=ctx, durability=durability)
+        )
     except AppError as exc:
         error = exc.message
     interrupted = bool(values.get("__interrupt__"))
@@ -149,7 +155,8 @@ async def _invoke(
         status = RunStatus.superseded
     else:
         status = RunStatus.completed
-    if not interrupted:
+    # An executed step already marked the run completed in its own commit (the executor's).
+    if not interrupted and (error is not None or values.get("outcome") is None):
         async with tenant_session(ctx.principal, engine=ctx.engine) as session:
             await runtime_service.set_run_status(
                 session, ctx.principal, run_ids=[ctx.ids.run_id], status=status, error=error

@@ -177,10 +177,13 @@ async def scratch_database(
 
 @asynccontextmanager
 async def engine_for(url: str, *, pool_size: int = 10) -> AsyncIterator[AsyncEngine]:
+    from agent.checkpointer import close_pools
+
     engine = make_engine(url, pool_size=pool_size)
     try:
         yield engine
     finally:
+        await close_pools(engine)
         await engine.dispose()
 
 

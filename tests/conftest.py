@@ -65,8 +65,11 @@ def test_db(settings: Settings) -> Iterator[ProvisionedDatabase]:
 @pytest_asyncio.fixture(scope="session")
 async def engine(test_db: ProvisionedDatabase) -> AsyncIterator[AsyncEngine]:
     """The app role's engine: non-superuser, under RLS. What the product uses."""
+    from agent.checkpointer import close_pools
+
     eng = make_engine(test_db.urls.app, pool_size=5)
     yield eng
+    await close_pools()
     await eng.dispose()
 
 

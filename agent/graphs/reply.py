@@ -1,4 +1,5 @@
-"""The reply graph: load_context → draft → guardrails → propose → gate → execute → learn (→ draft once)."""
+"""The reply graph: load_context → draft → guardrails → propose → gate → execute, or, after a
+rejection, gate → learn → draft (once)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.graph import START, StateGraph
+from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from agent.context import AgentContext
@@ -37,7 +38,7 @@ def build_reply_graph(
     graph.add_edge("draft", "guardrails")
     graph.add_edge("guardrails", "propose")
     graph.add_edge("propose", "gate")
-    graph.add_edge("execute", "learn")
+    graph.add_edge("execute", END)
     return graph.compile(checkpointer=checkpointer, name="reply")
 
 

@@ -28,11 +28,13 @@ def _run(make: Callable[[], Awaitable[T]]) -> T:
 
 
 async def _with_engine(make: Callable[[], Awaitable[T]]) -> T:
+    from agent.checkpointer import close_pools
     from core.db import get_engine
 
     try:
         return await make()
     finally:
+        await close_pools()
         await get_engine().dispose()
 
 

@@ -15,6 +15,7 @@ restart). Before sending, the executor asks whether the action still holds; a re
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -31,55 +32,59 @@ from crm.fans.models import FanMessage, FanProfile, FanSubscription
 _LIVE = (SubscriptionStatus.active, SubscriptionStatus.trial, SubscriptionStatus.cancelled)
 
 
-async def _fan_reason(session: AsyncSession, item: HitlAction, fan: FanProfile | None) -> str | None:
-    if fan is None:
-        return "the fan no longer exists"
-    if fan.messaging_blocked_at is not None:
-        return "the fan can no longer be messaged (blocked or opted out)"
-    return None
+@dataclass(frozen=True)
+class _Facts:
+    fan_exists: bool
+    fan_blocked: bool
+    newer_fan_message: bool
+    price_min: Decimal | None
+    price_max: Decimal | None
+    subscriptions_known: int
+    subscriptions_live: int
+    already_sold: bool
 
 
-async def _newer_fan_message(session: AsyncSession, item: HitlAction) -> bool:
-    stmt = sa.select(
-        sa.exists().where(
-            FanMessage.fan_id == item.fan_id,
-            FanMessage.direction == MessageDirection.inbound,
-            FanMessage.created_at > item.created_at,
-        )
+async def _facts(session: AsyncSession, item: HitlAction, *, media_ids: list[str], now: datetime) -> _Facts:
+    """Everything the re-check needs, in one round trip (scalar subqueries; each is an index lookup)."""
+    fan = sa.select(FanProfile.messaging_blocked_at).where(FanProfile.id == item.fan_id)
+    newer = sa.exists().where(
+        FanMessage.fan_id == item.fan_id,
+        FanMessage.direction == MessageDirection.inbound,
+        FanMessage.created_at > item.created_at,
     )
-    return bool((await session.execute(stmt)).scalar())
-
-
-async def _subscription_ended(session: AsyncSession, item: HitlAction, now: datetime) -> bool:
-    """The fan has subscriptions on record and none of them is live."""
     live = sa.and_(
         FanSubscription.status.in_(_LIVE),
         sa.or_(FanSubscription.expires_at.is_(None), FanSubscription.expires_at > now),
     )
-    stmt = sa.select(
-        sa.func.count(),
-        sa.func.count().filter(live),
-    ).where(FanSubscription.fan_id == item.fan_id)
-    known, live_count = (await session.execute(stmt)).one()
-    return bool(known) and not live_count
-
-
-async def _already_sold(session: AsyncSession, item: HitlAction, media_ids: list[str]) -> bool:
-    if not media_ids:
-        return False
-    stmt = sa.select(
-        sa.exists().where(
+    subs = sa.select(sa.func.count()).where(FanSubscription.fan_id == item.fan_id)
+    sold: Any = sa.false()
+    if media_ids:
+        sold = sa.exists().where(
             FanMessage.fan_id == item.fan_id,
             FanMessage.is_ppv.is_(True),
             FanMessage.unlocked_at.is_not(None),
             FanMessage.media_ids.op("?|")(sa.cast(media_ids, sa.ARRAY(sa.Text))),
         )
+    bounds = sa.select(CreatorProfile.ppv_price_min, CreatorProfile.ppv_price_max).where(
+        CreatorProfile.id == item.creator_id
     )
-    return bool((await session.execute(stmt)).scalar())
+    stmt = sa.select(
+        sa.exists(fan),
+        fan.scalar_subquery().is_not(None),
+        newer,
+        bounds.with_only_columns(CreatorProfile.ppv_price_min).scalar_subquery(),
+        bounds.with_only_columns(CreatorProfile.ppv_price_max).scalar_subquery(),
+        subs.scalar_subquery(),
+        subs.where(live).scalar_subquery(),
+        sold,
+    )
+    row = (await session.execute(stmt)).one()
+    return _Facts(*row)
 
 
-def _price_reason(price: Decimal, creator: CreatorProfile) -> str | None:
-    low, high = Decimal(creator.ppv_price_min), Decimal(creator.ppv_price_max)
+def _price_reason(price: Decimal, low: Decimal | None, high: Decimal | None) -> str | None:
+    if low is None or high is None:
+        return "the creator no longer exists"
     if not low <= price <= high:
         return f"the price ${price:.2f} is outside the creator's current bounds (${low:.2f}–${high:.2f})"
     return None
@@ -89,26 +94,30 @@ async def stale_reason(
     session: AsyncSession, principal: Principal, *, item: HitlAction, args: dict[str, Any]
 ) -> str | None:
     """Why the approved action no longer holds, or None when it may be sent as approved."""
-    now = datetime.now(UTC)
-    if item.action_type in (ActionType.send_message, ActionType.send_ppv) and item.fan_id is not None:
-        reason = await _fan_reason(session, item, await session.get(FanProfile, item.fan_id))
-        if reason:
-            return reason
-        if item.origin == ApprovalOrigin.reply_run and await _newer_fan_message(session, item):
+    to_fan = item.action_type in (ActionType.send_message, ActionType.send_ppv) and item.fan_id is not None
+    priced = item.action_type == ActionType.send_ppv or (
+        item.action_type == ActionType.create_broadcast and args.get("price") is not None
+    )
+    if not to_fan and not priced:
+        return None
+    media_ids = (
+        [str(m) for m in args.get("media_ids") or []] if item.action_type == ActionType.send_ppv else []
+    )
+    facts = await _facts(session, item, media_ids=media_ids, now=datetime.now(UTC))
+    if to_fan:
+        if not facts.fan_exists:
+            return "the fan no longer exists"
+        if facts.fan_blocked:
+            return "the fan can no longer be messaged (blocked or opted out)"
+        if item.origin == ApprovalOrigin.reply_run and facts.newer_fan_message:
             return "the fan wrote again after this draft; a fresh draft answers the whole conversation"
-    if item.action_type == ActionType.send_ppv:
-        creator = await session.get(CreatorProfile, item.creator_id)
-        if creator is None:
-            return "the creator no longer exists"
-        reason = _price_reason(Decimal(str(args["price"])), creator)
+    if priced:
+        reason = _price_reason(Decimal(str(args["price"])), facts.price_min, facts.price_max)
         if reason:
             return reason
-        if await _subscription_ended(session, item, now):
+    if item.action_type == ActionType.send_ppv:
+        if facts.subscriptions_known and not facts.subscriptions_live:
             return "the fan's subscription has ended, so they cannot unlock paid content"
-        if await _already_sold(session, item, [str(m) for m in args.get("media_ids") or []]):
+        if facts.already_sold:
             return "this fan already bought some of this media"
-    if item.action_type == ActionType.create_broadcast and args.get("price") is not None:
-        creator = await session.get(CreatorProfile, item.creator_id)
-        if creator is not None:
-            return _price_reason(Decimal(str(args["price"])), creator)
     return None

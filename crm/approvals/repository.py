@@ -185,15 +185,15 @@ async def decide_if_pending(
 async def set_status(
     session: AsyncSession, item_id: uuid.UUID, *, expected: Sequence[ApprovalStatus], values: dict[str, Any]
 ) -> HitlAction | None:
+    """Change the item if it is in one of the `expected` states; the updated row, or None."""
     stmt = (
         sa.update(HitlAction)
         .where(HitlAction.id == item_id, HitlAction.status.in_(list(expected)))
         .values(**values, updated_at=sa.func.now())
-        .returning(HitlAction.id)
+        .returning(HitlAction)
+        .execution_options(populate_existing=True)
     )
-    if (await session.execute(stmt)).scalar_one_or_none() is None:
-        return None
-    return await get(session, item_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def expire_due(session: AsyncSession, now: datetime) -> list[uuid.UUID]:

@@ -37,8 +37,8 @@ async def record_action(
     run_id: uuid.UUID | None = None,
     result: dict[str, Any] | None = None,
     error: str | None = None,
-) -> tuple[AutomationRuleAction, bool]:
-    """Append the effect of one action; the same idempotency key never records twice."""
+) -> bool:
+    """Append the effect of one action; the same idempotency key never records twice (False then)."""
     stmt = (
         insert(AutomationRuleAction)
         .values(
@@ -57,10 +57,7 @@ async def record_action(
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
         .returning(AutomationRuleAction.id)
     )
-    created = (await session.execute(stmt)).scalar_one_or_none() is not None
-    row = await get_action(session, principal, idempotency_key=idempotency_key)
-    assert row is not None
-    return row, created
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
 
 
 async def record_rule_run(

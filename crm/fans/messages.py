@@ -10,9 +10,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.errors import NotFound, ValidationFailed
 from core.tenancy import Principal
 from crm.enums import MessageDirection, MessageSender
-from crm.fans.common import later, now, parse_amount, parse_enum, require_fan
+from crm.fans.common import now, parse_amount, parse_enum
 from crm.fans.models import FanMessage
 from crm.fans.repository import FanRepository
 
@@ -41,8 +42,13 @@ async def log_message(
     direction = parse_enum(MessageDirection, direction, "message direction")
     sender = parse_enum(MessageSender, sender, "message sender")
     repository = FanRepository.from_session(session)
-    fan = await require_fan(repository, fan_id, lock=True, creator_id=creator_id)
     sent_at = sent_at or now()
+    # Messages of one fan are stored one at a time (the row lock), and only to the fan's own creator.
+    owner = await repository.lock_fan_owner(fan_id)
+    if owner is None:
+        raise NotFound("fan not found")
+    if owner != creator_id:
+        raise ValidationFailed("the fan does not belong to this creator")
     values: dict[str, Any] = {
         "creator_id": creator_id,
         "fan_id": fan_id,
@@ -59,20 +65,14 @@ async def log_message(
         "hitl_item_id": hitl_item_id,
     }
     if platform_message_id is not None:
-        new_id = await repository.insert_message_if_new(values)
-        if new_id is None:
+        message = await repository.insert_message_if_new(values)
+        if message is None:  # delivered again: nothing changes, activity included
             return await repository.get_message_by_platform_id(
                 creator_id=creator_id, platform_message_id=platform_message_id
             )
-        message = await repository.get_message(new_id)
     else:
-        message = await repository.create(FanMessage(id=uuid.uuid4(), **values))
-    if direction is MessageDirection.inbound:
-        fan.last_inbound_at = later(fan.last_inbound_at, sent_at)
-        fan.last_active_at = later(fan.last_active_at, sent_at)
-    else:
-        fan.last_outbound_at = later(fan.last_outbound_at, sent_at)
-    await session.flush()
+        message = await repository.create(FanMessage(id=uuid.uuid4(), **values), flush=True)
+    await repository.bump_activity(fan_id, inbound=direction is MessageDirection.inbound, at=sent_at)
     return message
 
 

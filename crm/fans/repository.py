@@ -238,15 +238,41 @@ class FanRepository:
 
     # Messages
 
-    async def insert_message_if_new(self, values: Mapping[str, Any]) -> uuid.UUID | None:
-        """The new message's id, or None when its platform_message_id is already stored."""
+    async def insert_message_if_new(self, values: Mapping[str, Any]) -> FanMessage | None:
+        """The new message (one round trip), or None when its platform_message_id is already stored."""
         stmt = (
             pg_insert(FanMessage)
             .values(id=uuid.uuid4(), **values)
             .on_conflict_do_nothing(index_elements=["creator_id", "platform_message_id"])
-            .returning(FanMessage.id)
+            .returning(FanMessage)
+            .execution_options(populate_existing=True)
         )
         return await self._one_or_none(stmt)
+
+    async def lock_fan_owner(self, fan_id: uuid.UUID) -> uuid.UUID | None:
+        """Lock the fan's row for the transaction and return its creator id (None: not visible)."""
+        stmt = sa.select(FanProfile.creator_id).where(FanProfile.id == fan_id).with_for_update()
+        return await self._one_or_none(stmt)
+
+    async def bump_activity(self, fan_id: uuid.UUID, *, inbound: bool, at: datetime) -> None:
+        """Move the fan's activity times forward to `at`, never back."""
+
+        def later_of(column: Any) -> Any:
+            return sa.func.greatest(sa.func.coalesce(column, at), at)
+
+        columns = (
+            (FanProfile.last_inbound_at, FanProfile.last_active_at)
+            if inbound
+            else (FanProfile.last_outbound_at,)
+        )
+        values = {column.key: later_of(column) for column in columns}
+        stmt = (
+            sa.update(FanProfile)
+            .where(FanProfile.id == fan_id)
+            .values(**values)
+            .execution_options(synchronize_session="fetch")
+        )
+        await self.session.execute(stmt)
 
     async def get_message(self, message_id: uuid.UUID) -> FanMessage:
         stmt = (

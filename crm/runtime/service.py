@@ -97,8 +97,8 @@ async def record_draft_feedback(
     final_text: str | None,
     outcome: str,
     reason: str | None = None,
-) -> DraftFeedback:
-    """One row per queue item (idempotent: a re-run of the learn step finds the first row)."""
+) -> bool:
+    """One row per queue item (idempotent: a second call for the item records nothing, False)."""
     stmt = (
         insert(DraftFeedback)
         .values(
@@ -113,12 +113,9 @@ async def record_draft_feedback(
             edit_ratio=edit_ratio(draft_text, final_text),
         )
         .on_conflict_do_nothing(index_elements=["hitl_item_id"])
+        .returning(DraftFeedback.id)
     )
-    await session.execute(stmt)
-    row = (
-        await session.execute(sa.select(DraftFeedback).where(DraftFeedback.hitl_item_id == hitl_item_id))
-    ).scalar_one()
-    return row
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
 
 
 async def recent_voice_examples(
