@@ -94,7 +94,7 @@ async def _connected_shop(engine: AsyncEngine, url: str) -> Any:
     tenant = await make_tenant(engine)
     async with tenant_session(SYSTEM, engine=engine) as s:
         await creators.create_connection(
-            s, SYSTEM, creator_id=tenant.creator_id, platform=Platform.onlyfans, account_id="acct_faults",
+            s, SYSTEM, creator_id=tenant.creator_id, platform=Platform.onlyfans, account_id=f"acct_{uuid.uuid4().hex[:8]}",
             api_base_url=url, api_key="stub-key",
         )  # fmt: skip
     return tenant
