@@ -14,6 +14,8 @@ from crm.approvals.schemas import Flag
 from crm.enums import ActionType
 
 LOW_CONFIDENCE = 0.5
+# Signals in the fan's message after which no sale may be proposed.
+NO_SALE_SIGNALS = frozenset({"possible_minor", "self_harm"})
 
 
 async def screen_draft(
@@ -36,6 +38,15 @@ async def screen_draft(
         args=args,
         inbound_texts=inbound_texts,
     )
+    no_sale = sorted(NO_SALE_SIGNALS.intersection(f.code for f in flags))
+    if no_sale and action_type in (ActionType.send_ppv, ActionType.create_broadcast):
+        flags.append(
+            Flag(
+                code="unsafe_offer",
+                severity="block",
+                message=f"A sales offer to a fan whose message raised {', '.join(no_sale)}: send no offer.",
+            )
+        )
     if confidence < LOW_CONFIDENCE:
         flags.append(
             Flag(

@@ -63,3 +63,5 @@ class HitlAction(IdPk, Timestamps, CreatorOwned, Base):
     executed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     error: Mapped[str | None] = mapped_column(sa.Text)
+    # The prompt (agent/prompts.py PROMPT_VERSION) that produced a drafted item: edits trace back to it.
+    prompt_version: Mapped[str | None] = mapped_column(sa.String(40))

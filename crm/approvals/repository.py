@@ -246,3 +246,40 @@ async def add_audit(
         )
     )
     await session.flush()
+
+
+async def audit_exists(
+    session: AsyncSession, *, action: str, target_id: str, detail_key: str, detail_value: str | None
+) -> bool:
+    """An audit entry for this action and target whose details[detail_key] equals the value."""
+    stmt = sa.select(
+        sa.exists().where(
+            AuditLog.action == action,
+            AuditLog.target_id == target_id,
+            AuditLog.details[detail_key].astext.is_(None)
+            if detail_value is None
+            else AuditLog.details[detail_key].astext == detail_value,
+        )
+    )
+    return bool((await session.execute(stmt)).scalar())
+
+
+async def count_flags(
+    session: AsyncSession, *, creator_id: uuid.UUID, since: datetime, until: datetime
+) -> dict[str, int]:
+    """Items per flag code (each item counted once per code), superseded drafts left out."""
+    flag = sa.func.jsonb_array_elements(HitlAction.flags).table_valued("value").alias("flag")
+    code = flag.c.value.op("->>")("code")
+    stmt = (
+        sa.select(code.label("code"), sa.func.count(sa.distinct(HitlAction.id)))
+        .select_from(HitlAction)
+        .join(flag, sa.true())
+        .where(
+            HitlAction.creator_id == creator_id,
+            HitlAction.created_at >= since,
+            HitlAction.created_at < until,
+            HitlAction.status != ApprovalStatus.superseded,
+        )
+        .group_by(code)
+    )
+    return {str(c): int(n) for c, n in (await session.execute(stmt)).all()}
