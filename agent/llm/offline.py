@@ -105,6 +105,14 @@ _INTENT_SLOTS: dict[Intent, tuple[str, ...]] = {
     Intent.tip: ("plan", "job", "pet"),
 }
 _WORD = re.compile(r"[^\W\d_]{4,}", re.UNICODE)
+# Sentence openers that read right in lower case after "Hey Tom,": not names, not "I".
+_LOWER_OK = frozenset(
+    (
+        "aww thank thanks that that's this congrats congratulations happy honest welcome you you're you've "
+        "your so oh ooh okay ok look stop ugh wow yes good sorry my meine mein gracias danke merci obrigada "
+        "valeu eso das ça isso qué que was quelle wie como tu du ton tes deine sua seu mis mi ma"
+    ).split()
+)
 
 
 def _shares_words(a: str, b: str) -> bool:
@@ -115,6 +123,14 @@ def _shares_words(a: str, b: str) -> bool:
 
 # Adapting a retrieved example: it must answer a message this close to the fan's.
 EXAMPLE_MIN_SIMILARITY = 0.55
+# Where the fan wants something specific, her own reply wins over a line only when very close.
+EXAMPLE_MIN_SIMILARITY_SPECIFIC = 0.7
+# Intents whose answer may come from the creator's own past replies (never refusals or care lines
+# that the guardrails were written against).
+_EXAMPLE_INTENTS = frozenset(
+    {Intent.compliment, Intent.affection, Intent.tip, Intent.renewal, Intent.birthday, Intent.celebration,
+     Intent.welcome_back, Intent.new_fan, Intent.purchase_interest, Intent.nervous}
+)  # fmt: skip
 
 
 def _money(value: Decimal) -> Decimal:
@@ -286,15 +302,16 @@ def _adapt_example(
     facts: list[Fact],
     lang: Language,
     offer: Decimal | None,
+    threshold: float = EXAMPLE_MIN_SIMILARITY,
 ) -> str | None:
     """The creator's reply to a similar message, made to fit this fan; None if it cannot be."""
     reply = str(example.get("reply") or "").strip()
-    if not reply or float(example.get("similarity") or 0) < EXAMPLE_MIN_SIMILARITY:
+    if not reply or float(example.get("similarity") or 0) < threshold:
         return None
     if len(reply.split()) >= 4 and detect_language(reply) != lang:
         return None
-    if bool(example.get("price")) != (offer is not None):
-        return None
+    if example.get("price") and offer is None:
+        return None  # her reply went with an offer this draft does not make
     # Details of the other fan's life (their job, city, pet) must not reach this fan: swap them for
     # this fan's own, or leave the example.
     their_text = str(example.get("fan_text") or "").lower()
@@ -325,16 +342,20 @@ def _adapt_example(
     return reply
 
 
-def _opener(style: VoiceStyle, lang: Language, name: str, pick: int, *, greet: bool) -> str:
+def _opener(
+    style: VoiceStyle, lang: Language, name: str, pick: int, *, greet: bool, first_word: str = ""
+) -> str:
     if not greet:
         return ""
     table = OPENERS[lang]
     options = table.get(style.tone) or table.get("sweet") or table["neutral"]
     who = style.pet_names[pick % len(style.pet_names)] if style.pet_names and pick % 3 == 0 else name
     opener = _choose(options, pick // 7).format(n=who)
+    if first_word and opener.split()[0].lower().strip(",.!") == first_word:
+        opener = options[0].format(n=who) if options[0].split()[0].lower() != first_word else f"{who}"
     if opener.endswith((".", "!")):
         return opener
-    return opener + (" !" if lang == "fr" else "!") if style.exclamations and pick % 2 else opener + ","
+    return opener + ","
 
 
 def compose_draft(context: dict[str, Any]) -> DraftReply:
@@ -411,6 +432,18 @@ def compose_draft(context: dict[str, Any]) -> DraftReply:
                 parts.append(SAFETY_LINES[code][lang])
                 answered.append(code)
         lines = [i for i in specific if not (i in _SALES and offer is None)]
+        if lines and not answered and set(lines) <= _EXAMPLE_INTENTS:
+            for example in examples[:3]:
+                own = _adapt_example(
+                    example, name=name, fan_text=text, facts=facts, lang=lang, offer=offer,
+                    threshold=EXAMPLE_MIN_SIMILARITY_SPECIFIC,
+                )  # fmt: skip
+                if own:
+                    sources.append(str(example.get("id")))
+                    parts.append(own)
+                    answered.append("voice_example")
+                    lines = []
+                    break
         if Intent.impersonation in lines and Intent.instruction in lines:
             lines.remove(Intent.instruction)
         if offer is not None and Intent.free_content in lines and Intent.purchase_interest in lines:
@@ -435,6 +468,7 @@ def compose_draft(context: dict[str, Any]) -> DraftReply:
             memory = _relevant_memory(
                 memories, name=name, situation=situation, intents=main, text=text, small_talk=not specific
             )
+        echoed = False
         if not lines and not answered:
             core = None
             for example in examples[:3] if pick % 2 == 0 else [*examples[1:3], *examples[:1]]:
@@ -459,6 +493,7 @@ def compose_draft(context: dict[str, Any]) -> DraftReply:
                     reaction = _echo_line(unanswered[-1], feeling, pick)
                     if reaction and pick % 3 != 0:
                         parts.append(reaction)
+                        echoed = True
                 core = _situation_line(situation, feeling, lang, pick)
                 answered.append(situation.value)
             else:
@@ -468,8 +503,9 @@ def compose_draft(context: dict[str, Any]) -> DraftReply:
             phrase = say_memory(memory[1], lang, pick=pick // 3)
             if phrase:
                 phrase = phrase[0].upper() + phrase[1:]
+                # Right after the line that answers the fan: a length limit drops what comes last.
                 parts.insert(
-                    1 if len(parts) > 1 else len(parts),
+                    min(len(parts), 2 if echoed else 1),
                     phrase if phrase.endswith(("?", ".", "!")) else phrase + ".",
                 )
                 used.append(str(memory[0].get("id")))
@@ -490,19 +526,27 @@ def compose_draft(context: dict[str, Any]) -> DraftReply:
         elif sources:
             confidence = 0.85
 
+    # Bad news, complaints and abuse are answered plainly: no pet names, no emoji.
+    if signals & {"harassment", "chargeback_threat"} or {Intent.complaint, Intent.hard_time} & set(main):
+        style = style.without_flirting()
     # The best recalled memory shapes the draft even when it is not said back (a boundary, a buying
     # pattern): it is reported as used so the reviewer sees what the draft leaned on.
     if memories and not used and str(memories[0].get("kind")) in _PRIVATE_MEMORY_KINDS and not signals:
         used.append(str(memories[0].get("id")))
-    opener = _opener(style, lang, name, pick, greet=greet)
+    first_word = parts[0].split()[0].lower().strip(",.!") if parts and parts[0].split() else ""
+    opener = _opener(style, lang, name, pick, greet=greet, first_word=first_word)
     if opener and parts:
-        parts[0] = f"{opener} {parts[0][0].lower() + parts[0][1:] if opener.endswith(',') else parts[0]}"
+        first = parts[0]
+        # "Hey Tom, thank you…" but "Hey Tom, I keep…" and "Hey Tom, Toby…".
+        if opener.endswith(",") and re.match(r"^[A-Z][a-z]", first) and first.split()[0].lower() in _LOWER_OK:
+            first = first[0].lower() + first[1:]
+        parts[0] = f"{opener} {first}"
     elif opener:
         parts = [opener]
-    reply = apply_style(parts, style, emoji_pick=pick)
+    reply = apply_style(parts, style, emoji_pick=pick, keep_last=offer is not None)
     previous = str((rejection or {}).get("draft") or "")
     if rejection and reply.strip() == previous.strip():
-        reply = apply_style(parts[1:] or parts, style, emoji_pick=pick + 1)
+        reply = apply_style(parts[1:] or parts, style, emoji_pick=pick + 1, keep_last=offer is not None)
 
     rationale = f"Offline model ({lang}): answered {', '.join(answered) or 'the message'}"
     if sources:

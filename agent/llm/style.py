@@ -22,7 +22,7 @@ _DEFAULT_EMOJI: dict[Tone, tuple[str, ...]] = {
     "dominant": ("😈", "🖤"),
     "energetic": ("💪", "🔥", "🙌"),
     "shy": ("🙈", "☺️"),
-    "bratty": ("😏", "🙄", "😜"),
+    "bratty": ("😏", "😜"),
     "neutral": ("😊",),
 }
 _NUMBER = {"one": 1, "a single": 1, "two": 2, "three": 3, "un": 1, "una": 1, "ein": 1, "einem": 1, "une": 1,
@@ -76,7 +76,7 @@ def _tone(text: str) -> Tone:
         ("dominant", r"dominant|dom\b|in control|confident|dry|goth|dark|commanding|mistress|stern|cold"),
         ("energetic", r"coach|energy|energetic|motivat|hype|upbeat|bubbly|animad|enthusias|sporty|fitness"),
         ("shy", r"\bshy|soft-spoken|soft spoken|timid|quiet|gentle|schuchtern|timide|timida|timido"),
-        ("bratty", r"bratty|brat\b|teas|sassy|cheeky|frech|taquin|juguet|provoc|mischiev|playful"),
+        ("bratty", r"bratty|brat\b|teas|sassy|cheeky|frech|taquin|provoc|mischiev"),
         (
             "sweet",
             r"sweet|warm|flirt|loving|caring|cariños|carinhos|douce|suss|girl next door|bubbly|affection",
@@ -162,27 +162,36 @@ def sentences_of(text: str) -> list[str]:
     return [s for s in _SENTENCE.split(text.strip()) if s.strip()]
 
 
-def apply_style(parts: Sequence[str], style: VoiceStyle, *, emoji_pick: int = 0) -> str:
+def _count(part: str) -> int:
+    # A greeting or a one-word fragment ("Troy.") is not a sentence of its own.
+    return len([x for x in sentences_of(part) if len(x.split()) >= 3]) or 1
+
+
+def apply_style(
+    parts: Sequence[str], style: VoiceStyle, *, emoji_pick: int = 0, keep_last: bool = False
+) -> str:
     """Join the draft's parts (most important first) into one message in the creator's style.
 
-    Parts are dropped from the end to respect a sentence or length limit; emoji are removed and
-    re-added within the persona's limit; a lowercase persona gets a lowercase message.
+    Parts are dropped from the end to respect a sentence or length limit (the last one is kept
+    when `keep_last`: the offer that goes with a PPV); emoji are removed and re-added within the
+    persona's limit; a lowercase persona gets a lowercase message.
     """
     kept = [EMOJI.sub("", p).strip() for p in parts if p and p.strip()]
     kept = [re.sub(r"\s{2,}", " ", p).strip() for p in kept if p]
+    tail = [kept.pop()] if keep_last and len(kept) > 1 else []
     if style.max_sentences is not None:
         out: list[str] = []
-        count = 0
+        count = sum(_count(p) for p in tail)
         for part in kept:
-            n = len(sentences_of(part)) or 1
-            if out and count + n > style.max_sentences:
+            if out and count + _count(part) > style.max_sentences:
                 break
             out.append(part)
-            count += n
+            count += _count(part)
         kept = out
     if not style.exclamations:
         kept = [re.sub(r"!+", ".", p).replace("?.", "?") for p in kept]
-    text = " ".join(kept)
+        tail = [re.sub(r"!+", ".", p) for p in tail]
+    text = " ".join([*kept, *tail])
     emoji = ""
     if style.max_emoji > 0 and style.emoji:
         count = max(style.min_emoji, 1 if style.max_emoji >= 1 else 0)
@@ -194,15 +203,17 @@ def apply_style(parts: Sequence[str], style: VoiceStyle, *, emoji_pick: int = 0)
         budget = limit - (len(emoji) + 1 if emoji else 0)
         while len(text) > budget and len(kept) > 1:
             kept.pop()
-            text = " ".join(kept)
+            text = " ".join([*kept, *tail])
         if len(text) > budget:
             cut = text[: max(0, budget - 1)].rsplit(" ", 1)[0].rstrip(",;:")
             text = cut + "…"
     if emoji:
         text = f"{text} {emoji}"
     if style.lowercase:
-        text = _ACRONYM.sub(lambda m: m.group(0), text)
         text = text.lower()
+    else:
+        # Lines are written in chat case; a persona that capitalises gets sentences that start so.
+        text = re.sub(r"(^|[.!?]\s+)([a-zà-ÿ])", lambda m: m.group(1) + m.group(2).upper(), text)
     return text.strip()
 
 
