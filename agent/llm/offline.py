@@ -106,13 +106,12 @@ _INTENT_SLOTS: dict[Intent, tuple[str, ...]] = {
 }
 _WORD = re.compile(r"[^\W\d_]{4,}", re.UNICODE)
 # Sentence openers that read right in lower case after "Hey Tom,": not names, not "I".
-_LOWER_OK = frozenset(
-    (
-        "aww thank thanks that that's this congrats congratulations happy honest welcome you you're you've "
-        "your so oh ooh okay ok look stop ugh wow yes good sorry my meine mein gracias danke merci obrigada "
-        "valeu eso das ça isso qué que was quelle wie como tu du ton tes deine sua seu mis mi ma"
-    ).split()
+_LOWER_WORDS = (
+    "aww thank thanks that that's this congrats congratulations happy honest welcome you you're you've "
+    "your so oh ooh okay ok look stop ugh wow yes good sorry my meine mein gracias danke merci obrigada "
+    "valeu eso das ça isso qué que was quelle wie como tu du ton tes deine sua seu mis mi ma"
 )
+_LOWER_OK = frozenset(_LOWER_WORDS.split())
 
 
 def _shares_words(a: str, b: str) -> bool:
