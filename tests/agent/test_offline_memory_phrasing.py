@@ -56,7 +56,9 @@ def test_a_memory_is_said_in_the_fans_language_not_pasted_in_english() -> None:
         "creator": {"voice": "warm", "ppv_price_min": "10", "ppv_price_max": "50"},
         "fan": {"display_name": "Luis", "language": "es"},
         "unanswered": ["hoy llevé a Toby al veterinario, por suerte está bien"],
-        "memories": [{"id": "t", "kind": "personal_detail", "text": "Luis has a golden retriever called Toby"}],
+        "memories": [
+            {"id": "t", "kind": "personal_detail", "text": "Luis has a golden retriever called Toby"}
+        ],
     }
     reply = compose_draft(context)
     assert "Toby" in reply.reply and "golden retriever called" not in reply.reply
