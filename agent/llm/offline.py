@@ -26,7 +26,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field
 
 from agent.llm.intents import Intent, detect_intents, on_a_budget
-from agent.llm.languages import Language, detect_conversation_language, detect_language
+from agent.llm.languages import Language, detect_conversation_language, detect_language, language_scores
 from agent.llm.memory_phrases import Fact, parse_memory, say_memory, translate
 from agent.llm.offline_lines import (
     ECHO,
@@ -169,11 +169,17 @@ def _pick(*keys: str) -> int:
 
 
 def _language(fan: dict[str, Any], unanswered: list[str]) -> Language:
+    """The fan's language: what their messages clearly show, else what their profile says."""
     detected = detect_conversation_language(unanswered)
     declared = str(fan.get("language") or "")[:2].lower()
-    if detected == "en" and declared in ("es", "de", "fr", "pt"):
-        return declared  # type: ignore[return-value]
-    return detected
+    if declared not in ("en", "es", "de", "fr", "pt") or declared == detected:
+        return detected
+    scores = language_scores("\n".join(unanswered))
+    # A short message tips between close languages ("o te vas a enterar"): the profile decides
+    # unless the message clearly says otherwise.
+    if scores[detected] >= scores[declared] + 4:  # type: ignore[index]
+        return detected
+    return declared  # type: ignore[return-value]
 
 
 def _choose(options: Sequence[str], pick: int) -> str:

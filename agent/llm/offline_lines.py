@@ -698,7 +698,7 @@ SAFETY_LINES: dict[str, dict[Language, str]] = {
 OPENERS: dict[Language, dict[str, tuple[str, ...]]] = {
     "en": {
         "sweet": ("hey {n}", "hi {n}", "aww {n}"),
-        "dominant": ("{n}.", "Well, {n}."),
+        "dominant": ("{n}.", "Hm, {n}."),
         "energetic": ("hey {n}!", "yes {n}!"),
         "shy": ("hi {n}", "oh hi {n}"),
         "bratty": ("oh {n}", "hmm {n}"),

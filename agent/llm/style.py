@@ -46,7 +46,10 @@ class VoiceStyle:
     exclamations: bool = True
 
     def without_flirting(self) -> VoiceStyle:
-        """For a possible minor or a fan in crisis: no pet names, no flirty emoji."""
+        """For a possible minor, a fan in crisis or a complaint: no pet names, no flirty emoji (a persona
+        that always uses emoji keeps one plain one)."""
+        if self.min_emoji:
+            return replace(self, pet_names=(), max_emoji=1, min_emoji=1, emoji=("🙏",))
         return replace(self, pet_names=(), max_emoji=0, min_emoji=0, emoji=())
 
 
@@ -163,8 +166,8 @@ def sentences_of(text: str) -> list[str]:
 
 
 def _count(part: str) -> int:
-    # A greeting or a one-word fragment ("Troy.") is not a sentence of its own.
-    return len([x for x in sentences_of(part) if len(x.split()) >= 3]) or 1
+    # A one-word fragment ("Troy.") is not a sentence of its own.
+    return len([x for x in sentences_of(part) if len(x.split()) >= 2]) or 1
 
 
 def apply_style(
