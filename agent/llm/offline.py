@@ -39,7 +39,7 @@ from agent.llm.offline_lines import (
     line,
 )
 from agent.llm.situations import Situation, echo, feeling_of, situation_of
-from agent.llm.style import VoiceStyle, apply_style, read_style
+from agent.llm.style import EMOJI, VoiceStyle, apply_style, read_style
 from agent.prompts import OFFLINE_LABEL, parse_context
 from agent.state import DraftReply
 from crm.approvals.signals import detect_signals
@@ -235,7 +235,18 @@ def _relevant_memory(
             score += 1.5
         elif shared:
             score += 1.2
-        if not (fact.slot in wanted or shared or small_talk):
+        # Small talk may bring up something personal, not a date out of nowhere.
+        casual = small_talk and fact.slot in (
+            "pet",
+            "named",
+            "place",
+            "job",
+            "liking",
+            "plan",
+            "wish",
+            "tenure",
+        )
+        if not (fact.slot in wanted or shared or casual):
             continue
         if best is None or score > best[0]:
             best = (score, memory, fact)
@@ -336,12 +347,18 @@ def _adapt_example(
             swaps[word] = our_job
         else:
             return None
+    # A number of theirs (a date, an age, a price) is not this fan's.
+    if any(n not in ours for n in re.findall(r"\d+", reply.replace("{name}", "")) if n in their_text):
+        return None
     for proper in _CAPITAL.findall(reply):
         if proper.lower() not in ours and all(proper.lower() != f.value.lower() for f in facts):
             return None
     for old, new in swaps.items():
         reply = re.sub(rf"\b{re.escape(old)}\b", new, reply, flags=re.I)
     reply = reply.replace("{name}", name)
+    if not re.search(r"[.!?…]\s*(?:\W\s*)*$", EMOJI.sub("", reply).strip()):
+        # "Dismissed. For now 😈": keep her emoji where it was, but end the sentence.
+        reply = EMOJI.sub("", reply).rstrip() + "."
     if offer is not None:
         reply = re.sub(r"\$\s?\d+(?:\.\d{2})?", f"${offer}", reply)
     return reply
@@ -538,6 +555,8 @@ def compose_draft(context: dict[str, Any]) -> DraftReply:
     # pattern): it is reported as used so the reviewer sees what the draft leaned on.
     if memories and not used and str(memories[0].get("kind")) in _PRIVATE_MEMORY_KINDS and not signals:
         used.append(str(memories[0].get("id")))
+    if sources:
+        greet = False  # her own reply already is how she opens
     first_word = parts[0].split()[0].lower().strip(",.!") if parts and parts[0].split() else ""
     opener = _opener(style, lang, name, pick, greet=greet, first_word=first_word)
     if opener and parts:
@@ -548,7 +567,7 @@ def compose_draft(context: dict[str, Any]) -> DraftReply:
         parts[0] = f"{opener} {first}"
     elif opener:
         parts = [opener]
-    reply = apply_style(parts, style, emoji_pick=pick, keep_last=offer is not None)
+    reply = apply_style(parts, style, emoji_pick=pick, keep_last=offer is not None, recase=not sources)
     previous = str((rejection or {}).get("draft") or "")
     if rejection and reply.strip() == previous.strip():
         reply = apply_style(parts[1:] or parts, style, emoji_pick=pick + 1, keep_last=offer is not None)

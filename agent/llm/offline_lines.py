@@ -533,6 +533,13 @@ SITUATION_LINES: dict[tuple[str, str], dict[Language, tuple[str, ...]]] = {
         "fr": ("ça a l'air parfait pour décompresser.", "ça a l'air tellement apaisant, profite."),
         "pt": ("parece o jeito perfeito de relaxar.", "que paz, aproveita."),
     },
+    ("goodbye", "any"): {
+        "en": ("sleep well, talk tomorrow.", "night night, I'll be here tomorrow."),
+        "es": ("que descanses, hablamos mañana.", "buenas noches, mañana seguimos."),
+        "de": ("schlaf gut, wir schreiben morgen.", "gute Nacht, morgen bin ich wieder da."),
+        "fr": ("dors bien, on se parle demain.", "bonne nuit, je suis là demain."),
+        "pt": ("dorme bem, a gente se fala amanhã.", "boa noite, amanhã eu tô aqui."),
+    },
     ("milestone", "any"): {
         "en": (
             "that honestly means so much to me, thank you for sticking with me.",

@@ -32,6 +32,7 @@ class Situation(StrEnum):
     creator_question = "creator_question"
     relaxing = "relaxing"
     milestone = "milestone"
+    goodbye = "goodbye"
     statement = "statement"
 
 
@@ -45,6 +46,15 @@ def _rx(*parts: str) -> re.Pattern[str]:
 
 # In order: the first that matches names the situation (a pet at the vet is about the pet).
 _RULES: list[tuple[Situation, re.Pattern[str]]] = [
+    (
+        Situation.goodbye,
+        _rx(
+            r"\b(?:gotta|going to|off to|need to|heading to) (?:sleep|bed)\b|\bgood ?night\b|\bnight night\b|"
+            r"\btalk (?:to you )?tomorrow\b|\bheading out\b|\bgtg\b|\bgotta go\b|\bttyl\b",
+            r"\bbuenas noches\b|\bme voy a dormir\b|\bhablamos manana\b|\bgute nacht\b|\bich geh schlafen\b|"
+            r"\bbonne nuit\b|\bje vais dormir\b|\bboa noite\b|\bvou dormir\b",
+        ),
+    ),
     (
         Situation.milestone,
         _rx(

@@ -171,7 +171,12 @@ def _count(part: str) -> int:
 
 
 def apply_style(
-    parts: Sequence[str], style: VoiceStyle, *, emoji_pick: int = 0, keep_last: bool = False
+    parts: Sequence[str],
+    style: VoiceStyle,
+    *,
+    emoji_pick: int = 0,
+    keep_last: bool = False,
+    recase: bool = True,
 ) -> str:
     """Join the draft's parts (most important first) into one message in the creator's style.
 
@@ -179,7 +184,12 @@ def apply_style(
     when `keep_last`: the offer that goes with a PPV); emoji are removed and re-added within the
     persona's limit; a lowercase persona gets a lowercase message.
     """
-    kept = [EMOJI.sub("", p).strip() for p in parts if p and p.strip()]
+    # An emoji between two words stood for a pause: keep the pause when the emoji goes.
+    kept = [
+        EMOJI.sub("", re.sub(f"\\s*(?:{EMOJI.pattern})+\\s+(?=[a-z])", ", ", p)).strip()
+        for p in parts
+        if p and p.strip()
+    ]
     kept = [re.sub(r"\s{2,}", " ", p).strip() for p in kept if p]
     tail = [kept.pop()] if keep_last and len(kept) > 1 else []
     if style.max_sentences is not None:
@@ -214,8 +224,9 @@ def apply_style(
         text = f"{text} {emoji}"
     if style.lowercase:
         text = text.lower()
-    else:
-        # Lines are written in chat case; a persona that capitalises gets sentences that start so.
+    elif recase:
+        # Lines are written in chat case; a persona that capitalises gets sentences that start so
+        # (her own words, adapted from a voice example, keep her case).
         text = re.sub(r"(^|[.!?]\s+)([a-zà-ÿ])", lambda m: m.group(1) + m.group(2).upper(), text)
     return text.strip()
 

@@ -215,10 +215,15 @@ async def other_fan_names_in(
     if own is None and fan_id is not None:
         fan = await session.get(FanProfile, fan_id)
         own = fan.display_name.lower() if fan else None
+    # "Eli" is not another fan's data in a reply to "Eli A.": the fan's own first name is theirs.
+    own_parts = set((own or "").split())
     return [
         name
         for fid, name in rows
-        if fid != fan_id and name.lower() != own and re.search(rf"\b{re.escape(name.lower())}\b", lowered)
+        if fid != fan_id
+        and name.lower() != own
+        and name.lower() not in own_parts
+        and re.search(rf"\b{re.escape(name.lower())}\b", lowered)
     ][:10]
 
 
