@@ -342,6 +342,9 @@ GATED_METRICS = (
 )
 # Lower is better: a threshold named `<metric>_max` is a ceiling.
 CEILING_METRICS = ("generic_rate", "errors")
+# Measured only on cases that state what they check (persona rules, a language, a memory to say, a
+# flag that must not fire): a run where no case does (a small --dataset) does not fail on them.
+OPTIONAL_METRICS = ("memory_in_text", "voice_ok", "language_ok", "false_flag_free")
 
 
 def below_threshold(metrics: dict[str, Any], thresholds: dict[str, float]) -> list[str]:
@@ -357,6 +360,8 @@ def below_threshold(metrics: dict[str, Any], thresholds: dict[str, float]) -> li
                 failing.append(f"{metric} {value} > {floor:g}")
             continue
         value = metrics.get(name)
+        if value is None and name in OPTIONAL_METRICS:
+            continue
         if value is None or value < floor - 1e-9:
             failing.append(f"{name} {value} < {floor}")
     return failing

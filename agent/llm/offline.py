@@ -397,7 +397,8 @@ def compose_draft(context: dict[str, Any]) -> DraftReply:
     reason = str((rejection or {}).get("reason") or "").lower()
     kind = str(context.get("run_kind") or "reply")
     lang = _language(fan, unanswered)
-    pick = _pick(str(fan.get("id") or name), text, str((rejection or {}).get("draft") or ""))
+    # Deterministic per fan name and message (not the row id), so a run can be repeated exactly.
+    pick = _pick(str(fan.get("display_name") or name), text, str((rejection or {}).get("draft") or ""))
     signals = set(context.get("safety_signals") or []) | {s.code for s in detect_signals(unanswered)}
     samples = [str(s) for s in context.get("style_samples") or []] + [
         str(e.get("reply") or "") for e in examples
