@@ -558,6 +558,11 @@ def compose_draft(context: dict[str, Any]) -> DraftReply:
         used.append(str(memories[0].get("id")))
     if sources:
         greet = False  # her own reply already is how she opens
+        own_emoji = [
+            e for ex in examples if str(ex.get("id")) in sources for e in EMOJI.findall(str(ex.get("reply")))
+        ]
+        if own_emoji:
+            style = replace(style, emoji=tuple(dict.fromkeys(own_emoji)))  # her emoji for this very reply
     first_word = parts[0].split()[0].lower().strip(",.!") if parts and parts[0].split() else ""
     opener = _opener(style, lang, name, pick, greet=greet, first_word=first_word)
     if opener and parts:
