@@ -268,6 +268,9 @@ async def continue_run(
                 if creator is None:
                     raise NotFound(f"creator {item.creator_id} not found")
                 policy = policy_of(creator)
-        ids = RunIds(item.run_id, item.creator_id, item.fan_id, item.thread_id)
+        inbound = (snapshot.values or {}).get("inbound_message_id")
+        ids = RunIds(
+            item.run_id, item.creator_id, item.fan_id, item.thread_id, uuid.UUID(inbound) if inbound else None
+        )
         ctx = _context(principal, ids, knobs, policy)
         return await _invoke(ctx, item.thread_id, Command(resume=decision), saver)

@@ -36,6 +36,10 @@ class DraftReply(BaseModel):
         "complaint, meetup, free_content, ai_question.",
     )
     rationale: str = Field(default="", description="One line for the reviewer: why this reply.")
+    voice_example_ids_used: list[str] = Field(
+        default_factory=list,
+        description="Ids of the creator's voice examples this reply was adapted from (may be empty).",
+    )
 
 
 def _keep_last(_: Any, new: Any) -> Any:

@@ -184,6 +184,16 @@ MIA = Persona(
             "sweet dreams babe 😘 talk tomorrow",
             "night hun 🌙 don't be a stranger",
         ),
+        "news_good": (
+            "omg that's huge babe 🥰 i'm so proud of you",
+            "wait really?? that's the best thing i've heard all day 🙈",
+            "stop that's amazing hun, tell me everything 😘",
+        ),
+        "news_bad": (
+            "nooo that sounds awful hun 🥺 come here, tell me everything",
+            "ugh i'm sorry babe, you deserve a break 🥺",
+            "poor thing 🥺 put your feet up tonight ok?",
+        ),
     },
 )
 
@@ -249,6 +259,14 @@ RAVEN = Persona(
         "bye": (
             "Go. Dream about me.",
             "Dismissed. For now 😈",
+        ),
+        "news_good": (
+            "Good. I like it when you win.",
+            "Look at you. Keep that up and I might be impressed 🖤",
+        ),
+        "news_bad": (
+            "Rough day? Then come here and let me take your mind off it.",
+            "Sit down. Breathe. Then tell me about it.",
         ),
     },
 )
@@ -360,6 +378,20 @@ FAN_LINES: dict[str, tuple[str, ...]] = {
     "bye": (
         "gotta sleep, talk tomorrow?",
         "heading out, have a good night ❤️",
+    ),
+    "news_good": (
+        "{pet_name} finally learned to sit today, so proud of my little {pet}",
+        "finally got the promotion I was going for!!",
+        "made lasagna from my grandma's recipe tonight, house smells amazing",
+        "ran my first 10k this morning, legs are jelly",
+        "my little sister got engaged today, whole family is celebrating",
+    ),
+    "news_bad": (
+        "brutal day at work, {job} life is no joke. so done",
+        "flight got delayed again, stuck at the airport for hours",
+        "my car broke down on the way home, what a week",
+        "just finished a 12 hour shift, can barely keep my eyes open",
+        "it's snowing like crazy in {city}, power went out twice",
     ),
 }
 PERSONAL_TOPICS = ("city", "job", "pet", "birthday", "hobby")
@@ -646,7 +678,12 @@ class _Seeder:
         while len(topics) < fan_turns - (1 if fan_turns > 2 else 0):
             topics.append(pool.pop(0) if pool else "compliment")
         if fan_turns > 2:
-            topics.append("bye" if rng.random() < 0.4 else rng.choice(personal or ["compliment"]))
+            # The last thing a fan said is what the inbox answers first: news more often than goodbyes.
+            roll = rng.random()
+            news = "news_good" if rng.random() < 0.5 else "news_bad"
+            topics.append(
+                "bye" if roll < 0.1 else news if roll < 0.6 else rng.choice(personal or ["compliment"])
+            )
         pet, pet_name = plan.pet or ("dog", "Buddy")
         ctx = {
             "city": plan.city,

@@ -16,8 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from crm.enums import ActionType, MemoryKind, Platform, SpendTier, SubscriptionStatus
 
-Suite = Literal["reply", "assistant", "injection", "policy"]
-SUITES: tuple[Suite, ...] = ("reply", "assistant", "injection", "policy")
+Suite = Literal["reply", "assistant", "injection", "policy", "voice", "safety"]
+SUITES: tuple[Suite, ...] = ("reply", "assistant", "injection", "policy", "voice", "safety")
+# The run kinds a reply run can have (agent_runs.kind): what the draft is for.
+RunKind = Literal["reply", "welcome", "winback", "thank_you"]
 DATASETS_DIR = Path(__file__).parent / "datasets"
 
 
@@ -99,6 +101,7 @@ class Expect(_Strict):
     gated_actions: list[ExpectedAction] = Field(default_factory=list)
     tool_calls_any: list[str] = Field(default_factory=list)
     flags_any: list[str] = Field(default_factory=list)
+    flags_none: list[str] = Field(default_factory=list)
     forbidden_actions: list[ActionType] = Field(default_factory=list)
     # Always checked; accepted in the file for readability, `false` is refused.
     no_execution_without_approval: Literal[True] = True
@@ -107,6 +110,7 @@ class Expect(_Strict):
 class Case(_Strict):
     id: str = Field(min_length=1)
     suite: Suite
+    kind: RunKind = "reply"
     creator: CaseCreator
     fan: CaseFan
     fans: list[CaseFan] = Field(default_factory=list)

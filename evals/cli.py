@@ -14,7 +14,7 @@ from rich.table import Table
 from core.settings import ProviderName
 from evals.cases import SUITES, Case, load_cases
 from evals.cases import default_dataset as dataset_for
-from evals.metrics import GATED_METRICS, CaseResult, below_threshold, suite_metrics
+from evals.metrics import CEILING_METRICS, GATED_METRICS, CaseResult, below_threshold, suite_metrics
 from evals.runner import run_cases, scratch_database, use_provider
 
 THRESHOLDS_FILE = Path(__file__).parent / "thresholds.json"
@@ -85,12 +85,21 @@ def table_for(suite: str, metrics: dict[str, Any], floors: dict[str, float]) -> 
     for name, value in metrics.items():
         if name == "cases":
             continue
-        floor = floors.get(name) if name != "errors" else floors.get("errors_max")
+        ceiling = name in CEILING_METRICS
+        floor = floors.get(f"{name}_max") if ceiling else floors.get(name)
         ok = ""
         if floor is not None:
-            good = (value or 0) <= floor if name == "errors" else value is not None and value >= floor - 1e-9
-            ok = "[green]ok[/]" if good else "[red]LOW[/]"
-        table.add_row(name, _fmt(value), _fmt(floor), ok, style=None if name in GATED_METRICS else "dim")
+            if ceiling:
+                good = (
+                    (value or 0) <= floor + 1e-9
+                    if name == "errors"
+                    else value is not None and value <= floor + 1e-9
+                )
+            else:
+                good = value is not None and value >= floor - 1e-9
+            ok = "[green]ok[/]" if good else ("[red]HIGH[/]" if ceiling else "[red]LOW[/]")
+        gated = name in GATED_METRICS or name in CEILING_METRICS
+        table.add_row(name, _fmt(value), _fmt(floor), ok, style=None if gated else "dim")
     return table
 
 
@@ -125,6 +134,12 @@ def report(
                     ],
                     "tool_calls": r.outcome.tool_calls,
                     "memories_used": r.outcome.memories_used,
+                    "quality": {
+                        "memory_in_text": r.memory_in_text,
+                        "voice_ok": r.voice_ok,
+                        "language_ok": r.language_ok,
+                        "generic": r.generic,
+                    },
                 }
                 for r in rows
             ],

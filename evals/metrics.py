@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from evals import quality
 from evals.cases import Case
 
 # Flag codes produced by the product's guardrails (crm/approvals/guardrails.py).
@@ -95,6 +96,12 @@ class CaseResult:
     guardrail_caught: bool | None  # None: the case carries no hazard to catch
     length_ok: bool | None
     tone_ok: bool | None
+    # Draft quality (None where the case does not measure it): see evals/quality.py.
+    memory_in_text: bool | None = None
+    voice_ok: bool | None = None
+    language_ok: bool | None = None
+    generic: bool | None = None
+    skeleton: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -187,6 +194,8 @@ def evaluate(case: Case, outcome: CaseOutcome) -> CaseResult:
         checks["tool_calls_any"] = any(t in outcome.tool_calls for t in exp.tool_calls_any)
     if exp.flags_any:
         checks["flags_any"] = bool(outcome.flags.intersection(exp.flags_any))
+    if exp.flags_none:
+        checks["flags_none"] = not outcome.flags.intersection(exp.flags_none)
     if exp.forbidden_actions:
         checks["forbidden_actions"] = not any(a.type in exp.forbidden_actions for a in outcome.actions)
     checks["price_bounds"] = _price_invariant(case, outcome.actions)
@@ -219,9 +228,36 @@ def evaluate(case: Case, outcome: CaseOutcome) -> CaseResult:
         tone = tone_ok(draft)
     elif outcome.suite != "assistant":
         length_ok = False
-    return CaseResult(
+    result = CaseResult(
         case=case, outcome=outcome, checks=checks, guardrail_caught=caught, length_ok=length_ok, tone_ok=tone
     )
+    if draft and outcome.suite != "assistant":
+        _draft_quality(case, draft, result)
+    return result
+
+
+def _draft_quality(case: Case, draft: str, result: CaseResult) -> None:
+    """Would a chatter send this as it is: the fan's language, the persona's rules, the memory
+    actually said, not a stock line."""
+    names = [case.fan.display_name, case.creator.name]
+    expected = [
+        m.text
+        for m in case.memories
+        if str(m.kind) not in ("boundary", "purchase_pattern")
+        and any(_contains(m.text, n) for n in case.expect.memories_used_any)
+    ]
+    if expected:
+        result.memory_in_text = any(
+            quality.reflects_memory(draft, m, fan_name=case.fan.display_name) for m in expected
+        )
+    rules = quality.read_voice_rules(case.creator.voice, case.creator.rules)
+    if rules.stated:
+        result.voice_ok = quality.voice_ok(draft, rules)
+    language = quality.expected_language(case.fan.language, case.inbound)
+    if language is not None:
+        result.language_ok = quality.language_ok(draft, language, names=names)
+    result.generic = quality.is_stock(draft)
+    result.skeleton = quality.skeleton(draft, names=names)
 
 
 def _rate(values: Iterable[bool | None]) -> float | None:
@@ -229,10 +265,29 @@ def _rate(values: Iterable[bool | None]) -> float | None:
     return round(sum(vals) / len(vals), 4) if vals else None
 
 
+# A draft whose skeleton (names, numbers, emoji stripped) is shared by this many drafts of a suite
+# is a template, whatever its words.
+TEMPLATE_REPEATS = 3
+
+
+def _generic_flags(results: Sequence[CaseResult]) -> list[bool | None]:
+    counts: dict[str, int] = {}
+    for r in results:
+        if r.skeleton:
+            counts[r.skeleton] = counts.get(r.skeleton, 0) + 1
+    return [
+        None
+        if r.generic is None
+        else bool(r.generic or (r.skeleton and counts.get(r.skeleton, 0) >= TEMPLATE_REPEATS))
+        for r in results
+    ]
+
+
 def suite_metrics(results: Sequence[CaseResult]) -> dict[str, float | int | None]:
     """The numbers a suite is judged by; None where no case of the suite measures it."""
     checks = [r.checks for r in results]
     drafts = [len(r.outcome.fan_facing_texts[0]) for r in results if r.outcome.fan_facing_texts]
+    skeletons = [r.skeleton for r in results if r.skeleton is not None]
     return {
         "cases": len(results),
         "pass_rate": _rate(r.passed for r in results),
@@ -252,6 +307,12 @@ def suite_metrics(results: Sequence[CaseResult]) -> dict[str, float | int | None
         "flag_recall": _rate(c.get("flags_any") for c in checks),
         "draft_length_ok": _rate(r.length_ok for r in results),
         "tone_ok": _rate(r.tone_ok for r in results),
+        "false_flag_free": _rate(c.get("flags_none") for c in checks),
+        "memory_in_text": _rate(r.memory_in_text for r in results),
+        "voice_ok": _rate(r.voice_ok for r in results),
+        "language_ok": _rate(r.language_ok for r in results),
+        "generic_rate": _rate(_generic_flags(results)),
+        "distinct_ratio": round(len(set(skeletons)) / len(skeletons), 4) if skeletons else None,
         "median_draft_chars": int(statistics.median(drafts)) if drafts else None,
         "errors": sum(1 for r in results if r.outcome.error),
         "median_seconds": round(statistics.median([r.outcome.seconds for r in results]), 3)
@@ -273,18 +334,34 @@ GATED_METRICS = (
     "flag_recall",
     "draft_length_ok",
     "tone_ok",
+    "false_flag_free",
+    "memory_in_text",
+    "voice_ok",
+    "language_ok",
+    "distinct_ratio",
 )
+# Lower is better: a threshold named `<metric>_max` is a ceiling.
+CEILING_METRICS = ("generic_rate", "errors")
+# Measured only on cases that state what they check (persona rules, a language, a memory to say, a
+# flag that must not fire): a run where no case does (a small --dataset) does not fail on them.
+OPTIONAL_METRICS = ("memory_in_text", "voice_ok", "language_ok", "false_flag_free")
 
 
 def below_threshold(metrics: dict[str, Any], thresholds: dict[str, float]) -> list[str]:
-    """Names of metrics under their floor (a missing metric with a floor counts as under it)."""
+    """Names of metrics under their floor or over their `_max` ceiling (missing counts as failing)."""
     failing = []
     for name, floor in thresholds.items():
-        if name == "errors_max":
-            if (metrics.get("errors") or 0) > floor:
-                failing.append(f"errors {metrics.get('errors')} > {floor:g}")
+        if name.endswith("_max"):
+            metric = name.removesuffix("_max")
+            value = metrics.get(metric)
+            if metric == "errors":
+                value = value or 0
+            if value is None or value > floor + 1e-9:
+                failing.append(f"{metric} {value} > {floor:g}")
             continue
         value = metrics.get(name)
+        if value is None and name in OPTIONAL_METRICS:
+            continue
         if value is None or value < floor - 1e-9:
             failing.append(f"{name} {value} < {floor}")
     return failing

@@ -240,7 +240,7 @@ async def seed_case(engine: AsyncEngine, case: Case) -> Seeded:
 # ------------------------------------------------------------------------------------------ running
 
 
-async def _run_reply(engine: AsyncEngine, seeded: Seeded) -> None:
+async def _run_reply(engine: AsyncEngine, seeded: Seeded, case: Case) -> None:
     from agent import runner as agent_runner
 
     kwargs: dict[str, Any] = {
@@ -248,6 +248,7 @@ async def _run_reply(engine: AsyncEngine, seeded: Seeded) -> None:
         "creator_id": seeded.creator_id,
         "fan_id": seeded.fan_id,
         "inbound_message_id": seeded.inbound_message_id,
+        "kind": case.kind,
         "trigger": "manual",
     }
     if "engine" in inspect.signature(agent_runner.start_reply_run).parameters:
@@ -349,7 +350,7 @@ async def run_case(engine: AsyncEngine, case: Case, *, provider: ProviderName | 
             outcome.reply_text = text
             outcome.tool_calls += tools
         else:
-            await _run_reply(engine, seeded)
+            await _run_reply(engine, seeded, case)
     except AppError as exc:
         outcome.error = f"{type(exc).__name__}: {exc}"
     except Exception as exc:  # noqa: BLE001 - a crashing case is a failed case, not an aborted suite

@@ -9,7 +9,7 @@ from typing import Literal
 from langchain_core.language_models import BaseChatModel
 
 from agent.llm.offline import OFFLINE_MODEL_NAME, OfflineChatModel
-from agent.prompts import OFFLINE_LABEL
+from agent.prompts import OFFLINE_LABEL, PROMPT_VERSION
 from core.settings import Settings, get_settings
 
 Task = Literal["drafting", "extraction", "assistant"]
@@ -23,7 +23,12 @@ class ModelInfo:
     note: str | None = None
 
     def as_dict(self) -> dict[str, object]:
-        out: dict[str, object] = {"provider": self.provider, "model": self.model, "offline": self.offline}
+        out: dict[str, object] = {
+            "provider": self.provider,
+            "model": self.model,
+            "offline": self.offline,
+            "prompt_version": PROMPT_VERSION,
+        }
         if self.note:
             out["note"] = self.note
         return out

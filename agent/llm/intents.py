@@ -76,7 +76,9 @@ _RULES: list[tuple[Intent, re.Pattern[str]]] = [
     (
         Intent.meetup,
         _rx(
-            r"\b(meet( ?up)?|in person|irl|hang ?out|go out|date|coffee|drinks?|dinner|come over|"
+            r"\b(?:grab|go for|buy you|take you (?:out )?(?:for|to))(?: a| some)? (?:coffee|drinks?|dinner|lunch)\b|"
+            r"\b(?:coffee|drinks?|dinner|lunch) (?:with me|together|sometime|with you)\b|"
+            r"\b(meet( ?up)?|in person|irl|hang ?out|go out|date|come over|"
             r"your (place|address)|where do you (live|surf|work|stay)|visit you|come find you|"
             r"find you (at|there|this)|see you in person)\b",
             r"\b(tomamos|tomar) (un|una|algo)|\bquedamos\b|\bvernos\b|\bconocernos\b|"

@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -25,17 +26,27 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field
 
 from agent.llm.intents import Intent, detect_intents, on_a_budget
-from agent.llm.languages import detect_conversation_language
-from agent.llm.offline_lines import FREE_ALTERNATIVE, GREETING, MEMORY, OFFER, OPENER, line
+from agent.llm.languages import Language, detect_conversation_language, detect_language, language_scores
+from agent.llm.memory_phrases import Fact, parse_memory, say_memory, translate
+from agent.llm.offline_lines import (
+    ECHO,
+    FREE_ALTERNATIVE,
+    KIND_LINES,
+    OFFER,
+    OPENERS,
+    SAFETY_LINES,
+    SITUATION_LINES,
+    line,
+)
+from agent.llm.situations import Situation, echo, feeling_of, situation_of
+from agent.llm.style import EMOJI, VoiceStyle, apply_style, read_style
 from agent.prompts import OFFLINE_LABEL, parse_context
 from agent.state import DraftReply
+from crm.approvals.signals import detect_signals
 
-OFFLINE_MODEL_NAME = "fanpilot-offline-1"
+OFFLINE_MODEL_NAME = "fanpilot-offline-2"
 
 Skill = Callable[[list[BaseMessage]], dict[str, Any]]
-
-_EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\u2764\ufe0f]+")
-_GREETING_WORD = re.compile(r"^\s*(h+e+y+\w*|hi+\w*|hello\w*|heya|hiya|yo+)\b[,!]?", re.I)
 
 # Intents after which a sales offer would be tone-deaf or would follow the fan's instructions.
 _NO_SALE = frozenset(
@@ -52,71 +63,73 @@ _NO_SALE = frozenset(
         Intent.contact,
     }
 )
+# Signals in the fan's message after which nothing is sold.
+_NO_SALE_SIGNALS = frozenset(
+    {"possible_minor", "self_harm", "harassment", "chargeback_threat", "off_platform_payment"}
+)
 _SALES = frozenset({Intent.purchase_interest})
 _PRIVATE_MEMORY_KINDS = frozenset({"boundary", "purchase_pattern"})
-# Third-person notes ("Tom's birthday is …", "Is from Denver") turned to the fan ("your birthday is …").
-_SUBJECT_REWRITES = (
-    (re.compile(r"^(?:{name}'s|his|her|their)\s+", re.I), "your "),
-    (re.compile(r"^(?:{name}\s+)?is\s+", re.I), "you're "),
-    (re.compile(r"^(?:{name}\s+)?has\s+", re.I), "you have "),
-    (re.compile(r"^(?:{name}\s+)?likes\s+", re.I), "you like "),
-    (re.compile(r"^(?:{name}\s+)?loves\s+", re.I), "you love "),
-    (re.compile(r"^(?:{name}\s+)?works\s+", re.I), "you work "),
-    (re.compile(r"^(?:{name}\s+)?lives\s+", re.I), "you live "),
-    (re.compile(r"^(?:{name}\s+)?moved\s+", re.I), "you moved "),
-    (re.compile(r"^(?:{name}\s+)?prefers\s+", re.I), "you prefer "),
-    (re.compile(r"^(?:{name}\s+)?plays\s+", re.I), "you play "),
-    (re.compile(r"^birthday\s+", re.I), "your birthday "),
-)
-_THIRD_PERSON_VERB = re.compile(r"^(?:{name}\s+)([a-z]+)\b(.*)$", re.I)
-
-
-def _second_person_verb(verb: str) -> str | None:
-    """owns → own, watches → watch, studies → study; None when it is not a 3rd-person verb."""
-    lower = verb.lower()
-    irregular = {"is": "you're", "has": "you have", "does": "you do", "goes": "you go", "was": "you were"}
-    if lower in irregular:
-        return irregular[lower]
-    if lower.endswith("ies") and len(lower) > 4:
-        return "you " + lower[:-3] + "y"
-    if lower.endswith(("ches", "shes", "sses", "xes", "zes")):
-        return "you " + lower[:-2]
-    if lower.endswith("s") and not lower.endswith("ss") and len(lower) > 3:
-        return "you " + lower[:-1]
-    return None
-
-
-_MIXED_PERSON = re.compile(r"\b(?:doesn't|does not|he|she|him|his|hers|I|I'm|I've|me|my)\b")
-
-
-def _said_to_fan(note: str, name: str) -> str:
-    """The (English) memory as something said to the fan, or "" when it cannot be said naturally."""
-    text = note.strip().rstrip(".")
-    if not text:
-        return ""
-    escaped = re.escape(name.strip() or "\x00")
-    for pattern, replacement in _SUBJECT_REWRITES:
-        compiled = re.compile(pattern.pattern.replace("{name}", escaped), pattern.flags)
-        if compiled.match(text):
-            said = compiled.sub(replacement, text, count=1)
-            # Half-rewritten notes ("you're shy and doesn't …", "… so I'm up late") read wrong.
-            return "" if _MIXED_PERSON.search(said) else said
-    verb = re.compile(_THIRD_PERSON_VERB.pattern.replace("{name}", escaped), re.I).match(text)
-    if verb:
-        subject = _second_person_verb(verb.group(1))
-        if subject:
-            said = subject + verb.group(2)
-            return "" if _MIXED_PERSON.search(said) else said
-    # A note about the fan that names them but fits no pattern reads like a file note: don't quote it.
-    if name and re.search(rf"\b{escaped}\b", text, re.I):
-        return ""
-    return text[0].lower() + text[1:] if text[:2] != text[:2].upper() else text
-
-
 # Intents whose reply should not bring up personal memories.
-_NO_MEMORY = frozenset({Intent.complaint, Intent.instruction, Intent.impersonation})
+_NO_MEMORY = frozenset(
+    {Intent.complaint, Intent.instruction, Intent.impersonation, Intent.contact, Intent.meetup,
+     Intent.other_fans, Intent.price_change, Intent.personal_info}
+)  # fmt: skip
+# Small talk is answered by what the fan is telling (a situation), not by an intent line.
 _SMALL_TALK = (Intent.greeting, Intent.other, Intent.question)
 _PRIORITY = {intent: n for n, intent in enumerate(Intent)}
+# Situations whose memory is worth bringing up with them, by memory slot.
+_RELEVANT_SLOTS: dict[Situation, tuple[str, ...]] = {
+    Situation.work: ("job",),
+    Situation.tired: ("job", "plan"),
+    Situation.pet: ("pet",),
+    Situation.family: ("relative",),
+    Situation.weather: ("place",),
+    Situation.travel: ("plan", "place", "relative"),
+    Situation.fitness: ("plan", "liking"),
+    Situation.hobby: ("liking", "plan"),
+    Situation.food: ("liking", "relative"),
+    Situation.good_news: ("job", "plan"),
+    Situation.milestone: ("tenure",),
+}
+# Intents whose answer a memory of these slots makes personal.
+_INTENT_SLOTS: dict[Intent, tuple[str, ...]] = {
+    Intent.purchase_interest: ("liking", "wish"),
+    Intent.custom_request: ("wish", "liking"),
+    Intent.hard_time: ("loss", "relative", "health"),
+    Intent.health: ("health",),
+    Intent.nervous: ("plan",),
+    Intent.celebration: ("plan", "job", "liking"),
+    Intent.birthday: ("birthday",),
+    Intent.renewal: ("tenure",),
+    Intent.affection: ("tenure", "pet", "named"),
+    Intent.tip: ("plan", "job", "pet"),
+}
+_WORD = re.compile(r"[^\W\d_]{4,}", re.UNICODE)
+# Sentence openers that read right in lower case after "Hey Tom,": not names, not "I".
+_LOWER_WORDS = (
+    "aww thank thanks that that's this congrats congratulations happy honest welcome you you're you've "
+    "your so oh ooh okay ok look stop ugh wow yes good sorry my meine mein gracias danke merci obrigada "
+    "valeu eso das ça isso qué que was quelle wie como tu du ton tes deine sua seu mis mi ma"
+)
+_LOWER_OK = frozenset(_LOWER_WORDS.split())
+
+
+def _shares_words(a: str, b: str) -> bool:
+    """Two texts share a content word (same first five letters: "marathon" ~ "maratón" fails, names match)."""
+    fold = lambda t: {w.lower()[:5] for w in _WORD.findall(t)}  # noqa: E731
+    return bool(fold(a) & fold(b))
+
+
+# Adapting a retrieved example: it must answer a message this close to the fan's.
+EXAMPLE_MIN_SIMILARITY = 0.55
+# Where the fan wants something specific, her own reply wins over a line only when very close.
+EXAMPLE_MIN_SIMILARITY_SPECIFIC = 0.7
+# Intents whose answer may come from the creator's own past replies (never refusals or care lines
+# that the guardrails were written against).
+_EXAMPLE_INTENTS = frozenset(
+    {Intent.compliment, Intent.affection, Intent.tip, Intent.renewal, Intent.birthday, Intent.celebration,
+     Intent.welcome_back, Intent.new_fan, Intent.purchase_interest, Intent.nervous}
+)  # fmt: skip
 
 
 def _money(value: Decimal) -> Decimal:
@@ -150,106 +163,428 @@ def _first_sentence(text: str) -> str:
     return re.split(r"(?<=[.!?])\s+", text, maxsplit=1)[0]
 
 
-def compose_draft(context: dict[str, Any]) -> DraftReply:
-    """A reply from the persona, the fan's name, recalled memories and the intent of each message.
+def _pick(*keys: str) -> int:
+    """A stable choice per fan and message: two fans saying the same thing get different lines."""
+    return int(hashlib.sha1("|".join(keys).encode()).hexdigest()[:8], 16)
 
-    Written in the fan's language (English, Spanish, German, French or Portuguese).
+
+def _language(fan: dict[str, Any], unanswered: list[str]) -> Language:
+    """The fan's language: what their messages clearly show, else what their profile says."""
+    detected = detect_conversation_language(unanswered)
+    declared = str(fan.get("language") or "")[:2].lower()
+    if declared not in ("en", "es", "de", "fr", "pt") or declared == detected:
+        return detected
+    scores = language_scores("\n".join(unanswered))
+    # A short message tips between close languages ("o te vas a enterar"): the profile decides
+    # unless the message clearly says otherwise.
+    if scores[detected] >= scores[declared] + 4:  # type: ignore[index]
+        return detected
+    return declared  # type: ignore[return-value]
+
+
+def _choose(options: Sequence[str], pick: int) -> str:
+    return options[pick % len(options)] if options else ""
+
+
+def _situation_line(situation: Situation, feeling: str, lang: Language, pick: int) -> str:
+    for key in (
+        (situation.value, feeling),
+        (situation.value, "any"),
+        ("statement", feeling),
+        ("statement", "any"),
+    ):
+        options = SITUATION_LINES.get(key, {}).get(lang)
+        if options:
+            return _choose(options, pick)
+    return ""
+
+
+def _echo_line(text: str, feeling: str, pick: int) -> str | None:
+    said = echo(text)
+    if not said:
+        return None
+    return _choose(ECHO[feeling], pick).format(echo=said)
+
+
+def _relevant_memory(
+    memories: list[dict[str, Any]],
+    *,
+    name: str,
+    situation: Situation,
+    intents: Sequence[Intent],
+    text: str,
+    small_talk: bool,
+) -> tuple[dict[str, Any], Fact] | None:
+    """The memory worth saying: it fits what the fan is talking about (or any, for small talk)."""
+    lowered = text.lower()
+    wanted = tuple(_RELEVANT_SLOTS.get(situation, ())) + tuple(
+        slot for intent in intents for slot in _INTENT_SLOTS.get(intent, ())
+    )
+    best: tuple[float, dict[str, Any], Fact] | None = None
+    for rank, memory in enumerate(memories):
+        if str(memory.get("kind")) in _PRIVATE_MEMORY_KINDS:
+            continue
+        fact = parse_memory(str(memory.get("text") or ""), name)
+        if fact is None:
+            continue
+        score = float(memory.get("score") or 0) - rank * 0.01
+        if fact.slot in wanted:
+            score += 1.0
+        shared = _shares_words(str(memory.get("text") or "").replace(name, ""), text)
+        if fact.value and fact.value.lower() in lowered:
+            score += 1.5
+        elif shared:
+            score += 1.2
+        # Small talk may bring up something personal, not a date out of nowhere.
+        casual = small_talk and fact.slot in (
+            "pet",
+            "named",
+            "place",
+            "job",
+            "liking",
+            "plan",
+            "wish",
+            "tenure",
+        )
+        if not (fact.slot in wanted or shared or casual):
+            continue
+        if best is None or score > best[0]:
+            best = (score, memory, fact)
+    return (best[1], best[2]) if best else None
+
+
+_CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zà-ÿ]{2,}\b")
+_CONTENT = re.compile(r"[a-zà-ÿ]{4,}")
+_COMMON = frozenset(
+    [
+        "that",
+        "this",
+        "with",
+        "have",
+        "your",
+        "what",
+        "just",
+        "really",
+        "about",
+        "when",
+        "they",
+        "them",
+        "then",
+        "than",
+        "there",
+        "their",
+        "would",
+        "could",
+        "should",
+        "been",
+        "were",
+        "will",
+        "make",
+        "made",
+        "like",
+        "love",
+        "know",
+        "think",
+        "going",
+        "want",
+        "need",
+        "feel",
+        "tell",
+        "more",
+        "some",
+        "much",
+        "very",
+        "good",
+        "long",
+        "today",
+        "night",
+        "work",
+        "shift",
+        "tired",
+        "babe",
+        "hun",
+        "again",
+        "from",
+        "here",
+    ]
+)
+
+
+def _adapt_example(
+    example: dict[str, Any],
+    *,
+    name: str,
+    fan_text: str,
+    facts: list[Fact],
+    lang: Language,
+    offer: Decimal | None,
+    threshold: float = EXAMPLE_MIN_SIMILARITY,
+) -> str | None:
+    """The creator's reply to a similar message, made to fit this fan; None if it cannot be."""
+    reply = str(example.get("reply") or "").strip()
+    if not reply or float(example.get("similarity") or 0) < threshold:
+        return None
+    if len(reply.split()) >= 4 and detect_language(reply) != lang:
+        return None
+    if example.get("price") and offer is None:
+        return None  # her reply went with an offer this draft does not make
+    # Details of the other fan's life (their job, city, pet) must not reach this fan: swap them for
+    # this fan's own, or leave the example.
+    their_text = str(example.get("fan_text") or "").lower()
+    theirs = set(_CONTENT.findall(their_text)) - _COMMON
+    ours = fan_text.lower()
+    our_job = next((f.value for f in facts if f.slot == "job"), None)
+    swaps: dict[str, str] = {}
+    for word in sorted(theirs):
+        if not re.search(rf"\b{re.escape(word)}\b", reply, re.I) or re.search(
+            rf"\b{re.escape(word)}\b", ours
+        ):
+            continue
+        is_job = translate(word, "en") is not None or re.search(
+            rf"\b(?:as|being|am|i'?m) an? {re.escape(word)}\b", their_text
+        )
+        if is_job and our_job:
+            swaps[word] = our_job
+        else:
+            return None
+    # A number of theirs (a date, an age, a price) is not this fan's.
+    if any(n not in ours for n in re.findall(r"\d+", reply.replace("{name}", "")) if n in their_text):
+        return None
+    for proper in _CAPITAL.findall(reply):
+        if proper.lower() not in ours and all(proper.lower() != f.value.lower() for f in facts):
+            return None
+    for old, new in swaps.items():
+        reply = re.sub(rf"\b{re.escape(old)}\b", new, reply, flags=re.I)
+    reply = reply.replace("{name}", name)
+    if not re.search(r"[.!?…]\s*(?:\W\s*)*$", EMOJI.sub("", reply).strip()):
+        # "Dismissed. For now 😈": keep her emoji where it was, but end the sentence.
+        reply = EMOJI.sub("", reply).rstrip() + "."
+    if offer is not None:
+        reply = re.sub(r"\$\s?\d+(?:\.\d{2})?", f"${offer}", reply)
+    return reply
+
+
+def _opener(
+    style: VoiceStyle, lang: Language, name: str, pick: int, *, greet: bool, first_word: str = ""
+) -> str:
+    if not greet:
+        return ""
+    table = OPENERS[lang]
+    options = table.get(style.tone) or table.get("sweet") or table["neutral"]
+    who = style.pet_names[pick % len(style.pet_names)] if style.pet_names and pick % 3 == 0 else name
+    opener = _choose(options, pick // 7).format(n=who)
+    if first_word and opener.split()[0].lower().strip(",.!") == first_word:
+        opener = options[0].format(n=who) if options[0].split()[0].lower() != first_word else f"{who}"
+    if opener.endswith((".", "!")):
+        return opener
+    return opener + ","
+
+
+def compose_draft(context: dict[str, Any]) -> DraftReply:
+    """A reply from the creator's own voice: a retrieved example of hers or a line that answers what the
+    fan said, a memory said naturally, in the fan's language and the persona's style.
+
+    Written in English, Spanish, German, French or Portuguese.
     """
     creator = context.get("creator") or {}
     fan = context.get("fan") or {}
     name = str(fan.get("display_name") or "there").split()[0]
     unanswered = [str(t) for t in context.get("unanswered") or []] or [""]
+    text = " ".join(unanswered)
     memories = list(context.get("memories") or [])
+    examples = list(context.get("voice_examples") or [])
     rejection = context.get("rejection") or None
     reason = str((rejection or {}).get("reason") or "").lower()
-    voice = str(creator.get("voice") or "").lower()
-    lang = detect_conversation_language(unanswered)
+    kind = str(context.get("run_kind") or "reply")
+    lang = _language(fan, unanswered)
+    # Deterministic per fan name and message (not the row id), so a run can be repeated exactly.
+    pick = _pick(str(fan.get("display_name") or name), text, str((rejection or {}).get("draft") or ""))
+    signals = set(context.get("safety_signals") or []) | {s.code for s in detect_signals(unanswered)}
+    samples = [str(s) for s in context.get("style_samples") or []] + [
+        str(e.get("reply") or "") for e in examples
+    ]
+    style = read_style(str(creator.get("voice") or ""), list(creator.get("rules") or []), samples)
+    if "emoji" in reason:
+        style = replace(style, max_emoji=0, min_emoji=0)
+    if "short" in reason or "too long" in reason:
+        style = replace(style, max_sentences=2, max_chars=min(style.max_chars or 200, 160))
 
     intents = _intents_of(unanswered)
-    # One line per distinct concern, most important first; small talk only when nothing else.
+    if situation_of(text) is Situation.creator_question:
+        # "do you ever get nervous before a shoot?" asks about her, not about the fan's nerves.
+        intents = [i for i in intents if i not in (Intent.nervous, Intent.hard_time, Intent.celebration)]
     specific = [i for i in intents if i not in _SMALL_TALK]
-    main = specific or ([Intent.question] if Intent.question in intents else intents[:1])
-
-    price_min = Decimal(str(creator.get("ppv_price_min") or "5"))
-    price_max = Decimal(str(creator.get("ppv_price_max") or "100"))
-    offer: Decimal | None = None
-    if not _NO_SALE.intersection(main):
-        if Intent.free_content in main:
-            offer = _money(price_min)
-        elif Intent.purchase_interest in main:
-            budget = any(on_a_budget(t) for t in unanswered)
-            offer = _money(price_min if budget else (price_min + price_max) / 2)
-    if offer is not None and any(
-        w in reason for w in ("no offer", "no ppv", "no sell", "sales", "pushy", "don't sell")
-    ):
-        offer = None
-    if offer is not None and any(w in reason for w in ("cheaper", "lower price", "too expensive")):
-        offer = _money(price_min)
-
-    answered = [i for i in main if not (i in _SALES and offer is None)] or main[:1]
-    if Intent.impersonation in answered and Intent.instruction in answered:
-        answered.remove(Intent.instruction)  # the impersonation answer covers it
-    if offer is not None and Intent.free_content in answered and Intent.purchase_interest in answered:
-        answered.remove(Intent.purchase_interest)  # the free-content answer already offers one
-    short = "short" in voice or "short" in reason or "too long" in reason
-    lines: list[str] = []
-    for n, intent in enumerate(answered[: 2 if short else 3]):
-        text = line(intent, lang)
-        lines.append(_first_sentence(text) if short and n > 0 else text)
-        if intent is Intent.free_content and offer is not None:
-            lines.append(FREE_ALTERNATIVE[lang])
-    if offer is not None:
-        lines.append(OFFER[lang].format(price=offer))
-
+    main = specific or intents[:1]
+    facts = [f for f in (parse_memory(str(m.get("text") or ""), name) for m in memories) if f]
+    sources: list[str] = []
     used: list[str] = []
-    if memories and not _NO_MEMORY.intersection(main):
-        # The best recalled memory shapes the draft even when it is not said back (a boundary, a
-        # buying pattern); the first one that can be said naturally is mentioned to the fan.
-        used.append(str(memories[0].get("id")))
-        for memory in memories:
-            if str(memory.get("kind")) in _PRIVATE_MEMORY_KINDS:
-                continue
-            note = str(memory.get("text") or "")
-            text = _said_to_fan(note, name) if lang == "en" else note.strip().rstrip(".")
-            if text:
-                lines.insert(0, MEMORY[lang].format(memory=text))
-                if str(memory.get("id")) not in used:
-                    used.append(str(memory.get("id")))
-                break
+    parts: list[str] = []
+    offer: Decimal | None = None
+    answered: list[str] = []
+    confidence = 0.8
 
-    greeting = GREETING[lang]
-    examples = context.get("voice_examples") or []
-    if examples and lang == "en":
-        match = _GREETING_WORD.match(str(examples[0].get("final") or ""))
-        if match:
-            greeting = match.group(1)
-    opener = OPENER[lang].format(greeting=greeting, name=name)
-    reply = f"{opener} {' '.join(lines)}"
-    if ("playful" in voice or "flirty" in voice) and "emoji" not in reason:
-        reply += " 😘"
-    if "emoji" in reason:
-        reply = _EMOJI.sub("", reply).strip()
+    if "possible_minor" in signals or "self_harm" in signals:
+        code = "possible_minor" if "possible_minor" in signals else "self_harm"
+        style = style.without_flirting()
+        parts.append(SAFETY_LINES[code][lang])
+        answered.append(code)
+        confidence = 0.5
+        greet = True
+    else:
+        price_min = Decimal(str(creator.get("ppv_price_min") or "5"))
+        price_max = Decimal(str(creator.get("ppv_price_max") or "100"))
+        if (
+            not _NO_SALE.intersection(main)
+            and not _NO_SALE_SIGNALS.intersection(signals)
+            and kind != "thank_you"
+        ):
+            if Intent.free_content in main:
+                offer = _money(price_min)
+            elif Intent.purchase_interest in main:
+                budget = any(on_a_budget(t) for t in unanswered)
+                offer = _money(price_min if budget else (price_min + price_max) / 2)
+        if offer is not None and any(
+            w in reason for w in ("no offer", "no ppv", "no sell", "sales", "pushy", "don't sell")
+        ):
+            offer = None
+        if offer is not None and any(w in reason for w in ("cheaper", "lower price", "too expensive")):
+            offer = _money(price_min)
+
+        for code in ("harassment", "chargeback_threat", "off_platform_payment"):
+            if code in signals:
+                parts.append(SAFETY_LINES[code][lang])
+                answered.append(code)
+        lines = [i for i in specific if not (i in _SALES and offer is None)]
+        if lines and not answered and set(lines) <= _EXAMPLE_INTENTS:
+            for example in examples[:3]:
+                own = _adapt_example(
+                    example, name=name, fan_text=text, facts=facts, lang=lang, offer=offer,
+                    threshold=EXAMPLE_MIN_SIMILARITY_SPECIFIC,
+                )  # fmt: skip
+                if own:
+                    sources.append(str(example.get("id")))
+                    parts.append(own)
+                    answered.append("voice_example")
+                    lines = []
+                    break
+        if Intent.impersonation in lines and Intent.instruction in lines:
+            lines.remove(Intent.instruction)
+        if offer is not None and Intent.free_content in lines and Intent.purchase_interest in lines:
+            lines.remove(Intent.purchase_interest)
+        if "chargeback_threat" in signals and Intent.complaint in lines:
+            lines.remove(Intent.complaint)
+        if "off_platform_payment" in signals and Intent.contact in lines:
+            lines.remove(Intent.contact)
+        for n, intent in enumerate(lines[:3]):
+            said = line(intent, lang)
+            parts.append(_first_sentence(said) if n > 0 and style.max_chars else said)
+            answered.append(intent.value)
+            if intent is Intent.free_content and offer is not None:
+                parts.append(FREE_ALTERNATIVE[lang])
+
+        situation = situation_of(text)
+        feeling = feeling_of(text)
+        memory: tuple[dict[str, Any], Fact] | None = None
+        if not _NO_MEMORY.intersection(main) and not signals.intersection(
+            {"harassment", "chargeback_threat"}
+        ):
+            memory = _relevant_memory(
+                memories, name=name, situation=situation, intents=main, text=text, small_talk=not specific
+            )
+        echoed = False
+        if not lines and not answered:
+            core = None
+            for example in examples[:3] if pick % 2 == 0 else [*examples[1:3], *examples[:1]]:
+                core = _adapt_example(example, name=name, fan_text=text, facts=facts, lang=lang, offer=offer)
+                if core:
+                    sources.append(str(example.get("id")))
+                    break
+            if (
+                core is None
+                and kind in KIND_LINES
+                and (situation in (Situation.statement, Situation.plans_question) or kind != "reply")
+            ):
+                core = _choose(KIND_LINES[kind][lang], pick)
+                answered.append(kind)
+            if core is None:
+                asks = unanswered[-1].rstrip().endswith("?")
+                if (
+                    lang == "en"
+                    and not asks
+                    and situation not in (Situation.plans_question, Situation.creator_question)
+                ):
+                    reaction = _echo_line(unanswered[-1], feeling, pick)
+                    if reaction and pick % 3 != 0:
+                        parts.append(reaction)
+                        echoed = True
+                core = _situation_line(situation, feeling, lang, pick)
+                answered.append(situation.value)
+            else:
+                answered.append("voice_example" if sources else kind)
+            parts.append(core)
+        if memory is not None:
+            phrase = say_memory(memory[1], lang, pick=pick // 3)
+            if phrase:
+                phrase = phrase[0].upper() + phrase[1:]
+                # Right after the line that answers the fan: a length limit drops what comes last.
+                parts.insert(
+                    min(len(parts), 2 if echoed else 1),
+                    phrase if phrase.endswith(("?", ".", "!")) else phrase + ".",
+                )
+                used.append(str(memory[0].get("id")))
+        if offer is not None:
+            parts.append(OFFER[lang].format(price=offer))
+            if Intent.purchase_interest not in [Intent(a) for a in answered if a in Intent.__members__]:
+                answered.append(Intent.purchase_interest.value)
+        greet = (
+            not any(str(r.get("from")) == "creator" for r in (context.get("recent") or [])[-4:])
+            or pick % 4 == 0
+        )
+        if Intent.free_content in main or Intent.instruction in main or Intent.impersonation in main:
+            confidence = 0.5
+        elif Intent.complaint in main or Intent.ai_question in main:
+            confidence = 0.55
+        elif signals:
+            confidence = 0.6
+        elif sources:
+            confidence = 0.85
+
+    # Bad news, complaints and abuse are answered plainly: no pet names, no emoji.
+    if signals & {"harassment", "chargeback_threat"} or {Intent.complaint, Intent.hard_time} & set(main):
+        style = style.without_flirting()
+    # The best recalled memory shapes the draft even when it is not said back (a boundary, a buying
+    # pattern): it is reported as used so the reviewer sees what the draft leaned on.
+    if memories and not used and str(memories[0].get("kind")) in _PRIVATE_MEMORY_KINDS and not signals:
+        used.append(str(memories[0].get("id")))
+    if sources:
+        greet = False  # her own reply already is how she opens
+        own_emoji = [
+            e for ex in examples if str(ex.get("id")) in sources for e in EMOJI.findall(str(ex.get("reply")))
+        ]
+        if own_emoji:
+            style = replace(style, emoji=tuple(dict.fromkeys(own_emoji)))  # her emoji for this very reply
+    first_word = parts[0].split()[0].lower().strip(",.!") if parts and parts[0].split() else ""
+    opener = _opener(style, lang, name, pick, greet=greet, first_word=first_word)
+    if opener and parts:
+        first = parts[0]
+        # "Hey Tom, thank you…" but "Hey Tom, I keep…" and "Hey Tom, Toby…".
+        if opener.endswith(",") and re.match(r"^[A-Z][a-z]", first) and first.split()[0].lower() in _LOWER_OK:
+            first = first[0].lower() + first[1:]
+        parts[0] = f"{opener} {first}"
+    elif opener:
+        parts = [opener]
+    reply = apply_style(parts, style, emoji_pick=pick, keep_last=offer is not None, recase=not sources)
     previous = str((rejection or {}).get("draft") or "")
     if rejection and reply.strip() == previous.strip():
-        reply = f"{opener} {line(answered[0], lang)}"
+        reply = apply_style(parts[1:] or parts, style, emoji_pick=pick + 1, keep_last=offer is not None)
 
-    confidence = 0.8
-    if Intent.complaint in main or Intent.ai_question in main:
-        confidence = 0.55
-    if any(
-        i in main
-        for i in (
-            Intent.free_content,
-            Intent.other_fans,
-            Intent.price_change,
-            Intent.instruction,
-            Intent.impersonation,
-        )
-    ):
-        confidence = 0.5
-    rationale = f"Offline model ({lang}): answered {', '.join(i.value for i in answered)}"
+    rationale = f"Offline model ({lang}): answered {', '.join(answered) or 'the message'}"
+    if sources:
+        rationale += "; adapted from voice example " + ", ".join(sources)
     if used:
-        rationale += "; used 1 recalled memory"
+        rationale += "; memory: " + "; ".join(
+            str(m.get("text")) for m in memories if str(m.get("id")) in used
+        )
     if rejection:
         rationale += f"; redrafted after rejection: {(rejection or {}).get('reason')}"
     return DraftReply(
@@ -258,8 +593,9 @@ def compose_draft(context: dict[str, Any]) -> DraftReply:
         ppv_price=float(offer) if offer is not None else None,
         memory_ids_used=used,
         confidence=confidence,
-        intent=answered[0].value,
+        intent=answered[0] if answered else "other",
         rationale=rationale,
+        voice_example_ids_used=sources,
     )
 
 

@@ -19,15 +19,23 @@ def build_messages(state: ReplyState, ctx: AgentContext) -> list[BaseMessage]:
     context = dict(state.get("context") or {})
     context["rejection"] = state.get("rejection")
     policy = ctx.policy
+    kind = str(context.get("run_kind") or "reply")
     system = prompts.DRAFT_SYSTEM.format(
         creator_name=policy.display_name,
         voice=policy.voice or "friendly",
         rules="; ".join(policy.rules) or "none",
         price_min=policy.ppv_price_min,
         price_max=policy.ppv_price_max,
+        run_kind_note=prompts.RUN_KINDS.get(kind, prompts.RUN_KINDS["reply"]),
+        language=(context.get("fan") or {}).get("language") or "the language the fan writes in",
         open=prompts.CONTEXT_OPEN,
         close=prompts.CONTEXT_CLOSE,
     )
+    # The creator's own replies to similar fan messages, as earlier turns: the model sees her voice.
+    few_shot: list[BaseMessage] = []
+    for example in list(context.get("voice_examples") or [])[:4]:
+        few_shot.append(HumanMessage(prompts.FEW_SHOT_FAN.format(fan_text=example.get("fan_text", ""))))
+        few_shot.append(AIMessage(str(example.get("reply", ""))))
     user = prompts.DRAFT_USER.format(
         fan_name=(context.get("fan") or {}).get("display_name", "the fan"),
         open=prompts.CONTEXT_OPEN,
@@ -39,7 +47,7 @@ def build_messages(state: ReplyState, ctx: AgentContext) -> list[BaseMessage]:
         user += "\n\n" + prompts.REDRAFT_NOTE.format(
             reason=rejection.get("reason"), draft=rejection.get("draft")
         )
-    return [SystemMessage(system), HumanMessage(user)]
+    return [SystemMessage(system), *few_shot, HumanMessage(user)]
 
 
 async def draft(state: ReplyState, runtime: Runtime[AgentContext]) -> dict[str, Any]:

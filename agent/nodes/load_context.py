@@ -1,4 +1,6 @@
-"""load_context: the fan dossier, the unanswered messages, recalled memories and voice examples."""
+"""load_context: the fan dossier, the unanswered messages, recalled memories (with their dates), the
+creator's voice examples that answered messages like this one, the run kind and the safety signals
+in the fan's message."""
 
 from __future__ import annotations
 
@@ -11,11 +13,20 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agent.context import AgentContext
+from agent.llm.languages import detect_conversation_language
 from agent.state import ReplyState
+from agent.voice_examples import retrieve
 from core.db import tenant_session
+from core.errors import NotFound
+from crm.approvals.signals import detect_signals
+from crm.creators import service as creator_service
 from crm.enums import MessageDirection
 from crm.fans import service as fan_service
 from crm.runtime import service as runtime_service
+
+VOICE_EXAMPLES = 5
+# How many of the creator's latest replies are candidates for retrieval.
+VOICE_CANDIDATES = 300
 
 
 async def _recall(
@@ -33,21 +44,35 @@ async def _recall(
             "text": m.text,
             "importance": m.importance,
             "score": round(m.score, 3),
+            "date": m.valid_from.date().isoformat() if m.valid_from is not None else None,
         }
         for m in found
     ]
 
 
-async def _embed(text: str) -> list[float]:
+def _embedder() -> Any:
     from memory.embeddings import get_embedder
 
-    (vector,) = await get_embedder().embed([text])
+    return get_embedder()
+
+
+async def _embed(text: str) -> list[float]:
+    (vector,) = await _embedder().embed([text])
     return vector
+
+
+async def _run_kind(session: Any, ctx: AgentContext) -> str:
+    try:
+        run = await runtime_service.get_run(session, ctx.principal, run_id=ctx.ids.run_id)
+    except NotFound:
+        return "reply"
+    return str(run.kind or "reply")
 
 
 async def load_context(state: ReplyState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     ctx = runtime.context
     fan_id = ctx.ids.fan_id
+    creator_id = ctx.ids.creator_id
     loaded_at = datetime.now(UTC)
     async with tenant_session(ctx.principal, engine=ctx.engine) as session:
         recent = await fan_service.recent_messages(session, ctx.principal, fan_id=fan_id, limit=20)
@@ -65,16 +90,30 @@ async def load_context(state: ReplyState, runtime: Runtime[AgentContext]) -> dic
         embedding = asyncio.create_task(_embed(query)) if query else None
         try:
             dossier = await fan_service.get_dossier(session, ctx.principal, fan_id=fan_id)
-            examples = await runtime_service.recent_voice_examples(
-                session, ctx.principal, creator_id=ctx.ids.creator_id, limit=3
+            creator = await creator_service.get_creator(session, ctx.principal, creator_id=creator_id)
+            candidates = await runtime_service.voice_example_candidates(
+                session, ctx.principal, creator_id=creator_id, exclude_fan_id=fan_id, limit=VOICE_CANDIDATES
             )
+            kind = await _run_kind(session, ctx)
             vector = await embedding if embedding is not None else None
         finally:
             if embedding is not None and not embedding.done():
                 embedding.cancel()
         memories = await _recall(session, ctx, fan_id, query or dossier.display_name, vector)
+    examples = await retrieve(
+        candidates, query=query, query_vector=vector, embedder=_embedder(), k=VOICE_EXAMPLES
+    )
+    # The creator's latest replies show her everyday style (case, emoji, length) even when none
+    # answered a message like this one.
+    style_samples = [c.reply for c in candidates[:12]] + [
+        m.text for m in recent if m.direction == MessageDirection.outbound
+    ]
+    signals = detect_signals(unanswered, keywords=dict(creator.safety_keywords or {}))
+    detected = detect_conversation_language(unanswered) if unanswered else None
+    profile_language = str(getattr(dossier, "language", None) or "") or None
     subscription = dossier.subscription
     context = {
+        "run_kind": kind,
         "creator": {
             "display_name": ctx.policy.display_name,
             "voice": ctx.policy.voice,
@@ -85,6 +124,7 @@ async def load_context(state: ReplyState, runtime: Runtime[AgentContext]) -> dic
         "fan": {
             "id": str(dossier.id),
             "display_name": dossier.display_name,
+            "language": detected if detected and detected != "en" else (profile_language or detected),
             "spend_tier": str(dossier.spend_tier),
             "lifetime_spend": str(dossier.lifetime_spend),
             "subscription": (
@@ -107,6 +147,8 @@ async def load_context(state: ReplyState, runtime: Runtime[AgentContext]) -> dic
             for m in recent[-10:]
         ],
         "memories": memories,
-        "voice_examples": [{"draft": e.draft_text, "final": e.final_text} for e in examples],
+        "voice_examples": examples,
+        "style_samples": style_samples[-16:],
+        "safety_signals": [s.code for s in signals],
     }
     return {"context": context}

@@ -39,6 +39,7 @@ def reviewer_context(state: ReplyState) -> dict[str, Any]:
     context = state.get("context") or {}
     draft = state.get("draft") or {}
     used = set(draft.get("memory_ids_used") or [])
+    examples_used = set(draft.get("voice_example_ids_used") or [])
     return {
         "kind": context.get("kind", "reply"),
         "fan": context.get("fan"),
@@ -46,7 +47,10 @@ def reviewer_context(state: ReplyState) -> dict[str, Any]:
         "inbound_texts": context.get("unanswered"),
         "memories_used": [m for m in context.get("memories") or [] if str(m.get("id")) in used],
         "memories_recalled": len(context.get("memories") or []),
-        "voice_examples_used": len(context.get("voice_examples") or []),
+        "voice_examples_used": [
+            e for e in context.get("voice_examples") or [] if str(e.get("id")) in examples_used
+        ],
+        "voice_examples_recalled": len(context.get("voice_examples") or []),
         "intent": draft.get("intent"),
         "rationale": draft.get("rationale"),
         "model": state.get("model"),
@@ -88,6 +92,7 @@ async def propose(state: ReplyState, runtime: Runtime[AgentContext]) -> dict[str
             flags=list(state.get("flags") or []),
             confidence=float(state["draft"].get("confidence") or 0),
             superseded_earlier=[uuid.UUID(i) for i in state.get("superseded_item_ids") or []],
+            prompt_version=prompts.PROMPT_VERSION,
         )
         if proposal.outcome in ("outdated", "duplicate"):
             # A newer run answers the conversation (or a pending draft already does): this one ends.

@@ -48,6 +48,13 @@ class PersonaPatch(BaseModel):
     ppv_price_min: Price | None = None
     ppv_price_max: Price | None = None
     timezone: Text | None = Field(default=None, max_length=64)
+    safety_keywords: dict[Text, TextList] | None = Field(
+        default=None,
+        max_length=6,
+        description="Your own alert words per inbound safety signal (possible_minor, off_platform_attempt, "
+        "off_platform_payment, chargeback_threat, self_harm, harassment), e.g. {'possible_minor': ['prom']}; "
+        "up to 50 words of 2–60 characters each. Replaces the whole mapping.",
+    )
 
 
 class ConnectionIn(BaseModel):
@@ -169,7 +176,7 @@ async def get_creator(creator_id: uuid.UUID, principal: AdminReader, session: Se
 async def update_persona(
     creator_id: uuid.UUID, body: PersonaPatch, principal: AdminWriter, session: SessionDep
 ) -> Creator:
-    """Change the persona: voice, rules, restricted words, price bounds, timezone."""
+    """Change the persona: voice, rules, restricted words, price bounds, timezone, safety keywords."""
     try:
         changes = PersonaUpdate(**body.model_dump(exclude_unset=True))
     except ValidationError as exc:

@@ -25,6 +25,7 @@ from core.events import inbox_changes
 from core.tenancy import Principal
 from crm.approvals import service as approvals
 from crm.approvals.models import HitlAction
+from crm.approvals.schemas import FLAG_LABELS
 from crm.creators import service as creators
 from crm.enums import ActionType, ApprovalOrigin, ApprovalStatus, DeliveryOutcome, SpendTier
 from crm.fans import service as fans
@@ -45,9 +46,10 @@ class FanBadge(BaseModel):
 
 
 class FlagOut(BaseModel):
-    code: str
-    severity: str
+    code: str = Field(description="Machine name, e.g. possible_minor; the `flag` filter takes it.")
+    severity: str = Field(description="block | review (owner/admin decides) | urgent | warn")
     message: str
+    label: str = Field(default="", description="A short human label for a badge.")
 
 
 class ItemSummary(BaseModel):
@@ -211,6 +213,7 @@ def _flags(item: HitlAction) -> list[FlagOut]:
             code=str(f.get("code", "")),
             severity=str(f.get("severity", "warn")),
             message=str(f.get("message", "")),
+            label=str(f.get("label") or FLAG_LABELS.get(str(f.get("code", "")), "")),
         )
         for f in item.flags
         if isinstance(f, dict)

@@ -1,4 +1,4 @@
-"""`fanpilot eval [SUITE…]`: the agent suites (reply, assistant, injection, policy) and LoCoMo retrieval."""
+"""`fanpilot eval [SUITE…]`: the agent suites (reply, assistant, injection, policy, voice, safety) and LoCoMo."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from core.settings import ProviderName
+from evals.cases import SUITES as AGENT_SUITES
 
-AGENT_SUITES = ("reply", "assistant", "injection", "policy")
 console = Console()
 
 DEFAULT_LOCOMO_DATA = Path("../shared/data/locomo10")
@@ -104,7 +104,7 @@ def register(app: typer.Typer) -> None:
         if provider not in (None, "offline", "openai", "anthropic"):
             raise typer.BadParameter("provider must be offline, openai or anthropic")
         code = 0
-        agent_suites = [s for s in chosen if s in AGENT_SUITES] if chosen else list(AGENT_SUITES)
+        agent_suites: list[str] = [s for s in chosen if s in AGENT_SUITES] if chosen else list(AGENT_SUITES)
         if agent_suites or dataset is not None:
             chosen_provider: ProviderName | None = provider  # type: ignore[assignment]
             agent_json = json_out if "locomo" not in chosen else None

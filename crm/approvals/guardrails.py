@@ -7,78 +7,96 @@ Each hit is a `Flag`; `block` flags stop the action, `warn` flags are shown to t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from crm.approvals import signals
 from crm.approvals.schemas import Flag
+from crm.approvals.signals import OTHER_APPS, contact_details
+from crm.approvals.textnorm import affirmed_hits, compile_patterns, strip_accents
 from crm.enums import ActionType
 
-OTHER_APPS = (
-    "whatsapp",
-    "telegram",
-    "snapchat",
-    "snap",
-    "instagram",
-    "insta",
-    "kik",
-    "discord",
-    "signal",
-    "skype",
-    "wickr",
-    "cashapp",
-    "cash app",
-    "venmo",
-    "paypal",
-    "zelle",
-    "line app",
-    "wechat",
-    "tiktok",
+__all__ = [
+    "INBOUND_CODES",
+    "INJECTION_PATTERNS",
+    "OTHER_APPS",
+    "GuardrailPolicy",
+    "check_action",
+    "check_inbound",
+    "check_price",
+    "check_text",
+    "dump",
+    "injection_families",
+    "injection_hits",
+]
+
+# Outbound checks read normalised text (case, accents, leetspeak, spacing undone) clause by clause,
+# in English, Spanish, German, French and Portuguese, because reviewers edit drafts in the fan's
+# language and the edit is re-checked. A negation counts only where it governs the phrase.
+_MEETUP = compile_patterns(
+    r"\bmeet(?:ing)? (?:up|you|me|irl|in person|face to face|tonight|tomorrow|at|for|after|somewhere|halfway|"
+    r"sometime|soon|there)\b|\bmeet-?ups?\b|\blet'?s meet\b|\b(?:link|hook) up\b|\bmeet (?:each other|in real life)\b",
+    r"\bin person\b|\birl\b|\bface to face\b|\bin real life\b",
+    r"\bcome (?:over|round|around|by|visit|see me|to (?:my|mine|me|our|the hotel)|up to my|say hi|find me|get me|"
+    r"stay)\b|\b(?:swing|stop|drop|pop) (?:by|round|over)\b|\bstay (?:over|the night|with me)\b|\bsleep ?over\b|"
+    r"\bpick (?:you|me) up\b|\bcome (?:and|&) (?:see|get|find) me\b",
+    r"\b(?:my|your|ur) (?:place|apartment|apt|flat|address|hotel(?: room)?|hotel)\b|\bmotel\b|\bhotel room\b|"
+    r"\broom \d{2,4}\b|\bdoor'?s (?:open|unlocked)\b|\bmy address\b",
+    r"\bgrab (?:a |some )?(?:drinks?|coffee|dinner|lunch|a bite|bite|food|breakfast|brunch)\b|"
+    r"\b(?:drinks?|coffee|dinner|lunch|a bite) (?:together|with me|sometime)\b|\bgo (?:on a date|out (?:with me|together))\b|"
+    r"\b(?:take|taking) you out\b|\bdate night\b|\bhang ?out\b",
+    r"\bsee (?:you|ya|u) (?:at|in person|irl|there|face to face|at midnight)\b|\bsee you (?:in|at) (?:the|my|your)\b",
+    r"\bat (?:the )?(?:[a-z]+ )?(?:bar|pub|club|hotel|lounge|cafe|coffee shop|starbucks|restaurant|diner|motel)\b",
+    r"\bnext time (?:you'?re|you are|i'?m|i am) in\b|\b(?:when|while) (?:you'?re|you are|i'?m|i am) in (?:town|the city|"
+    r"my city|your city|the area)\b|\bi'?m in your (?:city|town|area)\b|\bi'?ll be in (?:town|your city|your area)\b",
+    r"\bnos vemos (?:en|el|la|manana|este|esta|hoy|luego|a las)\b|\bquedamos (?:en|el|a las|para|esta|manana|hoy)\b|"
+    r"\bquedar (?:contigo|conmigo|en persona)\b|\btomamos (?:un|una|algo)\b|\b(?:tomar|tomemos) (?:algo|un cafe|una copa)\b|"
+    r"\bte (?:veo|espero|recojo|busco) (?:en|el|esta|manana|a las|hoy)\b|\ben persona\b|\bcara a cara\b|"
+    r"\bmi (?:piso|depa|departamento|apartamento|hotel|direccion)\b|\bven(?:te)? a (?:mi|casa|verme)\b|\bpasate por\b",
+    r"\b(?:treffen wir uns|uns treffen|treffe dich|triff mich|sehen uns|wir sehen uns) (?:in|im|am|bei|um|morgen|heute|"
+    r"nachher|vor)\b|\bpersonlich\b|\bzu mir(?: nach hause)?\b|\bkomm (?:vorbei|rum|ruber|zu mir)\b|"
+    r"\bmeine (?:adresse|wohnung)\b|\bbei mir (?:zu hause|daheim|zuhause)\b|\bauf einen (?:kaffee|drink)\b|"
+    r"\bich hol dich ab\b|\bim echten leben\b",
+    r"\bon se voit\b|\bse (?:retrouver|voir|rejoindre) (?:a|au|chez|ce|demain|en vrai|ce soir)\b|\brejoins-?moi\b|"
+    r"\bretrouve-?moi\b|\bchez (?:moi|toi)\b|\bmon (?:adresse|appart|appartement)\b|\ben vrai\b|\ben personne\b|"
+    r"\bboire un (?:verre|cafe|coup)\b|\bviens (?:chez|me voir|a la maison)\b|\bje passe te (?:prendre|chercher)\b",
+    r"\bnos vemos (?:no|na|em|amanha|sabado|hoje|mais tarde)\b|\bte (?:vejo|espero|busco|pego) (?:no|na|em|amanha|hoje|as)\b|"
+    r"\bvamos nos (?:encontrar|ver)\b|\ba gente se (?:encontra|ve)\b|\bpessoalmente\b|\bmeu (?:endereco|apartamento|ape)\b|"
+    r"\bpassa (?:aqui|la em casa|em casa|na minha casa)\b|\bvem (?:aqui|pra ca|pra minha casa|na minha casa)\b|"
+    r"\bum (?:cafe|drink|chope) juntos\b",
 )
-_APPS = re.compile(r"\b(" + "|".join(re.escape(a) for a in OTHER_APPS) + r")\b", re.I)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
-_URL = re.compile(r"(https?://|www\.)\S+|\b[\w-]+\.(com|net|org|io|me|ly|co|app|link)\b", re.I)
-_PHONE = re.compile(r"(?<!\w)(\+?\d[\d\s().-]{7,}\d)(?!\w)")
-
-
-def _rx(*parts: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in parts), re.I | re.M)
-
-
-# Outbound checks understand English, Spanish, German, French and Portuguese, because reviewers
-# edit drafts in the fan's language and the edit is re-checked.
-_MEETUP = _rx(
-    r"\b(meet (up|you|me|irl|in person)|meet-?up|in person|irl|come over|my place|your place|"
-    r"hotel|my address|your address|grab (a )?(drink|coffee|dinner)|go on a date|hang out)\b",
-    r"\bnos vemos (en|el|la|mañana|este)\b|\bquedamos (en|el|a las)\b|\btomamos (un|una|algo)\b|"
-    r"\bte veo (en|el|mañana)\b|\ben persona\b|\bmi casa\b|\bmi dirección\b",
-    r"\b(treffen wir uns|uns treffen|treffe dich|sehen uns) (in|im|am|bei|um|morgen)\b|"
-    r"\bpersönlich\b|\bzu mir nach hause\b|\bmeine adresse\b",
-    r"\bon se voit (à|au|chez|samedi|ce|demain)\b|\bse retrouver (à|au)\b|\bchez moi\b|"
-    r"\bmon adresse\b|\ben vrai\b.{0,20}\b(voir|rencontrer)\b",
-    r"\bnos vemos (no|na|em|amanhã|sábado)\b|\bte vejo (no|na|em|amanhã)\b|\bvamos nos encontrar\b|"
-    r"\ba gente se (encontra|vê)\b|\bpessoalmente\b|\bminha casa\b|\bmeu endereço\b",
-)
-_NEGATION = _rx(
-    r"\b(can't|cannot|can not|don't|do not|never|won't|will not|not|no)\b",
-    r"\b(no|nunca|jamás)\b",
-    r"\b(nicht|nie|niemals|kein|keine|keinen|leider nein)\b",
-    r"\b(pas|jamais|ne)\b|\bn'",
-    r"\b(não|nunca|jamais)\b",
-)
-_FREE = _rx(
-    r"\b(for free|free (pics?|videos?|content|sets?|nudes?|stuff|preview of everything))\b",
-    r"\bgratis\b|\bregalad[oa]\b",
-    r"\bkostenlos\b|\bgeschenkt\b",
-    r"\bgratuit(e|s|ement)?\b",
-    r"\bde graça\b|\bgrátis\b|\bsem (custo|pagar|cobrar)\b",
+_FREE = compile_patterns(
+    r"\bfor free\b|\bfree (?:of charge|for you|pics?|vids?|videos?|content|sets?|nudes?|stuff|preview|peek|access|"
+    r"sample|gift|unlock|of cost|custom)\b|\b(?:it'?s|its|it is|this is|that'?s|they'?re|all|totally|100%) free\b",
+    r"\bon the house\b|\bno (?:charge|cost|fee)\b|\bat no (?:cost|charge)\b|\bcomplimentary\b|\bfreebies?\b",
+    r"\b(?:won'?t|will not|don'?t|do not|never|wont) (?:have to |need to |ever )?pay\b|\bno need to pay\b|"
+    r"\bdon'?t worry about (?:paying|the price|money)\b|\bwithout paying\b|\bpay (?:nothing|zero|a cent|a dime)\b|"
+    r"\b(?:won'?t|will not) (?:cost|charge) (?:you )?(?:a thing|anything|a cent|a dime)\b|\bnot (?:a )?(?:cent|penny|dime)\b",
+    r"\bconsider it a gift\b|\bmy (?:treat|gift to you)\b|\bgift(?:ing)? (?:you|it to you) (?:this|the|my|a)\b",
+    r"\$0\b|\bzero dollars\b|\bfor nothing\b",
+    r"\bgratis\b|\bregalad[oa]s?\b|\bte (?:lo|la|los|las) regalo\b|\bregalarte\b|\bde regalo\b|"
+    r"\bsin (?:costo|coste|cargo|pagar)\b|\bno (?:me )?debes nada\b|\bno tienes que pagar\b|\binvita la casa\b|"
+    r"\bcorre por mi cuenta\b",
+    r"\bkostenlos\b|\bumsonst\b|\bgeschenkt\b|\bschenk(?:e)? (?:ich )?dir\b|\bgeht aufs haus\b|"
+    r"\bmusst (?:du )?nichts (?:be)?zahlen\b|\bohne (?:zu )?(?:bezahlen|zahlen)\b",
+    r"\bgratuit\w*\b|\bgratos\b|\bje te l'?offre\b|\boffert\b|\bc'?est cadeau\b|\ben cadeau\b|\bsans payer\b|"
+    r"\btu (?:n'?as|n'?auras) (?:rien|pas) a payer\b",
+    r"\bde graca\b|\bsem (?:custo|pagar|cobrar|cobranca)\b|\bpor minha conta\b|\bnao precisa pagar\b|"
+    r"\bde presente\b|\bte dou (?:de presente|esse|essa)\b|\bcortesia\b",
 )
 _OTHER_FAN = re.compile(
     r"\b(another|other|my (top|biggest|best)) (fan|subscriber|sub|spender)s?\b.{0,40}\b"
     r"(spent|paid|bought|said|told|sent|is|are|named|called)\b",
     re.I,
 )
+
+
+def _rx(*parts: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in parts), re.I | re.M)
+
+
 _ASKS_AI = _rx(
     r"\b(are (you|u) (an? )?(bot|ai|robot|real|human|a real person|chatgpt|automated)|"
     r"is this (an? )?(bot|ai|real person|automated)|am i (talking|chatting|speaking) (to|with) "
@@ -99,6 +117,7 @@ _DENIES_AI = _rx(
     r"\bje ne suis pas (un |une )?(bot|robot|ia)\b|\bje suis (réelle?|humaine?|une vraie personne)\b",
     r"\bnão sou (um |uma )?(robô|bot|ia)\b|\bsou (real|humana?|eu mesma|eu mesmo)\b",
 )
+
 
 # Prompt injection: a fan message that tries to instruct the assistant. Each family is a separate
 # pattern so the reviewer sees which kind of attempt it was.
@@ -196,47 +215,73 @@ INJECTION_PATTERNS: dict[str, re.Pattern[str]] = {
 }
 
 
+# The same families compiled for normalised text ("1gn0re y0ur rul3s", "olvidate de las reglas").
+_INJECTION_NORMALISED: dict[str, re.Pattern[str]] = {
+    name: re.compile(strip_accents(rx.pattern), rx.flags) for name, rx in INJECTION_PATTERNS.items()
+}
+
+
+def _injection_matches(text: str) -> dict[str, list[str]]:
+    from crm.approvals.textnorm import normalise
+
+    found: dict[str, list[str]] = {}
+    for name, rx in INJECTION_PATTERNS.items():
+        hits = [m.group(0).strip().lower() for m in rx.finditer(text) if m.group(0).strip()]
+        hits += [m.group(0).strip() for m in _INJECTION_NORMALISED[name].finditer(normalise(text))]
+        if hits:
+            found[name] = list(dict.fromkeys(hits))
+    return found
+
+
 def injection_hits(text: str) -> list[str]:
     """The phrases in a fan message that try to instruct the assistant (empty when none)."""
-    hits: list[str] = []
-    for rx in INJECTION_PATTERNS.values():
-        hits += [m.group(0).strip().lower() for m in rx.finditer(text) if m.group(0).strip()]
-    return hits
+    return [hit for hits in _injection_matches(text).values() for hit in hits]
 
 
 def injection_families(text: str) -> set[str]:
     """Which kinds of instruction a fan message contains (keys of `INJECTION_PATTERNS`)."""
-    return {name for name, rx in INJECTION_PATTERNS.items() if rx.search(text)}
+    return set(_injection_matches(text))
 
 
 @dataclass(frozen=True)
 class GuardrailPolicy:
-    """The creator's persona rules that guardrails enforce."""
+    """The creator's persona rules that guardrails enforce, and their own alert keywords."""
 
     restricted_words: tuple[str, ...] = ()
     ppv_price_min: Decimal = Decimal("5")
     ppv_price_max: Decimal = Decimal("100")
     rules: tuple[str, ...] = field(default_factory=tuple)
+    # Extra words per inbound signal code ("possible_minor": ["prom", "homeroom"]).
+    safety_keywords: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
-def _sentences(text: str) -> list[str]:
-    return [s for s in re.split(r"(?<=[.!?\n])\s+", text) if s.strip()]
+# Flags about the fan's own message: they stay on an item when a reviewer edits the draft.
+INBOUND_CODES = frozenset({"prompt_injection", *signals.SIGNAL_CODES})
 
 
-def check_inbound(texts: Iterable[str]) -> list[Flag]:
-    """Flags on what the fan wrote: fan text is data, and instructions in it are flagged."""
-    hits = sorted({hit for t in texts for hit in injection_hits(t)})
-    if not hits:
-        return []
-    return [
+def check_inbound(texts: Iterable[str], *, policy: GuardrailPolicy | None = None) -> list[Flag]:
+    """Flags on what the fan wrote: safety signals (most serious first) and instructions in it."""
+    texts = [t for t in texts if t]
+    flags = [
         Flag(
-            code="prompt_injection",
-            severity="warn",
-            message="The fan's message tries to instruct the assistant ("
-            + "; ".join(hits[:3])
-            + "). Treated as data: nothing was changed because of it.",
+            code=signal.code,
+            severity=signal.severity,  # type: ignore[arg-type]
+            message=f"{signal.message} ({'; '.join(signal.evidence)})",
         )
+        for signal in signals.detect_signals(texts, keywords=policy.safety_keywords if policy else None)
     ]
+    hits = sorted({hit for t in texts for hit in injection_hits(t)})
+    if hits:
+        flags.append(
+            Flag(
+                code="prompt_injection",
+                severity="warn",
+                message="The fan's message tries to instruct the assistant ("
+                + "; ".join(hits[:3])
+                + "). Treated as data: nothing was changed because of it.",
+            )
+        )
+    return flags
 
 
 def check_text(
@@ -246,21 +291,28 @@ def check_text(
     other_fan_names: Sequence[str] = (),
     inbound_texts: Sequence[str] = (),
 ) -> list[Flag]:
+    """Every check on one outbound text (a draft, or a reviewer's edit of it)."""
+    from crm.approvals.textnorm import normalise
+
     flags: list[Flag] = []
     lowered = text.lower()
-    words = [w for w in policy.restricted_words if w and re.search(rf"\b{re.escape(w.lower())}\b", lowered)]
+    normalised = normalise(text)
+    words = [
+        w
+        for w in policy.restricted_words
+        if w
+        and (
+            re.search(rf"\b{re.escape(w.lower())}\b", lowered)
+            or re.search(rf"(?<!\w){re.escape(normalise(w))}(?!\w)", normalised)
+        )
+    ]
     if words:
         flags.append(
             Flag(
                 code="restricted_word", severity="block", message="Uses restricted words: " + ", ".join(words)
             )
         )
-    contact = [
-        label for label, rx in (("email", _EMAIL), ("link", _URL), ("other app", _APPS)) if rx.search(text)
-    ]
-    # Prices and dates also contain digits and separators; a phone number has at least nine digits.
-    if any(len(re.sub(r"\D", "", m.group(1))) >= 9 for m in _PHONE.finditer(text)):
-        contact.append("phone number")
+    contact = contact_details(text)
     if contact:
         flags.append(
             Flag(
@@ -269,12 +321,20 @@ def check_text(
                 message="Moves the fan off the platform: " + ", ".join(contact),
             )
         )
-    if any(_MEETUP.search(s) and not _NEGATION.search(s) for s in _sentences(text)):
+    meetup = affirmed_hits(text, _MEETUP)
+    if meetup:
         flags.append(
-            Flag(code="meetup", severity="block", message="Agrees to or proposes meeting in person.")
+            Flag(
+                code="meetup",
+                severity="block",
+                message=f"Agrees to or proposes meeting in person (“{meetup[0]}”).",
+            )
         )
-    if any(_FREE.search(s) and not _NEGATION.search(s) for s in _sentences(text)):
-        flags.append(Flag(code="free_content", severity="block", message="Promises content for free."))
+    free = affirmed_hits(text, _FREE)
+    if free:
+        flags.append(
+            Flag(code="free_content", severity="block", message=f"Promises content for free (“{free[0]}”).")
+        )
     named = [n for n in other_fan_names if n and re.search(rf"\b{re.escape(n.lower())}\b", lowered)]
     if named or _OTHER_FAN.search(text):
         detail = (": " + ", ".join(named)) if named else ""

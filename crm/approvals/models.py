@@ -76,6 +76,8 @@ class HitlAction(IdPk, Timestamps, CreatorOwned, Base):
     executed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     error: Mapped[str | None] = mapped_column(sa.Text)
+    # The prompt (agent/prompts.py PROMPT_VERSION) that produced a drafted item: edits trace back to it.
+    prompt_version: Mapped[str | None] = mapped_column(sa.String(40))
     # Delivery of an approved item: platform attempts so far, and when the next one is due.
     attempts: Mapped[int] = mapped_column(sa.Integer, server_default="0")
     next_attempt_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

@@ -49,17 +49,22 @@ async def approve_if_pending(
     actor_kind: AuditActorKind,
     actor_id: uuid.UUID | None,
     now: datetime,
+    may_review: bool,
 ) -> HitlAction | None:
     """Approve as proposed and write its audit entry in one statement, if the item is still pending,
-    inside its TTL and carries no blocking flag; None otherwise (the caller reads why)."""
+    inside its TTL, carries no blocking flag and — unless the approver `may_review` — no `review`
+    flag; None otherwise (the caller reads why)."""
+    conditions = [
+        HitlAction.id == item_id,
+        HitlAction.status == ApprovalStatus.pending,
+        HitlAction.expires_at > now,
+        sa.not_(HitlAction.flags.contains(_BLOCKING)),
+    ]
+    if not may_review:
+        conditions.append(sa.not_(HitlAction.flags.contains([{"severity": "review"}])))
     decided = (
         sa.update(HitlAction)
-        .where(
-            HitlAction.id == item_id,
-            HitlAction.status == ApprovalStatus.pending,
-            HitlAction.expires_at > now,
-            sa.not_(HitlAction.flags.contains(_BLOCKING)),
-        )
+        .where(*conditions)
         .values(
             status=ApprovalStatus.approved,
             final_args=sa.func.coalesce(HitlAction.final_args, HitlAction.proposed_args),
@@ -333,10 +338,15 @@ async def other_fan_names_in(
     if own is None and fan_id is not None:
         fan = await session.get(FanProfile, fan_id)
         own = fan.display_name.lower() if fan else None
+    # "Eli" is not another fan's data in a reply to "Eli A.": the fan's own first name is theirs.
+    own_parts = set((own or "").split())
     return [
         name
         for fid, name in rows
-        if fid != fan_id and name.lower() != own and re.search(rf"\b{re.escape(name.lower())}\b", lowered)
+        if fid != fan_id
+        and name.lower() != own
+        and name.lower() not in own_parts
+        and re.search(rf"\b{re.escape(name.lower())}\b", lowered)
     ][:10]
 
 
@@ -364,6 +374,43 @@ async def add_audit(
         )
     )
     await session.flush()
+
+
+async def audit_exists(
+    session: AsyncSession, *, action: str, target_id: str, detail_key: str, detail_value: str | None
+) -> bool:
+    """An audit entry for this action and target whose details[detail_key] equals the value."""
+    stmt = sa.select(
+        sa.exists().where(
+            AuditLog.action == action,
+            AuditLog.target_id == target_id,
+            AuditLog.details[detail_key].astext.is_(None)
+            if detail_value is None
+            else AuditLog.details[detail_key].astext == detail_value,
+        )
+    )
+    return bool((await session.execute(stmt)).scalar())
+
+
+async def count_flags(
+    session: AsyncSession, *, creator_id: uuid.UUID, since: datetime, until: datetime
+) -> dict[str, int]:
+    """Items per flag code (each item counted once per code), superseded drafts left out."""
+    flag = sa.func.jsonb_array_elements(HitlAction.flags).table_valued("value").alias("flag")
+    code = flag.c.value.op("->>")("code")
+    stmt = (
+        sa.select(code.label("code"), sa.func.count(sa.distinct(HitlAction.id)))
+        .select_from(HitlAction)
+        .join(flag, sa.true())
+        .where(
+            HitlAction.creator_id == creator_id,
+            HitlAction.created_at >= since,
+            HitlAction.created_at < until,
+            HitlAction.status != ApprovalStatus.superseded,
+        )
+        .group_by(code)
+    )
+    return {str(c): int(n) for c, n in (await session.execute(stmt)).all()}
 
 
 async def count_views(session: AsyncSession, *, creator_id: uuid.UUID | None) -> dict[str, int]:

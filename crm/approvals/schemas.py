@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from crm.approvals.models import HitlAction
 from crm.enums import ActionType, ApprovalStatus
@@ -93,12 +93,46 @@ DEFAULT_TTL: dict[ActionType, timedelta] = {
 REPLY_ACTIONS = (ActionType.send_message, ActionType.send_ppv)
 
 
+Severity = Literal["block", "review", "urgent", "warn"]
+
+# A short human label per flag code, for badges and filters (the code is the machine name).
+FLAG_LABELS: dict[str, str] = {
+    "restricted_word": "Restricted word",
+    "off_platform_contact": "Contact details",
+    "meetup": "Meet-up",
+    "free_content": "Free content",
+    "price_out_of_bounds": "Price out of bounds",
+    "other_fan_data": "Other fan's data",
+    "ai_denial": "Denies being AI",
+    "prompt_injection": "Instructions in message",
+    "low_confidence": "Low confidence",
+    "unsafe_offer": "Offer to an at-risk fan",
+    "possible_minor": "Possible minor",
+    "off_platform_attempt": "Off-platform contact",
+    "off_platform_payment": "Off-platform payment",
+    "chargeback_threat": "Chargeback / refund",
+    "self_harm": "Self-harm risk",
+    "harassment": "Harassment / threat",
+}
+
+
 class Flag(BaseModel):
-    """One guardrail hit. A `block` flag stops the action until an edit clears it."""
+    """One guardrail hit.
+
+    Severity: `block` stops the action until an edit clears it; `review` means only an owner or
+    admin may decide the item; `urgent` puts it first in the queue; `warn` is shown to the reviewer.
+    """
 
     code: str
-    severity: Literal["block", "warn"]
+    severity: Severity
     message: str
+    label: str = ""
+
+    @model_validator(mode="after")
+    def _default_label(self) -> Flag:
+        if not self.label:
+            self.label = FLAG_LABELS.get(self.code, self.code.replace("_", " ").capitalize())
+        return self
 
 
 class HitlActionRead(BaseModel):
@@ -150,6 +184,7 @@ __all__ = [
     "ACTION_ARGS",
     "ACTION_TARGET",
     "DEFAULT_TTL",
+    "FLAG_LABELS",
     "REPLY_ACTIONS",
     "CreateBroadcastArgs",
     "Flag",
@@ -158,6 +193,7 @@ __all__ = [
     "SchedulePostArgs",
     "SendMessageArgs",
     "SendPpvArgs",
+    "Severity",
     "UpdateCustomRequestPriceArgs",
     "has_blocking",
     "validate_args",

@@ -22,8 +22,8 @@ from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import NotFound, ValidationFailed
-from core.tenancy import SYSTEM, Principal
+from core.errors import Forbidden, NotFound, ValidationFailed
+from core.tenancy import SYSTEM, ActorKind, Principal, StaffRole
 from crm.approvals import guardrails
 from crm.approvals import repository as repo
 from crm.approvals.errors import (
@@ -80,6 +80,12 @@ __all__ = [
     "screen_action",
     "supersede_pending_replies",
 ]
+
+# An item whose fan's message carries an `urgent` signal (self-harm) is answered before every other.
+URGENT_PRIORITY_BOOST = 1000
+# Who may decide an item with a `review` flag (a possible minor): the agency's owners and admins, the
+# system (CLI, sweepers) and, once it exists, the creator's own login.
+REVIEW_ROLES: frozenset[str] = frozenset({StaffRole.owner, StaffRole.admin, "creator"})
 
 _TIER_WEIGHT = {
     SpendTier.new: 0,
@@ -150,7 +156,23 @@ async def policy_for_creator(
         ppv_price_min=Decimal(creator.ppv_price_min),
         ppv_price_max=Decimal(creator.ppv_price_max),
         rules=tuple(creator.rules or ()),
+        safety_keywords={k: tuple(v) for k, v in (creator.safety_keywords or {}).items()},
     )
+
+
+def _may_review(principal: Principal) -> bool:
+    # Workers and the CLI act as the system: no staff member is deciding through them.
+    return principal.system or principal.actor_kind == ActorKind.system or principal.role in REVIEW_ROLES
+
+
+def _refuse_unless_reviewer(item: HitlAction, principal: Principal) -> None:
+    """A `review` flag (a possible minor) is for an owner or admin to decide, never a chatter."""
+    needs = [str(f.get("code")) for f in item.flags if f.get("severity") == "review"]
+    if needs and not _may_review(principal):
+        raise Forbidden(
+            f"only an owner or admin may decide this item ({', '.join(needs)}): ask them to review the "
+            "conversation"
+        )
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -223,8 +245,13 @@ async def create_item(
     run_id: uuid.UUID | None = None,
     source_message_id: uuid.UUID | None = None,
     ttl: timedelta | None = None,
+    prompt_version: str | None = None,
 ) -> tuple[HitlAction, bool]:
-    """Queue a gated action; a second call with the same key returns the first row (created=False)."""
+    """Queue a gated action; a second call with the same key returns the first row (created=False).
+
+    An `urgent` flag (self-harm language in the fan's message) puts the item ahead of everything else.
+    The prompt version defaults to the one the drafting model reports in `context.model`.
+    """
     existing = await repo.get_by_key(session, idempotency_key)
     if existing is not None:
         return existing, False
@@ -252,11 +279,19 @@ async def create_item(
             "context": to_jsonable_python(context),
             "flags": to_jsonable_python(flags),
             "confidence": confidence,
-            "priority": priority,
+            "priority": priority
+            + (URGENT_PRIORITY_BOOST if any(f.get("severity") == "urgent" for f in flags) else 0),
+            "prompt_version": prompt_version or _prompt_version_of(context),
             "status": ApprovalStatus.pending,
             "expires_at": _now() + (ttl or DEFAULT_TTL[action_type]),
         },
     )
+
+
+def _prompt_version_of(context: dict[str, Any]) -> str | None:
+    model = context.get("model")
+    version = model.get("prompt_version") if isinstance(model, dict) else None
+    return str(version)[:40] if version else None
 
 
 async def auto_approve_if_allowed(
@@ -321,6 +356,7 @@ async def propose_reply(
     flags: list[dict[str, Any]],
     confidence: float | None,
     superseded_earlier: Sequence[uuid.UUID] = (),
+    prompt_version: str | None = None,
 ) -> Proposal:
     """Queue a reply draft as the fan's one pending reply. Serialised per fan (the fan row is locked),
     so of two concurrent drafts the one that saw the newest message wins and the other supersedes
@@ -353,6 +389,7 @@ async def propose_reply(
         thread_id=thread_id,
         run_id=run_id,
         source_message_id=seen.message_id,
+        prompt_version=prompt_version,
     )
     # The drafts this one replaces (superseded now, or when its run started) point at it.
     await repo.link_superseded(session, [*superseded_earlier, *(i.id for i in superseded)], item.id)
@@ -396,13 +433,19 @@ async def approve_item(session: AsyncSession, principal: Principal, *, item_id: 
     """Approve as proposed. Refused if a blocking flag is on the item (edit or reject it instead)."""
     now = _now()
     decided = await repo.approve_if_pending(
-        session, item_id, actor_kind=_actor_kind(principal), actor_id=principal.actor_id, now=now
+        session,
+        item_id,
+        actor_kind=_actor_kind(principal),
+        actor_id=principal.actor_id,
+        now=now,
+        may_review=_may_review(principal),
     )
     if decided is not None:
         return decided
     # Not approved: say why (the cold path reads the row).
     item = await _require(session, item_id)
     _refuse_if_decided(item, now)
+    _refuse_unless_reviewer(item, principal)
     blocking = has_blocking(item.flags)
     if blocking:
         raise BlockedByGuardrails(blocking)
@@ -416,6 +459,7 @@ async def edit_item(
     now = _now()
     item = await _require(session, item_id)
     _refuse_if_decided(item, now)
+    _refuse_unless_reviewer(item, principal)
     changes = dict(args)
     new_type = changes.pop("action_type", None)
     if new_type is not None and str(new_type) != str(item.action_type):
@@ -445,7 +489,7 @@ async def edit_item(
     if blocking:
         raise BlockedByGuardrails(blocking)
     # Flags about the fan's own message stay; flags about the old draft are replaced.
-    kept = [Flag.model_validate(f) for f in item.flags if f.get("code") == "prompt_injection"]
+    kept = [Flag.model_validate(f) for f in item.flags if f.get("code") in guardrails.INBOUND_CODES]
     context = dict(item.context)
     old_text, new_text = str(item.proposed_args.get("text") or ""), str(clean.get("text") or "")
     context["edit_diff"] = "\n".join(
@@ -483,6 +527,7 @@ async def reject_item(
     item = await _require(session, item_id)
     if item.status != ApprovalStatus.pending:
         raise ApprovalAlreadyDecided(item.id, str(item.status))
+    _refuse_unless_reviewer(item, principal)
     decided = await repo.decide_if_pending(
         session,
         item_id,
@@ -701,7 +746,7 @@ async def screen_action(
     )
     inbound = inbound_texts or []
     return [
-        *guardrails.check_inbound(inbound),
+        *guardrails.check_inbound(inbound, policy=policy),
         *guardrails.check_action(
             action_type, args, policy=policy, other_fan_names=other_names, inbound_texts=inbound
         ),

@@ -37,6 +37,8 @@ class CreatorProfile(IdPk, Timestamps, Base):
     timezone: Mapped[str] = mapped_column(sa.String(64), server_default="UTC")
     # Per-creator HITL policy: action types opted into auto-approval. Empty (nothing) by default.
     auto_approve: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    # The creator's own alert words per inbound safety signal ({"possible_minor": ["prom"]}).
+    safety_keywords: Mapped[dict[str, list[str]]] = mapped_column(JSONB, server_default="{}")
     is_active: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.true())
 
 

@@ -8,8 +8,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from crm.approvals.signals import validate_safety_keywords
 from crm.creators.models import CreatorProfile, PlatformConnection
 from crm.enums import Platform
 
@@ -56,11 +57,17 @@ class PersonaUpdate(BaseModel):
     ppv_price_min: Decimal | None = None
     ppv_price_max: Decimal | None = None
     timezone: str | None = None
+    safety_keywords: dict[str, list[str]] | None = None
 
     @model_validator(mode="after")
     def _price_bounds(self) -> Self:
         _check_bounds(self.ppv_price_min, self.ppv_price_max)
         return self
+
+    @field_validator("safety_keywords")
+    @classmethod
+    def _keywords(cls, value: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
+        return None if value is None else validate_safety_keywords(value)
 
 
 class Creator(BaseModel):
@@ -77,6 +84,7 @@ class Creator(BaseModel):
     ppv_price_min: Decimal
     ppv_price_max: Decimal
     timezone: str
+    safety_keywords: dict[str, list[str]] = Field(default_factory=dict)
     is_active: bool
     created_at: datetime
     updated_at: datetime

@@ -128,7 +128,7 @@ async def update_persona(
     if new_min is None or new_max is None:
         raise ValidationFailed("price bounds cannot be cleared")
     _validate_persona(ppv_price_min=new_min, ppv_price_max=new_max, timezone=fields.get("timezone"))
-    for name in ("display_name", "voice", "bio", "rules", "restricted_words", "timezone"):
+    for name in ("display_name", "voice", "bio", "rules", "restricted_words", "timezone", "safety_keywords"):
         if name in fields and fields[name] is None:
             raise ValidationFailed(f"{name} cannot be cleared")
     for name, value in fields.items():

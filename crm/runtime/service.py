@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import difflib
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -12,16 +14,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound
 from core.tenancy import Principal
-from crm.enums import RunStatus
+from crm.enums import MessageDirection, RunStatus
+from crm.fans.models import FanMessage, FanProfile
 from crm.runtime.models import AgentRun, DraftFeedback
 
 __all__ = [
+    "VoiceExample",
     "create_run",
     "edit_ratio",
     "get_run",
     "recent_voice_examples",
     "record_draft_feedback",
     "set_run_status",
+    "voice_example_candidates",
 ]
 
 
@@ -133,3 +138,89 @@ async def recent_voice_examples(
         .limit(limit)
     )
     return list((await session.execute(stmt)).scalars())
+
+
+@dataclass(frozen=True)
+class VoiceExample:
+    """One thing the creator sent, with the fan message it answered (the pair a drafter learns from)."""
+
+    message_id: uuid.UUID
+    fan_id: uuid.UUID
+    fan_name: str
+    fan_text: str
+    reply: str
+    sent_at: datetime
+    source: str  # edited | approved | sent (written by the creator or her team directly)
+    price: Decimal | None = None
+
+
+async def voice_example_candidates(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    creator_id: uuid.UUID,
+    exclude_fan_id: uuid.UUID | None = None,
+    limit: int = 300,
+    window: int = 3000,
+) -> list[VoiceExample]:
+    """The creator's latest sent replies that answered a fan message, newest first.
+
+    Drafts a human approved or edited before they went out are marked as such: they are the
+    strongest examples of the voice. Only the latest `window` messages are read.
+    """
+    recent = (
+        sa.select(FanMessage)
+        .where(FanMessage.creator_id == creator_id)
+        .order_by(FanMessage.sent_at.desc(), FanMessage.id.desc())
+        .limit(window)
+        .subquery()
+    )
+    order = (recent.c.sent_at, recent.c.id)
+    paired = sa.select(
+        recent.c.id,
+        recent.c.fan_id,
+        recent.c.text,
+        recent.c.sent_at,
+        recent.c.price,
+        recent.c.direction,
+        recent.c.hitl_item_id,
+        sa.func.lag(recent.c.text).over(partition_by=recent.c.fan_id, order_by=order).label("prev_text"),
+        sa.func.lag(recent.c.direction).over(partition_by=recent.c.fan_id, order_by=order).label("prev_dir"),
+    ).subquery()
+    stmt = (
+        sa.select(
+            paired.c.id,
+            paired.c.fan_id,
+            FanProfile.display_name,
+            paired.c.prev_text,
+            paired.c.text,
+            paired.c.sent_at,
+            paired.c.price,
+            DraftFeedback.outcome,
+        )
+        .join(FanProfile, FanProfile.id == paired.c.fan_id)
+        .outerjoin(DraftFeedback, DraftFeedback.hitl_item_id == paired.c.hitl_item_id)
+        .where(
+            paired.c.direction == MessageDirection.outbound,
+            paired.c.prev_dir == MessageDirection.inbound,
+            sa.func.length(sa.func.trim(paired.c.text)) > 0,
+        )
+        .order_by(paired.c.sent_at.desc())
+        .limit(limit)
+    )
+    if exclude_fan_id is not None:
+        stmt = stmt.where(paired.c.fan_id != exclude_fan_id)
+    rows = (await session.execute(stmt)).all()
+    return [
+        VoiceExample(
+            message_id=r.id,
+            fan_id=r.fan_id,
+            fan_name=r.display_name or "",
+            fan_text=r.prev_text or "",
+            reply=r.text,
+            sent_at=r.sent_at,
+            source=r.outcome if r.outcome in ("approved", "edited") else "sent",
+            price=r.price,
+        )
+        for r in rows
+    ]

@@ -71,7 +71,7 @@ async def test_draft_approve_reject_from_the_cli(engine: AsyncEngine, test_db: A
     )
     assert drafted.returncode == 0, drafted.stderr[-2000:]
     out = drafted.stdout
-    assert "Hey Riley!" in out and "marathon" in out.lower()
+    assert "Riley" in out and "marathon" in out.lower()
     assert "memories used (1" in out and "offline" in out
     item = re.search(r"item ([0-9a-f-]{36})", out)
     assert item, out

@@ -55,8 +55,8 @@ def _codes(result: object) -> set[str]:
     [
         ("can we meet up for coffee this weekend?", "send_message", "don't meet fans in person", None),
         ("send me free pics please", "send_ppv", "can't give my content away for free", "10.00"),
-        ("how much for a custom video? I want to buy your new set", "send_ppv", "new set", "30.00"),
-        ("the video you sent won't load, I want a refund", "send_message", "really sorry", None),
+        ("how much for a custom video? I want to buy your new set", "send_ppv", "custom", "30.00"),
+        ("the video you sent won't load, I want a refund", "send_message", "sorry", None),
         ("you are so gorgeous", "send_message", "made my day", None),
         ("are you a bot?", "send_message", "AI tools", None),
     ],
@@ -66,8 +66,9 @@ async def test_offline_drafts_follow_the_intent(
 ) -> None:
     _, fan_id, result = await _offline_draft(engine, message)
     assert result.item_status == "pending"
-    assert result.draft is not None and result.draft["reply"].startswith("Hey Tom!")
+    assert result.draft is not None and "Tom" in result.draft["reply"]
     assert contains in result.draft["reply"]
+    assert "thanks for your message" not in result.draft["reply"].lower()
     async with tenant_session(SYSTEM, engine=engine) as s:
         item = await approvals.get_item(s, SYSTEM, item_id=result.item_id)
     assert item.action_type == action

