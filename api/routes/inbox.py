@@ -105,6 +105,14 @@ class MemoryUsed(BaseModel):
     text: str
 
 
+class VoiceExampleUsed(BaseModel):
+    """A reply the creator (or her team) sent before, that this draft was adapted from."""
+
+    fan_text: str = Field(description="What that fan had written (other fans' names redacted).")
+    reply: str = Field(description="What was sent to them.")
+    source: str | None = None
+
+
 class DiffPart(BaseModel):
     op: Literal["equal", "insert", "delete"]
     text: str
@@ -132,6 +140,9 @@ class ItemDetail(ItemSummary):
     final_args: dict[str, Any] | None
     why: str | None = Field(description="The agent's reason for proposing this action.")
     memories_used: list[MemoryUsed]
+    voice_examples_used: list[VoiceExampleUsed] = Field(
+        description="The creator's earlier replies the draft was adapted from."
+    )
     conversation: list[MessageOut] = Field(description="The conversation tail, oldest first.")
     dossier: FanDossier | None
     diff: list[DiffPart] | None = Field(
@@ -237,6 +248,14 @@ def _memories(item: HitlAction) -> list[MemoryUsed]:
     return out
 
 
+def _voice_examples(item: HitlAction) -> list[VoiceExampleUsed]:
+    raw = item.context.get("voice_examples_used")
+    return [
+        VoiceExampleUsed(fan_text=str(e.get("fan_text") or ""), reply=str(e["reply"]), source=e.get("source"))
+        for e in raw if isinstance(e, dict) and e.get("reply")
+    ] if isinstance(raw, list) else []  # fmt: skip
+
+
 def word_diff(before: str, after: str) -> list[DiffPart]:
     """Word-level diff a reviewer can read: what the edit removed and added."""
     a, b = before.split(" "), after.split(" ")
@@ -340,6 +359,7 @@ async def _detail(session: Any, principal: Principal, item: HitlAction) -> ItemD
         final_args=item.final_args,
         why=str(why) if why else None,
         memories_used=_memories(item),
+        voice_examples_used=_voice_examples(item),
         conversation=conversation,
         dossier=dossier,
         diff=diff,

@@ -534,6 +534,16 @@
             d.memories_used.map((m) => el("li", {}, m.kind ? el("span", { class: "kind" }, m.kind.replaceAll("_", " ")) : null, m.text)),
           )
         : el("p", { class: "muted" }, "None."),
+      d.voice_examples_used && d.voice_examples_used.length
+        ? [
+            el("h3", {}, "Adapted from your replies"),
+            el(
+              "ul",
+              { class: "memories" },
+              d.voice_examples_used.map((e) => el("li", {}, e.fan_text ? el("span", { class: "kind" }, `to “${e.fan_text}”`) : null, e.reply)),
+            ),
+          ]
+        : null,
       el("h3", {}, "Tags"),
       s.tags.length
         ? el("div", { class: "tags" }, s.tags.map((t) => el("span", { class: "tag" }, t.value ? `${t.tag}: ${t.value}` : t.tag)))

@@ -330,3 +330,20 @@ async def test_admin_manages_staff_assignments_and_personas(
     audit = (await client.get("/api/admin/audit")).json()
     actions = {entry["action"] for entry in audit}
     assert {"staff.created", "staff.assignments_set", "staff.updated", "creator.persona_updated"} <= actions
+
+
+async def test_the_detail_says_which_earlier_replies_a_draft_was_adapted_from(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    tenant = await make_tenant(engine)
+    _, email = await make_login(engine, tenant, role=StaffRole.chatter, creator_ids=(tenant.creator_id,))
+    item_id = await make_item(engine, tenant.creator_id)
+    example = {"id": str(uuid.uuid4()), "fan_text": "back from a hike!", "reply": "ooh where did you go 🥾"}
+    async with tenant_session(SYSTEM, engine=engine) as s:
+        item = await approvals.get_item(s, SYSTEM, item_id=item_id)
+        item.context = {**item.context, "voice_examples_used": [example, "not a dict"]}
+    await sign_in(client, email)
+    detail = (await client.get(f"/api/inbox/items/{item_id}")).json()
+    assert detail["voice_examples_used"] == [
+        {"fan_text": "back from a hike!", "reply": "ooh where did you go 🥾", "source": None}
+    ]
