@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from core import queue
 from core.db import tenant_session
-from core.errors import AppError
+from core.errors import AppError, NotFound
 from core.events import ALL_CHANNEL, publish_inbox_change
 from core.redis import get_redis
 from core.tenancy import SYSTEM, ActorKind, Principal
@@ -223,6 +223,10 @@ async def extract_memories(ctx: dict[str, Any], creator_id: str, fan_id: str, it
         return int(await learn.extraction_job(ctx, creator_id, fan_id, item_id))
     except TRANSIENT as exc:
         raise _backoff(ctx) from exc
+    except NotFound:
+        # The exchange is gone (the fan was erased, or the item with them): nothing left to learn.
+        log.info("memory extraction for item %s skipped: the item no longer exists", item_id)
+        return 0
 
 
 async def expire_items(ctx: dict[str, Any]) -> int:

@@ -57,3 +57,14 @@ async def test_queued_extraction_is_enqueued_once_for_the_worker(engine: AsyncEn
         )
     assert count == 0  # nothing extracted on the reply's path
     assert EXTRACTION_JOB == "extract_memories_for_exchange"
+
+
+async def test_an_extraction_job_for_an_erased_exchange_is_a_quiet_no_op(engine: AsyncEngine) -> None:
+    import uuid
+
+    from api.worker import extract_memories
+
+    tenant = await make_tenant(engine)
+    fan_id = await platform_fan(engine, tenant.creator_id)
+    gone = str(uuid.uuid4())
+    assert await extract_memories({"engine": engine}, str(tenant.creator_id), str(fan_id), gone) == 0
