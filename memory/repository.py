@@ -16,9 +16,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.enums import MemoryKind
+from memory.models import EMBEDDING_DIMENSIONS
 
 BM25_K1 = 1.2
 BM25_B = 0.75
+RRF_K = 60
+RECENCY_HALF_LIFE_DAYS = 180.0
+# Final score = relevance (fused rank) dominates; importance and recency break near-ties.
+W_RELEVANCE, W_IMPORTANCE, W_RECENCY = 0.8, 0.1, 0.1
 
 
 def vector_literal(embedding: Sequence[float]) -> str:
@@ -98,48 +103,158 @@ async def rows_with_slot(
     return [_row(r) for r in result]
 
 
-async def bm25_for_fan(
+# The query's distinct lexemes and the OR of them as a tsquery (quoted, so any lexeme parses).
+_QUERY_TERMS = r"""
+  q AS MATERIALIZED (
+    SELECT lexemes,
+           nullif(array_to_string(array(
+             SELECT '''' || replace(replace(l, '\', '\\'), '''', '''''') || ''''
+               FROM unnest(lexemes) l), ' | '), '')::tsquery AS any_word
+      FROM (SELECT coalesce(tsvector_to_array(to_tsvector('english', :query)), '{}') AS lexemes) t
+  )"""
+
+
+def _recall_sql(*, budgeted: bool) -> str:
+    """One statement: the fan (RLS decides whether it exists), both arms, RRF, importance and
+    recency, and the token budget. The vector arm is an exact scan of the fan's active rows (a
+    MATERIALIZED CTE keeps the planner off HNSW, whose post-filtering would starve a one-fan
+    query); the BM25 arm scores only rows that contain a query word, against the stored
+    per-document lengths and per-fan statistics."""
+    rrf = f"1.0::float8 / ({RRF_K} + v.rank)"
+    words = f"1.0::float8 / ({RRF_K} + w.rank)"
+    budget = (
+        # Greedy, like a person packing a bag: take each memory in score order if it still fits.
+        """
+  walk (pos, used, taken, keep) AS (
+    SELECT 0::bigint, 0::bigint, 0::bigint, false
+    UNION ALL
+    SELECT r.pos,
+           w.used + CASE WHEN w.used + r.cost <= :budget THEN r.cost ELSE 0 END,
+           w.taken + CASE WHEN w.used + r.cost <= :budget THEN 1 ELSE 0 END,
+           w.used + r.cost <= :budget
+      FROM walk w JOIN ranked r ON r.pos = w.pos + 1
+     WHERE w.taken < :k
+  ),
+  chosen AS (SELECT r.* FROM ranked r JOIN walk w ON w.pos = r.pos AND w.keep)"""
+        if budgeted
+        else """
+  chosen AS (SELECT * FROM ranked WHERE pos <= :k)"""
+    )
+    return f"""
+WITH RECURSIVE
+  fan AS MATERIALIZED (SELECT id, creator_id FROM fan_profiles WHERE id = :fan_id),
+  {_QUERY_TERMS.strip()},
+  fan_rows AS MATERIALIZED (
+    SELECT m.id, m.kind, m.text, m.importance, m.valid_from, m.created_at, m.doc_length,
+           coalesce(m.context_text, m.text) AS body,
+           m.embedding <=> CAST(:embedding AS vector) AS distance,
+           CASE WHEN m.search @@ q.any_word THEN m.search END AS matched
+      FROM fan_memories m, fan, q
+     WHERE m.creator_id = fan.creator_id AND m.fan_id = fan.id AND m.invalid_at IS NULL
+  ),
+  by_vector AS (
+    SELECT id, row_number() OVER (ORDER BY distance, valid_from, created_at, text) AS rank
+      FROM fan_rows WHERE distance IS NOT NULL
+     ORDER BY distance, valid_from, created_at, text LIMIT :pool
+  ),
+  terms AS MATERIALIZED (
+    SELECT r.id, u.lexeme, coalesce(array_length(u.positions, 1), 1) AS tf
+      FROM fan_rows r, unnest(r.matched) u, q
+     WHERE r.matched IS NOT NULL AND u.lexeme = ANY (q.lexemes)
+  ),
+  df AS (SELECT lexeme, count(*)::float8 AS df FROM terms GROUP BY lexeme),
+  corpus AS (
+    SELECT greatest(s.doc_count, 1)::float8 AS n,
+           greatest(s.total_length::float8 / greatest(s.doc_count, 1), 1) AS avgdl
+      FROM fan_memory_stats s, fan WHERE s.fan_id = fan.id
+  ),
+  bm25 AS (
+    SELECT t.id, min(r.valid_from) AS valid_from, min(r.body) AS body,
+           sum(ln(1 + (k.n - df.df + 0.5) / (df.df + 0.5))
+               * t.tf * {BM25_K1 + 1} / (t.tf + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * r.doc_length / k.avgdl)))
+             AS score
+      FROM terms t JOIN df USING (lexeme) JOIN fan_rows r ON r.id = t.id CROSS JOIN corpus k
+     GROUP BY t.id
+  ),
+  by_words AS (
+    SELECT id, row_number() OVER (ORDER BY score DESC, valid_from, body) AS rank
+      FROM bm25 ORDER BY score DESC, valid_from, body LIMIT :pool
+  ),
+  fused AS (
+    SELECT coalesce(v.id, w.id) AS id,
+           coalesce({rrf}, 0) + coalesce({words}, 0) AS rrf,
+           coalesce(v.rank, :pool + w.rank) AS tie
+      FROM by_vector v FULL JOIN by_words w ON w.id = v.id
+  ),
+  scored AS (
+    SELECT r.id, r.kind, r.text, r.importance, r.valid_from, f.tie,
+           ({W_RELEVANCE} * f.rrf / (2.0::float8 / ({RRF_K} + 1))
+            + {W_IMPORTANCE} * r.importance
+            + {W_RECENCY} * power(0.5::float8,
+                greatest(0, extract(epoch FROM now() - coalesce(r.valid_from, r.created_at)))::float8
+                / 86400 / {RECENCY_HALF_LIFE_DAYS})) AS score,
+           (length(r.text) + 3) / 4 AS cost
+      FROM fused f JOIN fan_rows r ON r.id = f.id
+  ),
+  ranked AS (
+    SELECT *, row_number() OVER (ORDER BY score DESC, tie) AS pos FROM scored
+  ),{budget}
+SELECT fan.creator_id AS fan_creator_id, c.id, c.kind, c.text, c.importance, c.valid_from, c.score
+  FROM fan LEFT JOIN chosen c ON true
+ ORDER BY c.pos
+"""
+
+
+@dataclass(frozen=True)
+class RecallHit:
+    id: uuid.UUID
+    kind: MemoryKind
+    text: str
+    importance: float
+    valid_from: datetime | None
+    score: float
+
+
+_RECALL_SQL = {budgeted: _recall_sql(budgeted=budgeted) for budgeted in (False, True)}
+
+
+async def recall_for_fan(
     session: AsyncSession,
     *,
-    creator_id: uuid.UUID,
     fan_id: uuid.UUID,
+    embedding: Sequence[float],
     query: str,
-    limit: int,
-) -> list[tuple[uuid.UUID, float]]:
-    """Okapi BM25 over the fan's active memories, computed from the stored tsvectors.
-
-    Postgres' ts_rank has no inverse document frequency; within one fan's few hundred rows the
-    exact BM25 costs a single scan and ranks rare words (names, places) the way people expect.
-    """
-    result = await session.execute(
-        text(
-            f"""
-            WITH docs AS MATERIALIZED (
-              SELECT id, search, valid_from, coalesce(context_text, text) AS body FROM fan_memories
-               WHERE creator_id = :creator_id AND fan_id = :fan_id AND invalid_at IS NULL
-            ),
-            terms AS MATERIALIZED (
-              SELECT d.id, u.lexeme, coalesce(array_length(u.positions, 1), 1) AS tf
-                FROM docs d, unnest(d.search) u
-            ),
-            doclen AS (SELECT id, sum(tf)::float AS dl FROM terms GROUP BY id),
-            corpus AS (SELECT greatest(count(*), 1)::float AS n, greatest(avg(dl), 1) AS avgdl FROM doclen),
-            q AS (SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', :query))) AS lexeme),
-            df AS (SELECT t.lexeme, count(*)::float AS df FROM terms t JOIN q USING (lexeme) GROUP BY t.lexeme)
-            SELECT t.id,
-                   sum(ln(1 + (c.n - df.df + 0.5) / (df.df + 0.5))
-                       * t.tf * {BM25_K1 + 1} / (t.tf + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * l.dl / c.avgdl)))
-                     AS score
-              FROM terms t JOIN df USING (lexeme) JOIN doclen l USING (id) JOIN docs d USING (id)
-                   CROSS JOIN corpus c
-             GROUP BY t.id, d.valid_from, d.body
-             ORDER BY score DESC, d.valid_from, d.body
-             LIMIT :limit
-            """
-        ),
-        {"creator_id": creator_id, "fan_id": fan_id, "query": query, "limit": limit},
-    )
-    return [(r.id, float(r.score)) for r in result]
+    k: int,
+    pool: int,
+    token_budget: int | None,
+) -> tuple[uuid.UUID, list[RecallHit]] | None:
+    """The fan's best memories for a query in one round trip: (creator id, hits), or None when the
+    principal cannot see the fan."""
+    params: dict[str, object] = {
+        "fan_id": fan_id,
+        "embedding": vector_literal(embedding),
+        "query": query,
+        "k": k,
+        "pool": pool,
+    }
+    if token_budget is not None:
+        params["budget"] = token_budget
+    rows = (await session.execute(text(_RECALL_SQL[token_budget is not None]), params)).all()
+    if not rows:
+        return None
+    hits = [
+        RecallHit(
+            id=r.id,
+            kind=MemoryKind(r.kind),
+            text=r.text,
+            importance=float(r.importance),
+            valid_from=r.valid_from,
+            score=float(r.score),
+        )
+        for r in rows
+        if r.id is not None
+    ]
+    return rows[0].fan_creator_id, hits
 
 
 async def load_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, MemoryRow]:
@@ -180,15 +295,17 @@ async def vector_search_creator(
     )
     result = await session.execute(
         text(
-            """
+            f"""
             WITH relaxed AS MATERIALIZED (
-              SELECT id, fan_id, embedding <=> CAST(:q AS vector) AS distance
+              SELECT id, fan_id, embedding
                 FROM fan_memories
                WHERE creator_id = :creator_id AND invalid_at IS NULL
-               ORDER BY embedding <=> CAST(:q AS vector)
+               ORDER BY embedding::halfvec({EMBEDDING_DIMENSIONS}) <=> CAST(:q AS halfvec({EMBEDDING_DIMENSIONS}))
                LIMIT :limit
             )
-            SELECT id, fan_id, 1 - distance AS similarity FROM relaxed ORDER BY distance
+            -- The index ranks half-precision copies; the result is re-ranked at full precision.
+            SELECT id, fan_id, 1 - (embedding <=> CAST(:q AS vector)) AS similarity
+              FROM relaxed ORDER BY embedding <=> CAST(:q AS vector)
             """
         ),
         {"q": vector_literal(embedding), "creator_id": creator_id, "limit": limit},

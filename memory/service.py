@@ -7,7 +7,6 @@ scopes every query to the principal's creators; the explicit creator/fan filters
 from __future__ import annotations
 
 import json
-import math
 import re
 import uuid
 from collections.abc import Sequence
@@ -17,13 +16,14 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from core.errors import NotFound
 from core.tenancy import Principal
 from crm.enums import MemoryKind
 from crm.fans.models import FanProfile
 from memory import repository as repo
+from memory.access import ACCESS_LOG
 from memory.embeddings import Embedder, get_embedder
 from memory.extraction import CandidateFact, extract_facts, infer_slot
 from memory.models import FanMemory
@@ -43,10 +43,7 @@ SLOT_DUPLICATE_SIMILARITY = 0.97
 # Above this, a fact with the opposite polarity ("likes X" / "dislikes X") contradicts the old one.
 CONTRADICTION_SIMILARITY = 0.72
 RECONCILE_NEIGHBOURS = 5
-RRF_K = 60
-RECENCY_HALF_LIFE_DAYS = 180.0
-# Final score = relevance (fused rank) dominates; importance and recency break near-ties.
-W_RELEVANCE, W_IMPORTANCE, W_RECENCY = 0.8, 0.1, 0.1
+RRF_K = repo.RRF_K
 
 _NEGATION = re.compile(
     r"\b(?:not|no|never|don't|doesn't|do not|does not|dislikes?|hates?|can't stand|stopped|quit|no longer)\b",
@@ -335,12 +332,6 @@ def _rrf(*rankings: Sequence[uuid.UUID], k: int = RRF_K) -> dict[uuid.UUID, floa
     return scores
 
 
-def _recency(row: repo.MemoryRow, now: datetime) -> float:
-    when = row.valid_from or row.created_at
-    age_days = max(0.0, (now - when).total_seconds() / 86400)
-    return math.pow(0.5, age_days / RECENCY_HALF_LIFE_DAYS)
-
-
 async def recall_for_fan(
     session: AsyncSession,
     principal: Principal,
@@ -354,63 +345,40 @@ async def recall_for_fan(
     query_vector: Sequence[float] | None = None,
 ) -> list[RecalledMemory]:
     """The fan's active memories most relevant to `query`: exact vector and BM25 rankings fused by
-    RRF, then importance and recency; at most k, within the token budget (None: no budget).
+    RRF, then importance and recency; at most k, within the token budget (None: no budget). One
+    SQL statement; the access counts are written later, in a batch (`memory.access`).
 
     `query_vector`: the query's embedding when the caller computed it already (e.g. while it read
     other things), so it is not computed twice."""
-    fan = await _get_fan(session, fan_id)
     if query_vector is None:
         (vector,) = await (embedder or get_embedder()).embed([query])
     else:
         vector = list(query_vector)
-    pool = max(50, 5 * k)
-    by_vector = await repo.nearest_for_fan(
-        session, creator_id=fan.creator_id, fan_id=fan_id, embedding=vector, limit=pool
+    found = await repo.recall_for_fan(
+        session,
+        fan_id=fan_id,
+        embedding=vector,
+        query=query,
+        k=k,
+        pool=max(50, 5 * k),
+        token_budget=token_budget,
     )
-    by_words = await repo.bm25_for_fan(
-        session, creator_id=fan.creator_id, fan_id=fan_id, query=query, limit=pool
-    )
-    fused = _rrf([r.id for r in by_vector], [memory_id for memory_id, _ in by_words])
-    rows = {r.id: r for r in by_vector}
-    missing = [memory_id for memory_id in fused if memory_id not in rows]
-    rows.update(await repo.load_rows(session, missing))
-    now = _now()
-    best = 2.0 / (RRF_K + 1)
-    scored = sorted(
-        (
-            (
-                W_RELEVANCE * fused[memory_id] / best
-                + W_IMPORTANCE * rows[memory_id].importance
-                + W_RECENCY * _recency(rows[memory_id], now),
-                rows[memory_id],
-            )
-            for memory_id in fused
-            if memory_id in rows
-        ),
-        key=lambda pair: -pair[0],
-    )
-    recalled: list[RecalledMemory] = []
-    used = 0
-    for score, row in scored:
-        cost = estimate_tokens(row.text)
-        if token_budget is not None and used + cost > token_budget:
-            continue
-        used += cost
-        recalled.append(
-            RecalledMemory(
-                id=row.id,
-                kind=row.kind,
-                text=row.text,
-                importance=row.importance,
-                score=round(score, 6),
-                valid_from=row.valid_from,
-            )
+    if found is None:
+        raise NotFound("fan not found")
+    creator_id, hits = found
+    if touch and hits and isinstance(session.bind, AsyncEngine):
+        ACCESS_LOG.record(session.bind, creator_id, [h.id for h in hits])
+    return [
+        RecalledMemory(
+            id=h.id,
+            kind=h.kind,
+            text=h.text,
+            importance=h.importance,
+            score=round(h.score, 6),
+            valid_from=h.valid_from,
         )
-        if len(recalled) >= k:
-            break
-    if touch:
-        await repo.touch_accessed(session, [m.id for m in recalled])
-    return recalled
+        for h in hits
+    ]
 
 
 async def search_fans(
