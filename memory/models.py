@@ -41,8 +41,11 @@ class FanMemory(IdPk, Timestamps, CreatorOwned, Base):
     fan_id: Mapped[uuid.UUID] = fan_fk(index=False)
     kind: Mapped[MemoryKind] = mapped_column(str_enum(MemoryKind))
     text: Mapped[str] = mapped_column(sa.Text)
-    # Text used for embedding and search: the fact plus context (speaker, date, neighbours).
+    # Text that is embedded: the fact plus context (speaker, date, the turn it answers).
     context_text: Mapped[str | None] = mapped_column(sa.Text)
+    # Words it is found by when they differ from context_text (imported turns add the reply and
+    # their relative times as dates).
+    search_text: Mapped[str | None] = mapped_column(sa.Text)
     importance: Mapped[float] = mapped_column(sa.Float, server_default="0.5")
     confidence: Mapped[float] = mapped_column(sa.Float, server_default="0.8")
     source_message_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
@@ -55,7 +58,7 @@ class FanMemory(IdPk, Timestamps, CreatorOwned, Base):
     embedding_model: Mapped[str | None] = mapped_column(sa.String(120))
     search: Mapped[Any] = mapped_column(
         TSVECTOR,
-        sa.Computed("to_tsvector('english', coalesce(context_text, text))", persisted=True),
+        sa.Computed("to_tsvector('english', coalesce(search_text, context_text, text))", persisted=True),
     )
     access_count: Mapped[int] = mapped_column(sa.Integer, server_default="0")
     last_accessed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
@@ -64,7 +67,8 @@ class FanMemory(IdPk, Timestamps, CreatorOwned, Base):
     doc_length: Mapped[int] = mapped_column(
         sa.Integer,
         sa.Computed(
-            "fanpilot_tsvector_length(to_tsvector('english', coalesce(context_text, text)))", persisted=True
+            "fanpilot_tsvector_length(to_tsvector('english', coalesce(search_text, context_text, text)))",
+            persisted=True,
         ),
     )
 

@@ -22,8 +22,10 @@ BM25_K1 = 1.2
 BM25_B = 0.75
 RRF_K = 60
 RECENCY_HALF_LIFE_DAYS = 180.0
-# Final score = relevance (fused rank) dominates; importance and recency break near-ties.
+# Final score = relevance dominates; importance and recency break near-ties.
 W_RELEVANCE, W_IMPORTANCE, W_RECENCY = 0.8, 0.1, 0.1
+# Relevance: the even mix of the scaled vector and BM25 scores, plus a lean to a named speaker's turns.
+W_VECTOR, W_WORDS, W_SPEAKER = 0.5, 0.5, 0.2
 
 
 def vector_literal(embedding: Sequence[float]) -> str:
@@ -106,24 +108,27 @@ async def rows_with_slot(
 # The query's distinct lexemes and the OR of them as a tsquery (quoted, so any lexeme parses).
 _QUERY_TERMS = r"""
   q AS MATERIALIZED (
-    SELECT lexemes,
+    SELECT lexemes, words,
            nullif(array_to_string(array(
              SELECT '''' || replace(replace(l, '\', '\\'), '''', '''''') || ''''
                FROM unnest(lexemes) l), ' | '), '')::tsquery AS any_word
-      FROM (SELECT coalesce(tsvector_to_array(to_tsvector('english', :query)), '{}') AS lexemes) t
+      FROM (SELECT coalesce(tsvector_to_array(to_tsvector('english', :query)), '{}') AS lexemes,
+                   coalesce(tsvector_to_array(to_tsvector('simple', :query)), '{}') AS words) t
   )"""
 
 
 def _recall_sql(*, budgeted: bool) -> str:
-    """One statement: the fan (RLS decides whether it exists), both arms, RRF, importance and
-    recency, and the token budget. The vector arm is an exact scan of the fan's active rows (a
-    MATERIALIZED CTE keeps the planner off HNSW, whose post-filtering would starve a one-fan
-    query); the BM25 arm scores only rows that contain a query word, against the stored
-    per-document lengths and per-fan statistics."""
-    rrf = f"1.0::float8 / ({RRF_K} + v.rank)"
-    words = f"1.0::float8 / ({RRF_K} + w.rank)"
+    """One statement: the fan (RLS decides whether it exists), both arms, their fusion, importance
+    and recency, and the token budget.
+
+    Both arms score every active row of the fan in one pass (the exact vector scan reads them all
+    anyway; a MATERIALIZED CTE keeps the planner off HNSW, whose post-filtering would starve a
+    one-fan query): cosine similarity, min-max scaled over the fan's rows, and Okapi BM25 of the
+    rows that contain a query word (from the stored document lengths and per-fan statistics),
+    scaled by the best. Relevance is their even mix, plus a lean to the turns of a speaker the
+    query names. docs/memory.md has the measurements behind each choice."""
     budget = (
-        # Greedy, like a person packing a bag: take each memory in score order if it still fits.
+        # Greedy, like packing a bag: take each memory in score order if it still fits.
         """
   walk (pos, used, taken, keep) AS (
     SELECT 0::bigint, 0::bigint, 0::bigint, false
@@ -146,16 +151,11 @@ WITH RECURSIVE
   {_QUERY_TERMS.strip()},
   fan_rows AS MATERIALIZED (
     SELECT m.id, m.kind, m.text, m.importance, m.valid_from, m.created_at, m.doc_length,
-           coalesce(m.context_text, m.text) AS body,
-           m.embedding <=> CAST(:embedding AS vector) AS distance,
-           CASE WHEN m.search @@ q.any_word THEN m.search END AS matched
+           1 - (m.embedding <=> CAST(:embedding AS vector)) AS similarity,
+           CASE WHEN m.search @@ q.any_word THEN m.search END AS matched,
+           coalesce(lower(split_part(m.details->>'speaker', ' ', 1)) = ANY (q.words), false) AS named
       FROM fan_memories m, fan, q
      WHERE m.creator_id = fan.creator_id AND m.fan_id = fan.id AND m.invalid_at IS NULL
-  ),
-  by_vector AS (
-    SELECT id, row_number() OVER (ORDER BY distance, valid_from, created_at, text) AS rank
-      FROM fan_rows WHERE distance IS NOT NULL
-     ORDER BY distance, valid_from, created_at, text LIMIT :pool
   ),
   terms AS MATERIALIZED (
     SELECT r.id, u.lexeme, coalesce(array_length(u.positions, 1), 1) AS tf
@@ -169,35 +169,37 @@ WITH RECURSIVE
       FROM fan_memory_stats s, fan WHERE s.fan_id = fan.id
   ),
   bm25 AS (
-    SELECT t.id, min(r.valid_from) AS valid_from, min(r.body) AS body,
+    SELECT t.id,
            sum(ln(1 + (k.n - df.df + 0.5) / (df.df + 0.5))
                * t.tf * {BM25_K1 + 1} / (t.tf + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * r.doc_length / k.avgdl)))
              AS score
       FROM terms t JOIN df USING (lexeme) JOIN fan_rows r ON r.id = t.id CROSS JOIN corpus k
      GROUP BY t.id
   ),
-  by_words AS (
-    SELECT id, row_number() OVER (ORDER BY score DESC, valid_from, body) AS rank
-      FROM bm25 ORDER BY score DESC, valid_from, body LIMIT :pool
-  ),
-  fused AS (
-    SELECT coalesce(v.id, w.id) AS id,
-           coalesce({rrf}, 0) + coalesce({words}, 0) AS rrf,
-           coalesce(v.rank, :pool + w.rank) AS tie
-      FROM by_vector v FULL JOIN by_words w ON w.id = v.id
+  scale AS (
+    SELECT (SELECT min(similarity) FROM fan_rows) AS lo, (SELECT max(similarity) FROM fan_rows) AS hi,
+           (SELECT max(score) FROM bm25) AS best
   ),
   scored AS (
-    SELECT r.id, r.kind, r.text, r.importance, r.valid_from, f.tie,
-           ({W_RELEVANCE} * f.rrf / (2.0::float8 / ({RRF_K} + 1))
-            + {W_IMPORTANCE} * r.importance
-            + {W_RECENCY} * power(0.5::float8,
-                greatest(0, extract(epoch FROM now() - coalesce(r.valid_from, r.created_at)))::float8
-                / 86400 / {RECENCY_HALF_LIFE_DAYS})) AS score,
+    SELECT r.id, r.kind, r.text, r.importance, r.valid_from, r.created_at, r.similarity,
+           {W_RELEVANCE} * (
+             {W_VECTOR} * CASE WHEN r.similarity IS NULL THEN 0
+                               WHEN x.hi > x.lo THEN (r.similarity - x.lo) / (x.hi - x.lo) ELSE 1 END
+             + {W_WORDS} * coalesce(b.score / nullif(x.best, 0), 0)
+             + {W_SPEAKER} * r.named::int
+           )
+           + {W_IMPORTANCE} * r.importance
+           + {W_RECENCY} * power(0.5::float8,
+               greatest(0, extract(epoch FROM now() - coalesce(r.valid_from, r.created_at)))::float8
+               / 86400 / {RECENCY_HALF_LIFE_DAYS}) AS score,
            (length(r.text) + 3) / 4 AS cost
-      FROM fused f JOIN fan_rows r ON r.id = f.id
+      FROM fan_rows r LEFT JOIN bm25 b ON b.id = r.id CROSS JOIN scale x
   ),
   ranked AS (
-    SELECT *, row_number() OVER (ORDER BY score DESC, tie) AS pos FROM scored
+    SELECT *, row_number() OVER (
+      ORDER BY score DESC, similarity DESC NULLS LAST, valid_from, created_at, text
+    ) AS pos
+      FROM scored
   ),{budget}
 SELECT fan.creator_id AS fan_creator_id, c.id, c.kind, c.text, c.importance, c.valid_from, c.score
   FROM fan LEFT JOIN chosen c ON true
@@ -225,7 +227,6 @@ async def recall_for_fan(
     embedding: Sequence[float],
     query: str,
     k: int,
-    pool: int,
     token_budget: int | None,
 ) -> tuple[uuid.UUID, list[RecallHit]] | None:
     """The fan's best memories for a query in one round trip: (creator id, hits), or None when the
@@ -235,7 +236,6 @@ async def recall_for_fan(
         "embedding": vector_literal(embedding),
         "query": query,
         "k": k,
-        "pool": pool,
     }
     if token_budget is not None:
         params["budget"] = token_budget

@@ -36,6 +36,7 @@ from memory.schemas import (
     ReconcileOutcome,
     TranscriptTurn,
 )
+from memory.timeline import resolve_relative_times
 
 # Cosine similarity (MiniLM, normalised) above which two facts say the same thing.
 DUPLICATE_SIMILARITY = 0.9
@@ -281,6 +282,18 @@ def contextualise_turn(turns: Sequence[TranscriptTurn], i: int, *, window: int =
     return " ".join(parts)
 
 
+def search_document_for_turn(turns: Sequence[TranscriptTurn], i: int, context: str) -> str:
+    """The words a turn is found by: its context, the reply it got, and its relative times pinned
+    to the day it was sent. (The reply helps words, not the embedding: measured in docs/memory.md.)"""
+    turn = turns[i]
+    parts = [context]
+    if i + 1 < len(turns) and turns[i + 1].session_label == turn.session_label:
+        reply = turns[i + 1]
+        parts.append(f"(answered by {reply.speaker}: {reply.text[:200]})")
+    parts += [f"({meaning})" for meaning in resolve_relative_times(turn.text, turn.sent_at)]
+    return " ".join(parts)
+
+
 async def ingest_transcript(
     session: AsyncSession,
     principal: Principal,
@@ -293,15 +306,19 @@ async def ingest_transcript(
     embedder: Embedder | None = None,
     context_window: int = 1,
 ) -> list[uuid.UUID]:
-    """Import a conversation history: each turn becomes a memory whose search text and embedding
-    carry its context (speaker, date, the turn it answers). Turns are events, not attributes, so
-    they are stored as they are, without reconciliation."""
+    """Import a conversation history: each turn becomes a memory whose embedding carries its
+    context (speaker, date, the turn it answers) and whose search words also carry the reply and
+    its relative times as dates. The speaker is kept, so a question naming them leans to their
+    turns. Turns are events, not attributes: stored as they are, without reconciliation."""
     await _get_fan(session, fan_id)
     embedder = embedder or get_embedder()
     contexts = [contextualise_turn(turns, i, window=context_window) for i in range(len(turns))]
     vectors = await embedder.embed(contexts)
     ids: list[uuid.UUID] = []
-    for turn, context, vector in zip(turns, contexts, vectors, strict=True):
+    for i, (turn, context, vector) in enumerate(zip(turns, contexts, vectors, strict=True)):
+        details: dict[str, Any] = {"speaker": turn.speaker}
+        if turn.ref:
+            details["ref"] = turn.ref
         memory = FanMemory(
             id=uuid.uuid4(),
             creator_id=creator_id,
@@ -309,11 +326,12 @@ async def ingest_transcript(
             kind=kind,
             text=f"{turn.speaker}: {turn.text}",
             context_text=context,
+            search_text=search_document_for_turn(turns, i, context),
             importance=importance,
             valid_from=turn.sent_at,
             embedding=vector,
             embedding_model=embedder.model_name,
-            details={"ref": turn.ref} if turn.ref else {},
+            details=details,
         )
         session.add(memory)
         ids.append(memory.id)
@@ -360,7 +378,6 @@ async def recall_for_fan(
         embedding=vector,
         query=query,
         k=k,
-        pool=max(50, 5 * k),
         token_budget=token_budget,
     )
     if found is None:

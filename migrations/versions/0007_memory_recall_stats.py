@@ -1,5 +1,9 @@
-"""Recall in one statement: stored BM25 document lengths and per-fan corpus statistics; a halfvec
-HNSW index for cross-fan search.
+"""Recall in one statement: stored BM25 document lengths and per-fan corpus statistics; search
+words apart from the embedded text; a halfvec HNSW index for cross-fan search.
+
+- `fan_memories.search_text`: the words a memory is found by when they are more than what is
+  embedded (an imported turn adds its reply and its relative times as dates); `search` is now
+  `to_tsvector(coalesce(search_text, context_text, text))`.
 
 - `fan_memories.doc_length`: the number of word positions in the full-text document (the BM25 |d|),
   a stored generated column, so recall never unnests a tsvector to measure it.
@@ -40,8 +44,16 @@ def upgrade() -> None:
         LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
           SELECT coalesce(sum(coalesce(array_length(u.positions, 1), 1)), 0)::integer FROM unnest($1) u
         $$;
+        -- Imported turns are found by more words than they are embedded with (their reply, their
+        -- relative times as dates): `search` reads search_text first.
+        ALTER TABLE fan_memories ADD COLUMN search_text text;
+        DROP INDEX ix_fan_memories_search;
+        ALTER TABLE fan_memories DROP COLUMN search;
+        ALTER TABLE fan_memories ADD COLUMN search tsvector NOT NULL GENERATED ALWAYS AS
+          (to_tsvector('english', coalesce(search_text, context_text, text))) STORED;
+        CREATE INDEX ix_fan_memories_search ON fan_memories USING gin (search);
         ALTER TABLE fan_memories ADD COLUMN doc_length integer NOT NULL GENERATED ALWAYS AS
-          (fanpilot_tsvector_length(to_tsvector('english', coalesce(context_text, text)))) STORED;
+          (fanpilot_tsvector_length(to_tsvector('english', coalesce(search_text, context_text, text)))) STORED;
 
         CREATE TABLE fan_memory_stats (
           fan_id uuid PRIMARY KEY REFERENCES fan_profiles (id) ON DELETE CASCADE,
@@ -146,5 +158,11 @@ def downgrade() -> None:
         DROP TABLE fan_memory_stats;
         ALTER TABLE fan_memories DROP COLUMN doc_length;
         DROP FUNCTION fanpilot_tsvector_length(tsvector);
+        DROP INDEX ix_fan_memories_search;
+        ALTER TABLE fan_memories DROP COLUMN search;
+        ALTER TABLE fan_memories DROP COLUMN search_text;
+        ALTER TABLE fan_memories ADD COLUMN search tsvector NOT NULL GENERATED ALWAYS AS
+          (to_tsvector('english', coalesce(context_text, text))) STORED;
+        CREATE INDEX ix_fan_memories_search ON fan_memories USING gin (search);
         """
     )

@@ -83,11 +83,12 @@ async def _ingest(
 async def _reference_ranking(
     s: AsyncSession, fan_id: uuid.UUID, query: str, vector: list[float], k: int, budget: int | None
 ) -> list[str]:
-    """Recall recomputed from scratch (every tsvector unnested, N and avgdl counted), in Python."""
+    """Recall recomputed from scratch in Python: every tsvector unnested, N and avgdl counted, both
+    arms scaled over all of the fan's rows."""
     rows = (
         await s.execute(
             text(
-                "SELECT id, text, coalesce(context_text, text) AS body, importance, valid_from, created_at,"
+                "SELECT id, text, importance, valid_from, created_at, details->>'speaker' AS speaker,"
                 " embedding <=> CAST(:q AS vector) AS distance"
                 " FROM fan_memories WHERE fan_id = :f AND invalid_at IS NULL ORDER BY id"
             ),
@@ -123,22 +124,29 @@ async def _reference_ranking(
             idf = math.log(1 + (n - df[lex] + 0.5) / (df[lex] + 0.5))
             norm = f + repo.BM25_K1 * (1 - repo.BM25_B + repo.BM25_B * doc_len[memory_id] / avgdl)
             bm25[memory_id] = bm25.get(memory_id, 0.0) + idf * f * (repo.BM25_K1 + 1) / norm
-    pool = max(50, 5 * k)
-    vec = sorted(rows, key=lambda r: (r.distance, r.valid_from, r.created_at, r.text))[:pool]
-    words = sorted(bm25, key=lambda i: (-bm25[i], by_row[i].valid_from, by_row[i].body))[:pool]
-    fused = service._rrf([r.id for r in vec], words)
+    sims = {r.id: 1 - r.distance for r in rows if r.distance is not None}
+    lo, hi = min(sims.values()), max(sims.values())
+    best = max(bm25.values(), default=0.0)
+    names = set(
+        (
+            await s.execute(text("SELECT tsvector_to_array(to_tsvector('simple', :q))"), {"q": query})
+        ).scalar_one()
+    )
     now = datetime.now(UTC)
 
     def score(memory_id: uuid.UUID) -> float:
         r = by_row[memory_id]
+        vector = 0.0 if memory_id not in sims else (sims[memory_id] - lo) / (hi - lo) if hi > lo else 1.0
+        words = bm25.get(memory_id, 0.0) / best if best else 0.0
+        named = r.speaker is not None and r.speaker.split(" ")[0].lower() in names
         age = max(0.0, (now - (r.valid_from or r.created_at)).total_seconds() / 86400)
         return (
-            repo.W_RELEVANCE * fused[memory_id] / (2.0 / (repo.RRF_K + 1))
+            repo.W_RELEVANCE * (repo.W_VECTOR * vector + repo.W_WORDS * words + repo.W_SPEAKER * named)
             + repo.W_IMPORTANCE * r.importance
             + repo.W_RECENCY * 0.5 ** (age / repo.RECENCY_HALF_LIFE_DAYS)
         )
 
-    ranked = sorted(fused, key=lambda i: -score(i))
+    ranked = sorted(by_row, key=lambda i: (-score(i), -sims.get(i, -9.0)))
     out: list[str] = []
     used = 0
     for memory_id in ranked:
@@ -356,3 +364,38 @@ async def test_access_counts_never_cross_tenants(
     # Recorded under the wrong creator: the flush runs as that creator and RLS hides the rows.
     log.record(engine, stranger.creator_id, ids)
     assert await log.flush() == 0
+
+
+async def test_a_question_naming_a_speaker_leans_to_their_turns(
+    engine: AsyncEngine, tenant: Tenant, fan_id: uuid.UUID, embedder: LocalMiniLMEmbedder
+) -> None:
+    p = tenant.principal()
+    turns = [
+        TranscriptTurn(speaker="Ava", text="I love hiking in the mountains", ref="D1:1"),
+        TranscriptTurn(speaker="Tom", text="I love hiking in the mountains too", ref="D1:2"),
+    ]
+    async with tenant_session(p, engine=engine) as s:
+        await service.ingest_transcript(
+            s, p, creator_id=tenant.creator_id, fan_id=fan_id, turns=turns, embedder=embedder
+        )
+        for name in ("Tom", "Ava"):
+            got = await service.recall_for_fan(
+                s, p, fan_id=fan_id, query=f"What does {name} love doing?", k=1, embedder=embedder
+            )
+            assert got[0].text.startswith(f"{name}:"), name
+
+
+def test_a_turns_search_words_carry_its_reply_and_its_dates() -> None:
+    sent = datetime(2023, 7, 3, 13, 36, tzinfo=UTC)
+    turns = [
+        TranscriptTurn(speaker="Mel", text="We went camping last month!", sent_at=sent, session_label="s1"),
+        TranscriptTurn(speaker="Caro", text="Where did you go?", sent_at=sent, session_label="s1"),
+        TranscriptTurn(speaker="Mel", text="The beach", sent_at=sent, session_label="s2"),
+    ]
+    context = service.contextualise_turn(turns, 0)
+    words = service.search_document_for_turn(turns, 0, context)
+    assert words.startswith(context)
+    assert "(answered by Caro: Where did you go?)" in words
+    assert "(last month = June 2023)" in words
+    # No reply across sessions.
+    assert "answered by" not in service.search_document_for_turn(turns, 1, "")
