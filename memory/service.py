@@ -24,7 +24,7 @@ from crm.enums import MemoryKind
 from crm.fans.models import FanProfile
 from memory import repository as repo
 from memory.access import ACCESS_LOG
-from memory.embeddings import Embedder, get_embedder
+from memory.embeddings import Embedder, embed_queries, get_embedder
 from memory.extraction import CandidateFact, extract_facts, infer_slot
 from memory.models import FanMemory
 from memory.schemas import (
@@ -369,7 +369,7 @@ async def recall_for_fan(
     `query_vector`: the query's embedding when the caller computed it already (e.g. while it read
     other things), so it is not computed twice."""
     if query_vector is None:
-        (vector,) = await (embedder or get_embedder()).embed([query])
+        (vector,) = await embed_queries(embedder or get_embedder(), [query])
     else:
         vector = list(query_vector)
     found = await repo.recall_for_fan(
@@ -410,8 +410,7 @@ async def search_fans(
 ) -> list[FanSearchHit]:
     """Fans of a creator whose memories match `query` (HNSW + full text, RRF), best first, each with
     their best matching memories."""
-    embedder = embedder or get_embedder()
-    (vector,) = await embedder.embed([query])
+    (vector,) = await embed_queries(embedder or get_embedder(), [query])
     pool = max(100, 5 * k)
     by_vector = await repo.vector_search_creator(session, creator_id=creator_id, embedding=vector, limit=pool)
     by_words = await repo.fulltext_search_creator(session, creator_id=creator_id, query=query, limit=pool)
