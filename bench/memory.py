@@ -296,6 +296,19 @@ async def measure(db: Any, data: Dataset, *, queries: int = QUERIES, seed: int =
                         embedder=embedder,
                     )
                 record("per_fan_recall", time.perf_counter() - t)
+                async with tenant_session(principal, engine=engine) as s:
+                    # As the reply graph recalls: one more statement in a session it already has open.
+                    t = time.perf_counter()
+                    await service.recall_for_fan(
+                        s,
+                        principal,
+                        fan_id=data.fan_ids[fan],
+                        query=text,
+                        k=K,
+                        token_budget=None,
+                        embedder=embedder,
+                    )
+                    record("per_fan_recall_in_session", time.perf_counter() - t)
                 t = time.perf_counter()
                 async with tenant_session(principal, engine=engine) as s:
                     exact = await repo.nearest_for_fan(
@@ -404,6 +417,10 @@ def run_size(n: int, *, queries: int = QUERIES) -> dict[str, Any]:
 
 ROWS = [
     ("per_fan_recall", "Fanpilot recall_for_fan (exact vector + BM25 fused in one statement, full service)"),
+    (
+        "per_fan_recall_in_session",
+        "Fanpilot recall_for_fan in an open tenant session (as the reply graph calls it)",
+    ),
     ("per_fan_vector_arm", "Fanpilot per-fan exact vector arm only"),
     ("store_per_fan", "LangGraph AsyncPostgresStore.asearch, fan namespace"),
     ("cross_fan_search", "Fanpilot search_fans (HNSW iterative + FTS, RRF, full service)"),
@@ -425,6 +442,16 @@ def markdown(report: dict[str, Any]) -> str:
                 continue
             recall = f"{m['recall@10']:.3f}" if "recall@10" in m else "—"
             lines.append(f"| {run['memories']:,} | {label} | {m['p50_ms']} | {m['p95_ms']} | {recall} |")
+    loads = [
+        f"{run['memories']:,}: {run['load_average_1m'][0]} → {run['load_average_1m'][1]}"
+        for run in report["runs"]
+        if "load_average_1m" in run
+    ]
+    if loads:
+        lines += [
+            "",
+            f"_{report.get('machine', '')}, {report.get('when', '')}; load average (1 min) before → after each size: {'; '.join(loads)}_",
+        ]
     builds = [run for run in report["runs"] if "hnsw_build_fanpilot_s" in run]
     if builds:
         lines += [
@@ -444,7 +471,6 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def run(sizes: Sequence[int], *, out: Path | None, queries: int = QUERIES) -> dict[str, Any]:
-    import os
     import platform
 
     report: dict[str, Any] = {
@@ -457,7 +483,10 @@ def run(sizes: Sequence[int], *, out: Path | None, queries: int = QUERIES) -> di
         "runs": [],
     }
     for n in sizes:
+        load_before = round(os.getloadavg()[0], 2)
         report["runs"].append(run_size(n, queries=queries))
+        # Other work on this shared machine skews every figure: say how busy it was.
+        report["runs"][-1]["load_average_1m"] = [load_before, round(os.getloadavg()[0], 2)]
         if out:
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(report, indent=2) + "\n")
