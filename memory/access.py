@@ -69,20 +69,14 @@ class AccessLog:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        task = loop.create_task(self._flush_quietly())
+        task = loop.create_task(self.flush())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _flush_quietly(self) -> int:
-        try:
-            return await self.flush()
-        except (SQLAlchemyError, OSError) as exc:
-            # Advisory counts: a database hiccup must not surface in whoever recalled.
-            log.warning("memory access counts not written: %s", exc)
-            return 0
-
     async def flush(self) -> int:
-        """Write every pending count (one UPDATE per engine); returns the rows touched."""
+        """Write every pending count (one UPDATE per engine); returns the rows touched. A database
+        that is gone or failing loses its batch with a warning: the counts are advisory, and whoever
+        recalled must never see the error."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -91,25 +85,32 @@ class AccessLog:
         for engine, pending in batches.items():
             if not pending:
                 continue
-            ids = list(pending)
-            principal = Principal.for_creators(*{p.creator_id for p in pending.values()})
-            async with tenant_session(principal, engine=engine) as session:
-                result = await session.execute(
-                    text(
-                        "UPDATE fan_memories m SET access_count = m.access_count + a.n,"
-                        " last_accessed_at = greatest(m.last_accessed_at, a.at)"
-                        " FROM unnest(CAST(:ids AS uuid[]), CAST(:counts AS integer[]),"
-                        " CAST(:ats AS timestamptz[])) AS a(id, n, at)"
-                        " WHERE m.id = a.id"
-                    ),
-                    {
-                        "ids": ids,
-                        "counts": [pending[i].count for i in ids],
-                        "ats": [pending[i].last_at for i in ids],
-                    },
-                )
-                touched += int(getattr(result, "rowcount", 0) or 0)
+            try:
+                touched += await self._write(engine, pending)
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning("memory access counts not written (%d memories): %s", len(pending), exc)
         return touched
+
+    @staticmethod
+    async def _write(engine: AsyncEngine, pending: dict[uuid.UUID, _Pending]) -> int:
+        ids = list(pending)
+        principal = Principal.for_creators(*{p.creator_id for p in pending.values()})
+        async with tenant_session(principal, engine=engine) as session:
+            result = await session.execute(
+                text(
+                    "UPDATE fan_memories m SET access_count = m.access_count + a.n,"
+                    " last_accessed_at = greatest(m.last_accessed_at, a.at)"
+                    " FROM unnest(CAST(:ids AS uuid[]), CAST(:counts AS integer[]),"
+                    " CAST(:ats AS timestamptz[])) AS a(id, n, at)"
+                    " WHERE m.id = a.id"
+                ),
+                {
+                    "ids": ids,
+                    "counts": [pending[i].count for i in ids],
+                    "ats": [pending[i].last_at for i in ids],
+                },
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
 
 
 ACCESS_LOG = AccessLog()

@@ -399,3 +399,26 @@ def test_a_turns_search_words_carry_its_reply_and_its_dates() -> None:
     assert "(last month = June 2023)" in words
     # No reply across sessions.
     assert "answered by" not in service.search_document_for_turn(turns, 1, "")
+
+
+async def test_a_vanished_database_loses_its_batch_not_the_others(
+    engine: AsyncEngine, tenant: Tenant, fan_id: uuid.UUID, embedder: LocalMiniLMEmbedder, caplog: Any
+) -> None:
+    from core.db import make_engine
+
+    await _ingest(engine, tenant, fan_id, embedder)
+    p = tenant.principal()
+    async with tenant_session(p, engine=engine) as s:
+        ids = [m.id for m in await service.list_memories(s, p, fan_id=fan_id)][:2]
+    gone = make_engine(
+        engine.url.set(database="fanpilot_no_such_database").render_as_string(hide_password=False)
+    )
+    log = AccessLog()
+    log.record(gone, tenant.creator_id, ids)
+    log.record(engine, tenant.creator_id, ids)
+    try:
+        assert await log.flush() == 2
+    finally:
+        await gone.dispose()
+    assert "not written" in caplog.text
+    assert log.pending() == 0
