@@ -23,6 +23,9 @@ def create_app() -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        from memory.access import ACCESS_LOG
+
+        await ACCESS_LOG.flush()  # recall's batched access counts, before the pool goes
         await get_engine().dispose()
 
     app = FastAPI(

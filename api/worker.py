@@ -261,6 +261,13 @@ class WorkerSettings:
     redis_settings: RedisSettings | None = None  # filled in by `fanpilot worker` from settings
 
 
+async def on_shutdown(ctx: dict[str, Any]) -> None:
+    """Write what is still pending (recall's batched access counts) before the worker exits."""
+    from memory.access import ACCESS_LOG
+
+    await ACCESS_LOG.flush()
+
+
 def worker_settings() -> dict[str, Any]:
     """Keyword arguments for arq's Worker, with Redis resolved from settings (REDIS_URL / embedded)."""
     return {
@@ -269,5 +276,6 @@ def worker_settings() -> dict[str, Any]:
         "max_tries": WorkerSettings.max_tries,
         "job_timeout": WorkerSettings.job_timeout,
         "keep_result": WorkerSettings.keep_result,
+        "on_shutdown": on_shutdown,
         "redis_settings": queue.redis_settings(),
     }

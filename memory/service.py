@@ -7,7 +7,6 @@ scopes every query to the principal's creators; the explicit creator/fan filters
 from __future__ import annotations
 
 import json
-import math
 import re
 import uuid
 from collections.abc import Sequence
@@ -16,14 +15,15 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from core.errors import NotFound
 from core.tenancy import Principal
 from crm.enums import MemoryKind
 from crm.fans.models import FanProfile
 from memory import repository as repo
-from memory.embeddings import Embedder, get_embedder
+from memory.access import ACCESS_LOG
+from memory.embeddings import Embedder, embed_queries, get_embedder
 from memory.extraction import CandidateFact, extract_facts, infer_slot
 from memory.models import FanMemory
 from memory.schemas import (
@@ -35,6 +35,7 @@ from memory.schemas import (
     ReconcileOutcome,
     TranscriptTurn,
 )
+from memory.timeline import resolve_relative_times
 
 # Cosine similarity (MiniLM, normalised) above which two facts say the same thing.
 DUPLICATE_SIMILARITY = 0.9
@@ -42,10 +43,7 @@ SLOT_DUPLICATE_SIMILARITY = 0.97
 # Above this, a fact with the opposite polarity ("likes X" / "dislikes X") contradicts the old one.
 CONTRADICTION_SIMILARITY = 0.72
 RECONCILE_NEIGHBOURS = 5
-RRF_K = 60
-RECENCY_HALF_LIFE_DAYS = 180.0
-# Final score = relevance (fused rank) dominates; importance and recency break near-ties.
-W_RELEVANCE, W_IMPORTANCE, W_RECENCY = 0.8, 0.1, 0.1
+RRF_K = repo.RRF_K
 
 _NEGATION = re.compile(
     r"\b(?:not|no|never|don't|doesn't|do not|does not|dislikes?|hates?|can't stand|stopped|quit|no longer)\b",
@@ -283,6 +281,18 @@ def contextualise_turn(turns: Sequence[TranscriptTurn], i: int, *, window: int =
     return " ".join(parts)
 
 
+def search_document_for_turn(turns: Sequence[TranscriptTurn], i: int, context: str) -> str:
+    """The words a turn is found by: its context, the reply it got, and its relative times pinned
+    to the day it was sent. (The reply helps words, not the embedding: measured in docs/memory.md.)"""
+    turn = turns[i]
+    parts = [context]
+    if i + 1 < len(turns) and turns[i + 1].session_label == turn.session_label:
+        reply = turns[i + 1]
+        parts.append(f"(answered by {reply.speaker}: {reply.text[:200]})")
+    parts += [f"({meaning})" for meaning in resolve_relative_times(turn.text, turn.sent_at)]
+    return " ".join(parts)
+
+
 async def ingest_transcript(
     session: AsyncSession,
     principal: Principal,
@@ -295,15 +305,19 @@ async def ingest_transcript(
     embedder: Embedder | None = None,
     context_window: int = 1,
 ) -> list[uuid.UUID]:
-    """Import a conversation history: each turn becomes a memory whose search text and embedding
-    carry its context (speaker, date, the turn it answers). Turns are events, not attributes, so
-    they are stored as they are, without reconciliation."""
+    """Import a conversation history: each turn becomes a memory whose embedding carries its
+    context (speaker, date, the turn it answers) and whose search words also carry the reply and
+    its relative times as dates. The speaker is kept, so a question naming them leans to their
+    turns. Turns are events, not attributes: stored as they are, without reconciliation."""
     await _get_fan(session, fan_id)
     embedder = embedder or get_embedder()
     contexts = [contextualise_turn(turns, i, window=context_window) for i in range(len(turns))]
     vectors = await embedder.embed(contexts)
     ids: list[uuid.UUID] = []
-    for turn, context, vector in zip(turns, contexts, vectors, strict=True):
+    for i, (turn, context, vector) in enumerate(zip(turns, contexts, vectors, strict=True)):
+        details: dict[str, Any] = {"speaker": turn.speaker}
+        if turn.ref:
+            details["ref"] = turn.ref
         memory = FanMemory(
             id=uuid.uuid4(),
             creator_id=creator_id,
@@ -311,11 +325,12 @@ async def ingest_transcript(
             kind=kind,
             text=f"{turn.speaker}: {turn.text}",
             context_text=context,
+            search_text=search_document_for_turn(turns, i, context),
             importance=importance,
             valid_from=turn.sent_at,
             embedding=vector,
             embedding_model=embedder.model_name,
-            details={"ref": turn.ref} if turn.ref else {},
+            details=details,
         )
         session.add(memory)
         ids.append(memory.id)
@@ -334,12 +349,6 @@ def _rrf(*rankings: Sequence[uuid.UUID], k: int = RRF_K) -> dict[uuid.UUID, floa
     return scores
 
 
-def _recency(row: repo.MemoryRow, now: datetime) -> float:
-    when = row.valid_from or row.created_at
-    age_days = max(0.0, (now - when).total_seconds() / 86400)
-    return math.pow(0.5, age_days / RECENCY_HALF_LIFE_DAYS)
-
-
 async def recall_for_fan(
     session: AsyncSession,
     principal: Principal,
@@ -353,63 +362,39 @@ async def recall_for_fan(
     query_vector: Sequence[float] | None = None,
 ) -> list[RecalledMemory]:
     """The fan's active memories most relevant to `query`: exact vector and BM25 rankings fused by
-    RRF, then importance and recency; at most k, within the token budget (None: no budget).
+    RRF, then importance and recency; at most k, within the token budget (None: no budget). One
+    SQL statement; the access counts are written later, in a batch (`memory.access`).
 
     `query_vector`: the query's embedding when the caller computed it already (e.g. while it read
     other things), so it is not computed twice."""
-    fan = await _get_fan(session, fan_id)
     if query_vector is None:
-        (vector,) = await (embedder or get_embedder()).embed([query])
+        (vector,) = await embed_queries(embedder or get_embedder(), [query])
     else:
         vector = list(query_vector)
-    pool = max(50, 5 * k)
-    by_vector = await repo.nearest_for_fan(
-        session, creator_id=fan.creator_id, fan_id=fan_id, embedding=vector, limit=pool
+    found = await repo.recall_for_fan(
+        session,
+        fan_id=fan_id,
+        embedding=vector,
+        query=query,
+        k=k,
+        token_budget=token_budget,
     )
-    by_words = await repo.bm25_for_fan(
-        session, creator_id=fan.creator_id, fan_id=fan_id, query=query, limit=pool
-    )
-    fused = _rrf([r.id for r in by_vector], [memory_id for memory_id, _ in by_words])
-    rows = {r.id: r for r in by_vector}
-    missing = [memory_id for memory_id in fused if memory_id not in rows]
-    rows.update(await repo.load_rows(session, missing))
-    now = _now()
-    best = 2.0 / (RRF_K + 1)
-    scored = sorted(
-        (
-            (
-                W_RELEVANCE * fused[memory_id] / best
-                + W_IMPORTANCE * rows[memory_id].importance
-                + W_RECENCY * _recency(rows[memory_id], now),
-                rows[memory_id],
-            )
-            for memory_id in fused
-            if memory_id in rows
-        ),
-        key=lambda pair: -pair[0],
-    )
-    recalled: list[RecalledMemory] = []
-    used = 0
-    for score, row in scored:
-        cost = estimate_tokens(row.text)
-        if token_budget is not None and used + cost > token_budget:
-            continue
-        used += cost
-        recalled.append(
-            RecalledMemory(
-                id=row.id,
-                kind=row.kind,
-                text=row.text,
-                importance=row.importance,
-                score=round(score, 6),
-                valid_from=row.valid_from,
-            )
+    if found is None:
+        raise NotFound("fan not found")
+    creator_id, hits = found
+    if touch and hits and isinstance(session.bind, AsyncEngine):
+        ACCESS_LOG.record(session.bind, creator_id, [h.id for h in hits])
+    return [
+        RecalledMemory(
+            id=h.id,
+            kind=h.kind,
+            text=h.text,
+            importance=h.importance,
+            score=round(h.score, 6),
+            valid_from=h.valid_from,
         )
-        if len(recalled) >= k:
-            break
-    if touch:
-        await repo.touch_accessed(session, [m.id for m in recalled])
-    return recalled
+        for h in hits
+    ]
 
 
 async def search_fans(
@@ -424,8 +409,7 @@ async def search_fans(
 ) -> list[FanSearchHit]:
     """Fans of a creator whose memories match `query` (HNSW + full text, RRF), best first, each with
     their best matching memories."""
-    embedder = embedder or get_embedder()
-    (vector,) = await embedder.embed([query])
+    (vector,) = await embed_queries(embedder or get_embedder(), [query])
     pool = max(100, 5 * k)
     by_vector = await repo.vector_search_creator(session, creator_id=creator_id, embedding=vector, limit=pool)
     by_words = await repo.fulltext_search_creator(session, creator_id=creator_id, query=query, limit=pool)

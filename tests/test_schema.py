@@ -101,7 +101,8 @@ async def test_every_design_table_exists_with_pgvector_and_hnsw(owner_engine: As
         ).scalar()
     assert tables >= DESIGN_TABLES
     assert column == "vector(384)"
-    assert hnsw is not None and "hnsw" in hnsw and "vector_cosine_ops" in hnsw
+    # Migration 0007: the cross-fan index holds half-precision copies of the 384-d vectors.
+    assert hnsw is not None and "hnsw" in hnsw and "halfvec(384)) halfvec_cosine_ops" in hnsw
 
 
 async def test_every_creator_owned_table_forces_rls(owner_engine: AsyncEngine) -> None:

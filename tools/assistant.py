@@ -21,6 +21,7 @@ from crm.fans.models import FanProfile
 from crm.segments import service as segment_service
 from tools import REGISTRY
 from tools.base import RiskLevel, Tool, ToolContext
+from tools.read import CREATOR_WIDE_READ_TOOLS
 
 AT_RISK_RULE: dict[str, Any] = {
     "any": [
@@ -193,4 +194,4 @@ ASSISTANT_ONLY: tuple[Tool[Any], ...] = (
 def assistant_tools() -> dict[str, Tool[Any]]:
     """Every tool the assistant may call, by name."""
     shared = {name: REGISTRY[name] for name in SHARED_TOOL_NAMES if name in REGISTRY}
-    return {**shared, **{t.name: t for t in ASSISTANT_ONLY}}
+    return {**shared, **{t.name: t for t in (*ASSISTANT_ONLY, *CREATOR_WIDE_READ_TOOLS)}}

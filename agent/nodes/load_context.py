@@ -57,7 +57,10 @@ def _embedder() -> Any:
 
 
 async def _embed(text: str) -> list[float]:
-    (vector,) = await _embedder().embed([text])
+    from memory.embeddings import embed_queries
+
+    # The query side of the embedder (e5 embeds queries and passages differently; MiniLM does not).
+    (vector,) = await embed_queries(_embedder(), [text])
     return vector
 
 

@@ -11,6 +11,7 @@ from core.db import tenant_session
 from core.errors import NotFound
 from crm.enums import MemoryKind
 from memory import service
+from memory.access import ACCESS_LOG
 from memory.embeddings import LocalMiniLMEmbedder
 from tests.factories import Tenant, make_fan, make_tenant
 
@@ -65,11 +66,17 @@ async def test_recall_is_per_fan_and_counts_access(
     await _remember(engine, tenant, tom, embedder, "Has a golden retriever named Max", "Works night shifts")
     await _remember(engine, tenant, ann, embedder, "Has a cat named Mochi")
     p = tenant.principal()
+    await ACCESS_LOG.flush()  # what earlier tests left pending
     async with tenant_session(p, engine=engine) as s:
         got = await service.recall_for_fan(
             s, p, fan_id=tom, query="what pet does he have?", embedder=embedder
         )
         again = await service.recall_for_fan(s, p, fan_id=tom, query="dog", k=1, embedder=embedder)
+        untouched = await service.list_memories(s, p, fan_id=tom)
+    # Counted off the recall path: nothing is written in the recalling transaction...
+    assert {r.access_count for r in untouched} == {0}
+    assert await ACCESS_LOG.flush() == 2
+    async with tenant_session(p, engine=engine) as s:
         records = await service.list_memories(s, p, fan_id=tom)
     assert got[0].text == "Has a golden retriever named Max"
     assert "Has a cat named Mochi" not in [m.text for m in got]
