@@ -7,6 +7,7 @@ are assistant tools (never a reply run's).
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any, Literal
 
@@ -40,6 +41,7 @@ class RevenueArgs(WindowArgs):
     by: Literal["day", "week", "month"] | None = Field(
         default=None, description="Also split the window into buckets (for a trend)."
     )
+    fan_id: uuid.UUID | None = Field(default=None, description="Only what this fan spent (from find_fan).")
 
 
 class TopSpendersArgs(_Args):
@@ -81,12 +83,18 @@ async def _window(session: AsyncSession, ctx: ToolContext, period: Period, start
 
 async def revenue_summary(session: AsyncSession, ctx: ToolContext, args: RevenueArgs) -> dict[str, Any]:
     """What the creator earned in a window, by type: tip, ppv, subscription, custom, message (paid
-    messages), post, stream, other, and refunds (negative); with gross, refunds, net and paying fans.
-    Use it for "how much did I make from tips last week?". Report the figures as given (USD) and the
-    window's `label`; never add or estimate numbers yourself."""
+    messages), post, stream, other, and refunds (negative); with gross, refunds, net and paying fans;
+    with `fan_id`, only that fan's spend. Use it for "how much did I make from tips last week?".
+    Report the figures as given (USD) and the window's `label`; never add or estimate numbers
+    yourself."""
     window = await _window(session, ctx, args.period, args.start, args.end)
     result = await analytics.revenue(
-        session, ctx.principal, creator_ids=[ctx.creator_id], window=window, bucket=args.by
+        session,
+        ctx.principal,
+        creator_ids=[ctx.creator_id],
+        window=window,
+        bucket=args.by,
+        fan_ids=[args.fan_id] if args.fan_id else None,
     )
     return result.model_dump(mode="json")
 

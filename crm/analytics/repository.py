@@ -51,26 +51,33 @@ class AnalyticsRepository:
 
     # ------------------------------------------------------------ money
 
-    def _money_in(self, creator_ids: Ids, start: datetime, end: datetime) -> list[Any]:
-        return [
+    def _money_in(
+        self, creator_ids: Ids, start: datetime, end: datetime, fan_ids: Ids | None = None
+    ) -> list[Any]:
+        where = [
             FanTransaction.creator_id.in_(creator_ids),
             FanTransaction.occurred_at >= start,
             FanTransaction.occurred_at < end,
         ]
+        if fan_ids is not None:
+            where.append(FanTransaction.fan_id.in_(fan_ids))
+        return where
 
     async def revenue_by_kind(
-        self, creator_ids: Ids, start: datetime, end: datetime
+        self, creator_ids: Ids, start: datetime, end: datetime, *, fan_ids: Ids | None = None
     ) -> list[tuple[str, int, Decimal]]:
         stmt = (
             sa.select(FanTransaction.kind, sa.func.count(), sa.func.sum(FanTransaction.amount))
-            .where(*self._money_in(creator_ids, start, end))
+            .where(*self._money_in(creator_ids, start, end, fan_ids))
             .group_by(FanTransaction.kind)
         )
         return [(str(kind), int(n), Decimal(total)) for kind, n, total in await self.session.execute(stmt)]
 
-    async def paying_fans(self, creator_ids: Ids, start: datetime, end: datetime) -> int:
+    async def paying_fans(
+        self, creator_ids: Ids, start: datetime, end: datetime, *, fan_ids: Ids | None = None
+    ) -> int:
         stmt = sa.select(sa.func.count(sa.distinct(FanTransaction.fan_id))).where(
-            *self._money_in(creator_ids, start, end), FanTransaction.amount > 0
+            *self._money_in(creator_ids, start, end, fan_ids), FanTransaction.amount > 0
         )
         return int(await self.session.scalar(stmt) or 0)
 
@@ -81,12 +88,19 @@ class AnalyticsRepository:
         return await self.session.scalar(stmt)
 
     async def revenue_buckets(
-        self, creator_ids: Ids, start: datetime, end: datetime, *, unit: str, tz: str
+        self,
+        creator_ids: Ids,
+        start: datetime,
+        end: datetime,
+        *,
+        unit: str,
+        tz: str,
+        fan_ids: Ids | None = None,
     ) -> list[tuple[date, str, Decimal]]:
         bucket = _local_bucket(FanTransaction.occurred_at, unit, tz).label("bucket")
         stmt = (
             sa.select(bucket, FanTransaction.kind, sa.func.sum(FanTransaction.amount))
-            .where(*self._money_in(creator_ids, start, end))
+            .where(*self._money_in(creator_ids, start, end, fan_ids))
             .group_by(bucket, FanTransaction.kind)
         )
         return [(day, str(kind), Decimal(total)) for day, kind, total in await self.session.execute(stmt)]

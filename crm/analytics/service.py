@@ -101,13 +101,15 @@ async def revenue(
     creator_ids: Sequence[uuid.UUID],
     window: Window,
     bucket: Bucketing = None,
+    fan_ids: Sequence[uuid.UUID] | None = None,
 ) -> Revenue:
-    """Revenue by type (tips, PPV, subscriptions, customs, …) in the window, optionally per bucket."""
+    """Revenue by type (tips, PPV, subscriptions, customs, …) in the window, optionally per bucket;
+    `fan_ids` narrows it to what those fans spent."""
     ids = _visible(principal, creator_ids)
     repo = AnalyticsRepository.from_session(session)
     by_type = dict.fromkeys(REVENUE_TYPES, ZERO)
     counts = dict.fromkeys(REVENUE_TYPES, 0)
-    for kind, n, total in await repo.revenue_by_kind(ids, window.start, window.end):
+    for kind, n, total in await repo.revenue_by_kind(ids, window.start, window.end, fan_ids=fan_ids):
         by_type[kind] = _money(total)
         counts[kind] = n
     refunds = -by_type["refund"]
@@ -117,7 +119,7 @@ async def revenue(
     if unit is not None:
         cells: dict[date, dict[str, Decimal]] = {d: {} for d in days}
         for day, kind, total in await repo.revenue_buckets(
-            ids, window.start, window.end, unit=unit, tz=window.tz
+            ids, window.start, window.end, unit=unit, tz=window.tz, fan_ids=fan_ids
         ):
             cells.setdefault(day, {})[kind] = _money(total)
         buckets = [
@@ -135,7 +137,7 @@ async def revenue(
         gross=gross,
         refunds=refunds,
         net=gross - refunds,
-        paying_fans=await repo.paying_fans(ids, window.start, window.end),
+        paying_fans=await repo.paying_fans(ids, window.start, window.end, fan_ids=fan_ids),
         bucket_unit=unit,
         buckets=buckets,
     )
