@@ -255,10 +255,7 @@ def many_memories(lookup: dict[str, Any], results: Sequence[dict[str, Any]], *, 
 
 def queued(result: dict[str, Any], what: str) -> str:
     flags = [f for f in result.get("flags") or [] if isinstance(f, dict)]
-    line = (
-        f"Queued {what} for your approval — nothing is sent until you approve it here or in the inbox "
-        f"(item {result.get('queued_item_id')})."
-    )
+    line = f"Queued {what} for your approval — nothing is sent until you approve it here or in the inbox."
     blocking = [f for f in flags if f.get("severity") == "block"]
     if blocking:
         line += (

@@ -539,7 +539,7 @@ def _fan_read_line(tool: str, fan: dict[str, Any], result: dict[str, Any]) -> st
         )
     sub = result.get("subscription") or {}
     tags = ", ".join(t.get("tag", "") for t in result.get("tags") or []) or "none"
-    notes = [n.get("body") for n in result.get("pinned_notes") or []]
+    notes = [str(n.get("body") or "").rstrip(". ") for n in result.get("pinned_notes") or []]
     return (
         f"{say.fan_label(fan)}; subscription {sub.get('status', 'none')}; tags {tags}"
         + (f"; notes: {'; '.join(str(n) for n in notes)}" if notes else "")

@@ -46,6 +46,7 @@ class Page:
 
 PAGES: tuple[Page, ...] = (
     Page("/inbox", "inbox.html", "Inbox"),
+    Page("/chat", "chat.html", "Chat"),
     Page("/login", "login.html", "Sign in", nav=False),
 )
 
