@@ -315,7 +315,7 @@ async def invite_staff(body: InviteIn, principal: AdminWriter, session: SessionD
     return InviteOut(
         staff=StaffOut.of(issued.staff),
         invite_token=issued.plaintext,
-        accept_url=f"/login#invite={issued.plaintext}",
+        accept_url=f"/join#invite={issued.plaintext}",
         expires_at=issued.expires_at,
     )
 

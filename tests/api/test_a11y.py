@@ -126,6 +126,7 @@ PAGES = [
             State("help", open_help),
         ),
     ),
+    AuditedPage("join", "/join", ready="#signup-form", signed_in=False),
     AuditedPage(
         "chat",
         "/chat",

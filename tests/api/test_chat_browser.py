@@ -213,3 +213,43 @@ async def test_phone_edit_inline_then_reload_keeps_the_history(live_server: str,
     assert await sent_to(engine, shop.creator_id, ids["kyle"]) == [
         ("The new beach set, just for you 💕 want a peek?", Decimal("20.00"))
     ]
+
+
+async def test_an_invited_creator_sets_a_password_and_lands_in_the_chat(
+    live_server: str, engine: AsyncEngine
+) -> None:
+    import httpx
+    from playwright.async_api import async_playwright
+
+    from tests.api.conftest import PASSWORD
+
+    shop = await make_shop(engine)
+    _, owner_email = await make_login(engine, shop.tenant, role=StaffRole.owner)
+    async with httpx.AsyncClient(base_url=live_server) as http:
+        me = (await http.post("/api/auth/login", json={"email": owner_email, "password": PASSWORD})).json()
+        invited = await http.post(
+            "/api/admin/invites",
+            json={"email": f"mia-{uuid.uuid4().hex[:6]}@example.test", "display_name": "Mia", "role": "creator",
+                  "creator_id": str(shop.creator_id)},
+            headers={"X-CSRF-Token": me["csrf_token"]},
+        )  # fmt: skip
+        assert invited.status_code == 201, invited.text
+    link = invited.json()["accept_url"]
+    assert link.startswith("/join#invite=fpi_")
+    async with async_playwright() as pw:
+        browser = await launch(pw)
+        page = await (await browser.new_context(**PHONE.context_options())).new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        await page.goto(f"{live_server}{link}")
+        await page.get_by_label("New password").fill("short")
+        await page.get_by_role("button", name="Set password and sign in").tap()
+        await page.locator("#invite-error").wait_for(state="visible")
+        await page.get_by_label("New password").fill(PASSWORD)
+        await screenshot(page, "phone-join-invite")
+        await page.get_by_role("button", name="Set password and sign in").tap()
+        await page.wait_for_url("**/chat")
+        await page.wait_for_selector("body[data-ready='true']")
+        assert await page.locator("[data-user-role]").first.inner_text() == "creator"
+        assert errors == []
+        await browser.close()
