@@ -121,34 +121,30 @@ async def _seed_fan(
         username=fan.username,
         display_name=fan.display_name,
     )
-    for i, txn in enumerate(fan.transactions):
-        await fan_service.record_transaction(
-            session,
-            principal,
-            creator_id=creator_id,
-            fan_id=profile.id,
-            platform=fan.platform,
-            kind=txn.kind,
-            amount=Decimal(str(txn.amount)),
-            occurred_at=when_to_time(txn, case, now),
-            external_id=f"eval-{case.id}-{n}-t{i}",
-        )
-    dated = sum(
-        t.amount if t.kind is not TransactionKind.refund else -abs(t.amount) for t in fan.transactions
-    )
+    ledger: list[tuple[TransactionKind, float, datetime, str, str | None]] = [
+        (t.kind, t.amount, when_to_time(t, case, now), f"eval-{case.id}-{n}-t{i}", None)
+        for i, t in enumerate(fan.transactions)
+    ]
+    dated = sum(a if k is not TransactionKind.refund else -abs(a) for k, a, *_ in ledger)
     if fan.lifetime_spend - dated > 0.004:
+        # With dated spend, the rest is old history that no recent window may count.
+        ago = timedelta(days=400 if fan.transactions else 30)
+        rest = round(fan.lifetime_spend - dated, 2)
+        ledger.append(
+            (TransactionKind.other, rest, now - ago, f"eval-{case.id}-{n}", "eval seed: lifetime spend")
+        )
+    for txn_kind, amount, at, external_id, description in ledger:
         await fan_service.record_transaction(
             session,
             principal,
             creator_id=creator_id,
             fan_id=profile.id,
             platform=fan.platform,
-            kind=TransactionKind.other,
-            amount=Decimal(str(round(fan.lifetime_spend - dated, 2))),
-            # With dated spend, the rest is old history that no recent window may count.
-            occurred_at=now - timedelta(days=400 if fan.transactions else 30),
-            external_id=f"eval-{case.id}-{n}",
-            description="eval seed: lifetime spend",
+            kind=txn_kind,
+            amount=Decimal(str(amount)),
+            occurred_at=at,
+            external_id=external_id,
+            description=description,
         )
     if fan.tier is not None:
         # The case states the tier the product should see, even where it disagrees with the spend.

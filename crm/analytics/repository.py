@@ -153,14 +153,17 @@ class AnalyticsRepository:
 
     # ------------------------------------------------------------ subscriptions
 
+    def _events_in(self, creator_ids: Ids, start: datetime, end: datetime) -> list[Any]:
+        return [
+            FanSubscriptionEvent.creator_id.in_(creator_ids),
+            FanSubscriptionEvent.occurred_at >= start,
+            FanSubscriptionEvent.occurred_at < end,
+        ]
+
     async def subscription_events(self, creator_ids: Ids, start: datetime, end: datetime) -> dict[str, int]:
         stmt = (
             sa.select(FanSubscriptionEvent.event_type, sa.func.count())
-            .where(
-                FanSubscriptionEvent.creator_id.in_(creator_ids),
-                FanSubscriptionEvent.occurred_at >= start,
-                FanSubscriptionEvent.occurred_at < end,
-            )
+            .where(*self._events_in(creator_ids, start, end))
             .group_by(FanSubscriptionEvent.event_type)
         )
         return {str(kind): int(n) for kind, n in await self.session.execute(stmt)}
@@ -171,11 +174,7 @@ class AnalyticsRepository:
         bucket = _local_bucket(FanSubscriptionEvent.occurred_at, unit, tz).label("bucket")
         stmt = (
             sa.select(bucket, FanSubscriptionEvent.event_type, sa.func.count())
-            .where(
-                FanSubscriptionEvent.creator_id.in_(creator_ids),
-                FanSubscriptionEvent.occurred_at >= start,
-                FanSubscriptionEvent.occurred_at < end,
-            )
+            .where(*self._events_in(creator_ids, start, end))
             .group_by(bucket, FanSubscriptionEvent.event_type)
         )
         return [(day, str(kind), int(n)) for day, kind, n in await self.session.execute(stmt)]
