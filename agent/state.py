@@ -76,3 +76,5 @@ class AssistantState(TypedDict, total=False):
     tool_calls: Annotated[list[dict[str, Any]], operator.add]  # every call: tool, args, risk, turn
     queued_item_ids: Annotated[list[str], _keep_last]  # gated items queued in the current turn
     decisions: Annotated[dict[str, str], _keep_last]  # item id → status after the gate
+    # Fans a name lookup of the current turn could not tell apart: no write or gated call on them.
+    ambiguous_fan_ids: Annotated[list[str], _keep_last]

@@ -60,11 +60,14 @@ async def _principal(request: Request, redis: RedisDep) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(_principal)]
 
 
-def require_scope(scope: str) -> Callable[..., Any]:
+def require_scope(scope: str, *alternatives: str) -> Callable[..., Any]:
+    """The principal, if it holds `scope` (or one of the alternatives); 403 otherwise."""
+
     async def check(principal: PrincipalDep) -> Principal:
-        if scope not in principal.scopes:
+        if not principal.scopes & {scope, *alternatives}:
             who = "this token" if principal.actor_kind == ActorKind.api_token else f"a {principal.role}"
-            raise Forbidden(f"{who} lacks the '{scope}' scope")
+            wanted = " or ".join(f"'{s}'" for s in (scope, *alternatives))
+            raise Forbidden(f"{who} lacks the {wanted} scope")
         return principal
 
     return check
@@ -81,6 +84,10 @@ InboxReader = Annotated[Principal, Depends(require_scope("inbox:read"))]
 InboxWriter = Annotated[Principal, Depends(require_scope("inbox:write"))]
 AdminReader = Annotated[Principal, Depends(require_scope("admin:read"))]
 AdminWriter = Annotated[Principal, Depends(require_scope("admin:write"))]
+ChatWriter = Annotated[Principal, Depends(require_scope("chat:write"))]
+# A creator's own login changes its persona (voice, rules, price bounds) without admin rights.
+PersonaReader = Annotated[Principal, Depends(require_scope("admin:read", "persona:write"))]
+PersonaWriter = Annotated[Principal, Depends(require_scope("admin:write", "persona:write"))]
 
 
 async def _session(principal: PrincipalDep) -> AsyncIterator[AsyncSession]:

@@ -132,12 +132,14 @@ async def apply_principal(session: AsyncSession, principal: Principal) -> None:
             "SELECT set_config('fanpilot.creator_ids', :ids, true),"
             " set_config('fanpilot.agency_id', :agency, true),"
             " set_config('fanpilot.actor', :actor, true),"
+            " set_config('fanpilot.staff_user_id', :staff, true),"
             " set_config('fanpilot.system', :system, true)"
         ),
         {
             "ids": creator_ids,
             "agency": str(principal.agency_id or ""),
             "actor": json.dumps({"kind": str(principal.actor_kind), "id": str(principal.actor_id or "")}),
+            "staff": str(principal.staff_user_id or ""),
             "system": "on" if principal.system else "off",
         },
     )

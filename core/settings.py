@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     # HTTP.
     host: str = "127.0.0.1"
     port: int = 8000
+    # Solo creators may create an agency of one at POST /api/auth/signup (FANPILOT_SIGNUP_ENABLED).
+    signup_enabled: bool = True
 
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> Settings:

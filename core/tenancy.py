@@ -12,6 +12,8 @@ class StaffRole(StrEnum):
     admin = "admin"
     manager = "manager"
     chatter = "chatter"
+    # A creator's own login: bound to exactly one creator profile (staff_users.creator_id).
+    creator = "creator"
 
 
 class ActorKind(StrEnum):
@@ -30,6 +32,8 @@ class Principal:
     actor_kind: ActorKind = ActorKind.system
     role: StaffRole | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
+    # The signed-in person (for an API token: the staff member it acts as). What owns chat threads.
+    staff_user_id: uuid.UUID | None = None
     # Workers and sweepers that must see every creator (expiry, webhook sweeps). Never a request.
     system: bool = False
 

@@ -55,6 +55,7 @@ from crm.segments import service as segment_service
 
 __all__ = [
     "DEMO_AGENCY_SLUG",
+    "DEMO_CREATOR_LOGIN",
     "DEMO_PASSWORD",
     "DEMO_STAFF",
     "DemoSummary",
@@ -72,6 +73,8 @@ DEMO_STAFF: tuple[tuple[str, str, StaffRole], ...] = (
     ("manager@demo.fanpilot.test", "Marcus Manager", StaffRole.manager),
     ("chatter@demo.fanpilot.test", "Chloe Chatter", StaffRole.chatter),
 )
+# Mia Moon's own login (role creator, bound to her profile): her inbox, chat, rules and numbers only.
+DEMO_CREATOR_LOGIN: tuple[str, str, StaffRole] = ("creator@demo.fanpilot.test", "Mia Moon", StaffRole.creator)
 SEED = 20261122
 
 # (stage, done, total)
@@ -894,6 +897,18 @@ async def _seed(
     access += [(staff[StaffRole.manager].id, c) for c in creator_ids]
     access += [(staff[StaffRole.chatter].id, creator_ids[0])]  # the chatter works Mia's inbox only
     session.add_all(StaffCreatorAccess(staff_user_id=u, creator_id=c) for u, c in access)
+    creator_email, creator_name, _ = DEMO_CREATOR_LOGIN
+    session.add(
+        StaffUser(
+            id=uuid.uuid4(),
+            agency_id=agency.id,
+            email=creator_email,
+            display_name=creator_name,
+            role=StaffRole.creator,
+            creator_id=creator_ids[0],
+            password_hash=password_hash,
+        )
+    )
     await session.flush()
     for creator, persona in zip(creators, PERSONAS, strict=True):
         await _connect_platform(session, creator.id, persona, settings.demo_webhook_secret.get_secret_value())
@@ -958,7 +973,7 @@ async def _seed(
     return DemoSummary(
         agency_id=agency.id,
         creator_ids=creator_ids,
-        staff_emails=tuple(email for email, _, _ in DEMO_STAFF),
+        staff_emails=(*(email for email, _, _ in DEMO_STAFF), DEMO_CREATOR_LOGIN[0]),
         password=DEMO_PASSWORD,
         fans=n(FanProfile),
         platform_accounts=n(FanPlatformAccount),

@@ -14,7 +14,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from crm.enums import ActionType, MemoryKind, Platform, SpendTier, SubscriptionStatus
+from crm.enums import (
+    ActionType,
+    MemoryKind,
+    Platform,
+    SpendTier,
+    SubscriptionEventType,
+    SubscriptionStatus,
+    TransactionKind,
+)
 
 Suite = Literal["reply", "assistant", "injection", "policy", "voice", "safety"]
 SUITES: tuple[Suite, ...] = ("reply", "assistant", "injection", "policy", "voice", "safety")
@@ -48,16 +56,50 @@ class CaseCreator(_Strict):
     timezone: str = "UTC"
 
 
+# Where in time a dated row goes: a calendar window of the creator (its midpoint, never in the
+# future), so a case reads the same whatever day it runs on.
+When = Literal["today", "yesterday", "this_week", "last_week", "this_month", "last_month", "last_year"]
+
+
+class _Dated(_Strict):
+    when: When | None = Field(default=None, description="Inside this window of the creator's calendar.")
+    days_ago: float | None = Field(default=None, ge=0, description="Or this many days before the run.")
+
+    @model_validator(mode="after")
+    def _one_time(self) -> _Dated:
+        if self.when is not None and self.days_ago is not None:
+            raise ValueError("give `when` or `days_ago`, not both")
+        return self
+
+
+class CaseTransaction(_Dated):
+    kind: TransactionKind
+    amount: float = Field(description="USD; a refund subtracts whatever its sign.")
+
+
+class CaseSubscriptionEvent(_Dated):
+    type: SubscriptionEventType
+
+
 class CaseSubscription(_Strict):
     status: SubscriptionStatus = SubscriptionStatus.active
     price: float | None = None
     renews_at: date | datetime | None = None
     expires_at: date | datetime | None = None
+    events: list[CaseSubscriptionEvent] = Field(
+        default_factory=list, description="The subscription's ledger; replaces the default new(+end) events."
+    )
 
 
 class CaseCustomRequest(_Strict):
     description: str
     price: float | None = Field(default=None, ge=0)
+
+
+class CaseMemory(_Strict):
+    kind: MemoryKind = MemoryKind.conversation_fact
+    text: str
+    importance: float = Field(default=0.6, ge=0, le=1)
 
 
 class CaseFan(_Strict):
@@ -73,6 +115,11 @@ class CaseFan(_Strict):
     notes: list[str] = Field(default_factory=list)
     scores: dict[str, float] = Field(default_factory=dict)
     custom_requests: list[CaseCustomRequest] = Field(default_factory=list)
+    transactions: list[CaseTransaction] = Field(
+        default_factory=list,
+        description="Dated spend. lifetime_spend above their sum is added as older history.",
+    )
+    memories: list[CaseMemory] = Field(default_factory=list, description="What we remember about this fan.")
 
 
 class CaseMessage(_Strict):
@@ -82,24 +129,21 @@ class CaseMessage(_Strict):
     text: str
 
 
-class CaseMemory(_Strict):
-    kind: MemoryKind = MemoryKind.conversation_fact
-    text: str
-    importance: float = Field(default=0.6, ge=0, le=1)
-
-
 class ExpectedAction(_Strict):
     type: ActionType
     price_min: float | None = None
     price_max: float | None = None
+    fan: str | None = Field(default=None, description="The fan it is for: a platform_fan_id or display name.")
 
 
 class Expect(_Strict):
     must_include_any: list[str] = Field(default_factory=list)
+    must_include_all: list[str] = Field(default_factory=list)
     must_not_include: list[str] = Field(default_factory=list)
     memories_used_any: list[str] = Field(default_factory=list)
     gated_actions: list[ExpectedAction] = Field(default_factory=list)
     tool_calls_any: list[str] = Field(default_factory=list)
+    forbidden_tools: list[str] = Field(default_factory=list)
     flags_any: list[str] = Field(default_factory=list)
     flags_none: list[str] = Field(default_factory=list)
     forbidden_actions: list[ActionType] = Field(default_factory=list)
@@ -117,14 +161,18 @@ class Case(_Strict):
     history: list[CaseMessage] = Field(default_factory=list)
     memories: list[CaseMemory] = Field(default_factory=list)
     inbound: str = Field(min_length=1)
+    followups: list[str] = Field(
+        default_factory=list, description="Assistant suite: the creator's next messages, in order."
+    )
     expect: Expect = Expect()
 
     @field_validator("fans")
     @classmethod
-    def _distinct_names(cls, fans: list[CaseFan]) -> list[CaseFan]:
-        names = [f.display_name for f in fans]
-        if len(set(names)) != len(names):
-            raise ValueError("fans: display names must be distinct")
+    def _distinct_identities(cls, fans: list[CaseFan]) -> list[CaseFan]:
+        # Two fans may share a name (the assistant must ask which one); never a platform identity.
+        ids = [(f.platform, f.platform_fan_id) for f in fans if f.platform_fan_id]
+        if len(set(ids)) != len(ids):
+            raise ValueError("fans: platform_fan_id must be distinct")
         return fans
 
 

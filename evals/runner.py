@@ -27,10 +27,18 @@ from core.errors import AppError
 from core.settings import ProviderName, Settings, get_settings
 from core.tenancy import SYSTEM, ActorKind, Principal, StaffRole
 from crm.accounts.models import Agency
+from crm.analytics.periods import resolve_window
 from crm.approvals.models import HitlAction
 from crm.automation.models import AutomationRuleAction
 from crm.creators import service as creator_service
-from crm.enums import ApprovalStatus, MessageDirection, MessageSender, SubscriptionStatus, TransactionKind
+from crm.enums import (
+    ApprovalStatus,
+    MessageDirection,
+    MessageSender,
+    SubscriptionEventType,
+    SubscriptionStatus,
+    TransactionKind,
+)
 from crm.fans import service as fan_service
 from crm.fans import subscriptions
 from crm.fans.models import FanMessage
@@ -48,6 +56,8 @@ class Seeded:
     creator_id: uuid.UUID
     fan_id: uuid.UUID
     fan_ids: dict[str, uuid.UUID] = field(default_factory=dict)
+    # Every seeded fan: (display name, platform fan id), in case order.
+    identities: dict[uuid.UUID, tuple[str, str]] = field(default_factory=dict)
     inbound_message_id: uuid.UUID | None = None
 
 
@@ -86,10 +96,22 @@ def _aware(value: date | datetime | None) -> datetime | None:
     return datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
+def when_to_time(dated: Any, case: Case, now: datetime) -> datetime:
+    """A dated case row's time: the middle of its calendar window (never later than a minute ago), or
+    `days_ago` before now."""
+    if dated.days_ago is not None:
+        return now - timedelta(days=dated.days_ago)
+    if dated.when is None:
+        return now - timedelta(days=30)
+    window = resolve_window(dated.when, tz=case.creator.timezone, now=now)
+    return min(window.start + (window.end - window.start) / 2, now - timedelta(minutes=1))
+
+
 async def _seed_fan(
     session: Any, principal: Principal, creator_id: uuid.UUID, fan: CaseFan, case: Case, n: int
 ) -> uuid.UUID:
     platform_fan_id = fan.platform_fan_id or f"{case.id}-{n}"
+    now = datetime.now(UTC)
     profile, account, _ = await fan_service.upsert_fan_from_platform(
         session,
         principal,
@@ -99,18 +121,30 @@ async def _seed_fan(
         username=fan.username,
         display_name=fan.display_name,
     )
-    if fan.lifetime_spend > 0:
+    ledger: list[tuple[TransactionKind, float, datetime, str, str | None]] = [
+        (t.kind, t.amount, when_to_time(t, case, now), f"eval-{case.id}-{n}-t{i}", None)
+        for i, t in enumerate(fan.transactions)
+    ]
+    dated = sum(a if k is not TransactionKind.refund else -abs(a) for k, a, *_ in ledger)
+    if fan.lifetime_spend - dated > 0.004:
+        # With dated spend, the rest is old history that no recent window may count.
+        ago = timedelta(days=400 if fan.transactions else 30)
+        rest = round(fan.lifetime_spend - dated, 2)
+        ledger.append(
+            (TransactionKind.other, rest, now - ago, f"eval-{case.id}-{n}", "eval seed: lifetime spend")
+        )
+    for txn_kind, amount, at, external_id, description in ledger:
         await fan_service.record_transaction(
             session,
             principal,
             creator_id=creator_id,
             fan_id=profile.id,
             platform=fan.platform,
-            kind=TransactionKind.other,
-            amount=Decimal(str(fan.lifetime_spend)),
-            occurred_at=datetime.now(UTC) - timedelta(days=30),
-            external_id=f"eval-{case.id}-{n}",
-            description="eval seed: lifetime spend",
+            kind=txn_kind,
+            amount=Decimal(str(amount)),
+            occurred_at=at,
+            external_id=external_id,
+            description=description,
         )
     if fan.tier is not None:
         # The case states the tier the product should see, even where it disagrees with the spend.
@@ -121,14 +155,17 @@ async def _seed_fan(
         stored.language = fan.language
     if fan.subscription is not None:
         sub = fan.subscription
-        started = datetime.now(UTC) - timedelta(days=60)
-        events = ["new"]
-        if sub.status is SubscriptionStatus.cancelled:
-            events.append("cancelled")
-        elif sub.status is SubscriptionStatus.expired:
-            events.append("expired")
+        started = now - timedelta(days=60)
+        timeline = [(e.type, when_to_time(e, case, now)) for e in sub.events]
+        if not timeline:
+            events = ["new"]
+            if sub.status is SubscriptionStatus.cancelled:
+                events.append("cancelled")
+            elif sub.status is SubscriptionStatus.expired:
+                events.append("expired")
+            timeline = [(SubscriptionEventType(e), started + timedelta(days=i)) for i, e in enumerate(events)]
         state = None
-        for i, event in enumerate(events):
+        for event, at in sorted(timeline, key=lambda pair: pair[1]):
             state = await subscriptions.apply_subscription_event(
                 session,
                 principal,
@@ -136,7 +173,7 @@ async def _seed_fan(
                 fan_id=profile.id,
                 platform_account_id=account.id,
                 event_type=event,
-                occurred_at=started + timedelta(days=i),
+                occurred_at=at,
                 price=Decimal(str(sub.price)) if sub.price is not None else None,
                 renews_at=_aware(sub.renews_at),
                 expires_at=_aware(sub.expires_at),
@@ -191,8 +228,10 @@ async def seed_case(engine: AsyncEngine, case: Case) -> Seeded:
     async with tenant_session(principal, engine=engine) as session:
         for n, fan in enumerate([case.fan, *case.fans]):
             fan_id = await _seed_fan(session, principal, creator_id, fan, case, n)
-            seeded.fan_ids[fan.display_name] = fan_id
-        seeded.fan_id = seeded.fan_ids[case.fan.display_name]
+            seeded.fan_ids.setdefault(fan.display_name, fan_id)
+            seeded.identities[fan_id] = (fan.display_name, fan.platform_fan_id or f"{case.id}-{n}")
+            if n == 0:
+                seeded.fan_id = fan_id
         now = datetime.now(UTC)
         for i, msg in enumerate(case.history):
             inbound = msg.sender == "fan"
@@ -207,16 +246,19 @@ async def seed_case(engine: AsyncEngine, case: Case) -> Seeded:
                 sent_at=now - timedelta(hours=len(case.history) - i + 1),
                 platform_message_id=f"eval-{case.id}-h{i}",
             )
-    if case.memories:
+    remembered = [(seeded.fan_id, m) for m in case.memories]
+    for fan_id, fan in zip(seeded.identities, [case.fan, *case.fans], strict=True):
+        remembered += [(fan_id, m) for m in fan.memories]
+    if remembered:
         from memory import service as memory_service
 
         async with tenant_session(principal, engine=engine) as session:
-            for mem in case.memories:
+            for fan_id, mem in remembered:
                 await memory_service.remember(
                     session,
                     principal,
                     creator_id=creator_id,
-                    fan_id=seeded.fan_id,
+                    fan_id=fan_id,
                     text=mem.text,
                     kind=mem.kind,
                     importance=mem.importance,
@@ -264,15 +306,21 @@ async def _run_assistant(
     thread = await assistant.create_thread(
         principal=seeded.principal, creator_id=seeded.creator_id, engine=engine
     )
-    turn = await assistant.run_assistant_turn(
-        principal=seeded.principal,
-        creator_id=seeded.creator_id,
-        thread_id=thread.thread_id,
-        message=case.inbound,
-        engine=engine,
-        model=assistant.assistant_model(provider),
-    )
-    return [turn.text, *[str(c.get("tool")) for c in turn.tool_calls]]
+    model = assistant.assistant_model(provider)
+    answers: list[str] = []
+    tools: list[str] = []
+    for message in [case.inbound, *case.followups]:
+        turn = await assistant.run_assistant_turn(
+            principal=seeded.principal,
+            creator_id=seeded.creator_id,
+            thread_id=thread.thread_id,
+            message=message,
+            engine=engine,
+            model=model,
+        )
+        answers.append(turn.text)
+        tools += [str(c.get("tool")) for c in turn.tool_calls]
+    return ["\n".join(answers), *tools]
 
 
 async def _collect(engine: AsyncEngine, seeded: Seeded, outcome: CaseOutcome, history_outbound: int) -> None:
@@ -313,6 +361,7 @@ async def _collect(engine: AsyncEngine, seeded: Seeded, outcome: CaseOutcome, hi
             continue
         flags = [str(f.get("code")) for f in item.flags or []]
         blocking = [str(f.get("code")) for f in item.flags or [] if f.get("severity") == "block"]
+        name, platform_fan_id = seeded.identities.get(item.fan_id, ("", "")) if item.fan_id else ("", "")
         outcome.actions.append(
             QueuedAction(
                 type=str(item.action_type),
@@ -320,6 +369,7 @@ async def _collect(engine: AsyncEngine, seeded: Seeded, outcome: CaseOutcome, hi
                 flags=flags,
                 blocking_flags=blocking,
                 status=str(item.status),
+                fan=(name, platform_fan_id) if item.fan_id else None,
             )
         )
         ctx = item.context or {}

@@ -53,8 +53,16 @@ async def make_tenant(engine: AsyncEngine, *, creators: int = 1, **persona: obje
 
 
 async def make_staff(
-    engine: AsyncEngine, tenant: Tenant, *, role: StaffRole, creator_ids: tuple[uuid.UUID, ...] = ()
+    engine: AsyncEngine,
+    tenant: Tenant,
+    *,
+    role: StaffRole,
+    creator_ids: tuple[uuid.UUID, ...] = (),
+    creator_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
+    """A staff member; a `creator` login is bound to `creator_id` (default: the tenant's first)."""
+    if role == StaffRole.creator and creator_id is None:
+        creator_id = tenant.creator_id
     async with tenant_session(SYSTEM, engine=engine) as s:
         user = StaffUser(
             id=uuid.uuid4(),
@@ -62,6 +70,7 @@ async def make_staff(
             email=f"{role}-{uuid.uuid4().hex[:8]}@example.test",
             display_name=f"Test {role}",
             role=role,
+            creator_id=creator_id,
         )
         s.add(user)
         await s.flush()

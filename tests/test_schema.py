@@ -117,8 +117,8 @@ async def test_every_creator_owned_table_forces_rls(owner_engine: AsyncEngine) -
             )
         ).scalars()
         forced = set(rows)
-    # staff_creator_access is auth data read at login, before a principal exists.
-    assert with_creator - {"staff_creator_access"} <= forced
+    # Auth data read at login, before a principal exists: assignments and a creator login's binding.
+    assert with_creator - {"staff_creator_access", "staff_users"} <= forced
     assert set(CREATOR_SCOPED_TABLES) <= forced
 
 

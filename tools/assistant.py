@@ -1,13 +1,19 @@
-"""The assistant's tool set: the shared registry's tools plus creator-wide ones only the assistant gets.
+"""The assistant's tool set: the shared registry's tools plus creator-wide ones only the assistant gets,
+offered according to the scopes of whoever chats.
 
-The extra tools (top spenders, at-risk lists, fan lists by filter, untag, create segment) read across a
-creator's fans, so they are deliberately NOT in the global registry: the reply graph, which drafts
-to one fan, must never be able to list other fans.
+The extra tools (name lookup, memories, numbers, fan lists by filter, untag, create segment) read
+across a creator's fans, so they are deliberately NOT in the global registry: the reply graph, which
+drafts to one fan, must never be able to list other fans.
+
+What a person may see through the chat is what their scopes let them see elsewhere: fan data needs
+`inbox:read`, numbers `analytics:read`, anything that writes or queues `inbox:write`. A tool the
+principal may not use is not offered to the model at all, and the graph refuses it if named anyway.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -15,20 +21,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Conflict
+from core.tenancy import ActorKind, Principal
 from crm.enums import SpendTier, SubscriptionStatus
 from crm.fans import service as fan_service
 from crm.fans.models import FanProfile
 from crm.segments import service as segment_service
-from tools import REGISTRY
+from tools import REGISTRY, lookup, numbers
 from tools.base import RiskLevel, Tool, ToolContext
 from tools.read import CREATOR_WIDE_READ_TOOLS
 
-AT_RISK_RULE: dict[str, Any] = {
-    "any": [
-        {"field": "score:churn_risk", "op": "gte", "value": 0.6},
-        {"field": "subscription_status", "op": "in", "value": ["cancelled", "expired"]},
-    ]
-}
 _SCAN_LIMIT = 500
 
 SHARED_TOOL_NAMES = (
@@ -47,19 +48,23 @@ SHARED_TOOL_NAMES = (
     "schedule_post",
     "update_custom_request_price",
 )
+# Tools that answer with money, subscriber and response figures.
+NUMBERS_TOOLS = frozenset(
+    {
+        "revenue_summary",
+        "list_top_spenders",
+        "subscription_flow",
+        "list_at_risk_fans",
+        "response_times",
+        "ppv_price_points",
+    }
+)
+# Lookups that can come back with several fans for one name (see agent/nodes/assistant_act.py).
+NAME_LOOKUPS = frozenset({"find_fan", "search_fans"})
 
 
 class _Args(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class TopSpendersArgs(_Args):
-    limit: int = Field(default=5, ge=1, le=50, description="How many fans.")
-
-
-class AtRiskArgs(_Args):
-    limit: int = Field(default=10, ge=1, le=100, description="How many fans, top spenders first.")
-    min_spend: float = Field(default=0, ge=0, description="Only fans who spent at least this much (USD).")
 
 
 class ListFansArgs(_Args):
@@ -103,19 +108,6 @@ async def _matching(
     fans = await fan_service.list_fans(session, ctx.principal, creator_id=ctx.creator_id, limit=_SCAN_LIMIT)
     picked = [f for f in fans if f.id in ids and f.lifetime_spend >= Decimal(str(min_spend))]
     return [_fan_row(f) for f in picked[:limit]]
-
-
-async def list_top_spenders(session: AsyncSession, ctx: ToolContext, args: TopSpendersArgs) -> dict[str, Any]:
-    """The creator's biggest spenders, by lifetime spend."""
-    fans = await fan_service.list_fans(session, ctx.principal, creator_id=ctx.creator_id, limit=args.limit)
-    return {"fans": [_fan_row(f) for f in fans]}
-
-
-async def list_at_risk_fans(session: AsyncSession, ctx: ToolContext, args: AtRiskArgs) -> dict[str, Any]:
-    """Fans at risk of churning (churn-risk score ≥ 0.6, or subscription cancelled/expired), top
-    spenders first."""
-    fans = await _matching(session, ctx, AT_RISK_RULE, limit=args.limit, min_spend=args.min_spend)
-    return {"fans": fans, "rule": AT_RISK_RULE}
 
 
 async def list_fans(session: AsyncSession, ctx: ToolContext, args: ListFansArgs) -> dict[str, Any]:
@@ -164,34 +156,41 @@ async def create_segment(session: AsyncSession, ctx: ToolContext, args: CreateSe
     }
 
 
+def _tool(fn: Callable[..., Any], args: type[BaseModel], risk: RiskLevel = RiskLevel.read) -> Tool[Any]:
+    """An assistant-only tool; its docstring is what the model reads."""
+    return Tool(fn.__name__, " ".join((fn.__doc__ or "").split()), args, risk, fn)
+
+
 ASSISTANT_ONLY: tuple[Tool[Any], ...] = (
-    Tool(
-        "list_top_spenders",
-        " ".join((list_top_spenders.__doc__ or "").split()),
-        TopSpendersArgs,
-        RiskLevel.read,
-        list_top_spenders,
-    ),
-    Tool(
-        "list_at_risk_fans",
-        " ".join((list_at_risk_fans.__doc__ or "").split()),
-        AtRiskArgs,
-        RiskLevel.read,
-        list_at_risk_fans,
-    ),
-    Tool("list_fans", " ".join((list_fans.__doc__ or "").split()), ListFansArgs, RiskLevel.read, list_fans),
-    Tool("untag_fan", " ".join((untag_fan.__doc__ or "").split()), UntagArgs, RiskLevel.write, untag_fan),
-    Tool(
-        "create_segment",
-        " ".join((create_segment.__doc__ or "").split()),
-        CreateSegmentArgs,
-        RiskLevel.write,
-        create_segment,
-    ),
+    _tool(lookup.find_fan, lookup.FindFanArgs),
+    _tool(lookup.fan_memories, lookup.FanMemoriesArgs),
+    _tool(numbers.revenue_summary, numbers.RevenueArgs),
+    _tool(numbers.list_top_spenders, numbers.TopSpendersArgs),
+    _tool(numbers.subscription_flow, numbers.WindowArgs),
+    _tool(numbers.list_at_risk_fans, numbers.AtRiskArgs),
+    _tool(numbers.response_times, numbers.ResponseArgs),
+    _tool(numbers.ppv_price_points, numbers.PriceArgs),
+    _tool(list_fans, ListFansArgs),
+    _tool(untag_fan, UntagArgs, RiskLevel.write),
+    _tool(create_segment, CreateSegmentArgs, RiskLevel.write),
 )
 
 
-def assistant_tools() -> dict[str, Tool[Any]]:
-    """Every tool the assistant may call, by name."""
-    shared = {name: REGISTRY[name] for name in SHARED_TOOL_NAMES if name in REGISTRY}
-    return {**shared, **{t.name: t for t in (*ASSISTANT_ONLY, *CREATOR_WIDE_READ_TOOLS)}}
+def required_scope(tool: Tool[Any]) -> str:
+    """The scope a principal needs for the assistant to use this tool for them."""
+    if tool.name in NUMBERS_TOOLS:
+        return "analytics:read"
+    return "inbox:read" if tool.risk is RiskLevel.read else "inbox:write"
+
+
+def may_use(principal: Principal | None, tool: Tool[Any]) -> bool:
+    # Scripts, the CLI and evals act as the system: the gate still holds every action for a person.
+    if principal is None or principal.system or principal.actor_kind == ActorKind.system:
+        return True
+    return required_scope(tool) in principal.scopes
+
+
+def assistant_tools(principal: Principal | None = None) -> dict[str, Tool[Any]]:
+    """Every tool the assistant may call for this principal, by name."""
+    shared = [REGISTRY[name] for name in SHARED_TOOL_NAMES if name in REGISTRY]
+    return {t.name: t for t in (*shared, *ASSISTANT_ONLY, *CREATOR_WIDE_READ_TOOLS) if may_use(principal, t)}

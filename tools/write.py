@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.enums import MemoryKind
@@ -37,6 +37,16 @@ class RememberArgs(_Args):
     kind: MemoryKind = Field(default=MemoryKind.conversation_fact, description="What kind of fact it is.")
     importance: float = Field(default=0.5, ge=0, le=1, description="How much it matters, 0..1.")
 
+    @field_validator("text")
+    @classmethod
+    def _a_statement(cls, text: str) -> str:
+        # "What do you remember about Tyler?" is a question to answer, never a fact to store.
+        if text.strip().strip("\"'”’").endswith("?"):
+            raise ValueError(
+                "a memory states a fact; this is a question (answer it with fan_memories instead)"
+            )
+        return text
+
 
 @tool(risk=RiskLevel.write, args=AddNoteArgs)
 async def add_note(session: AsyncSession, ctx: ToolContext, args: AddNoteArgs) -> dict[str, Any]:
@@ -58,7 +68,9 @@ async def tag_fan(session: AsyncSession, ctx: ToolContext, args: TagFanArgs) -> 
 
 @tool(risk=RiskLevel.write, args=RememberArgs)
 async def remember_fact(session: AsyncSession, ctx: ToolContext, args: RememberArgs) -> dict[str, Any]:
-    """Remember a durable fact about the fan; a contradiction supersedes the old fact, history is kept."""
+    """Remember a durable fact the user TOLD you about the fan ("remember that Tom's birthday is May 12");
+    a contradiction supersedes the old fact, history is kept. Never call it for a question ("do you
+    remember…?", "what do you know about…?"): answer those with fan_memories, which only reads."""
     from memory import service as memory_service
 
     outcome = await memory_service.remember(

@@ -1,10 +1,17 @@
-"""Assistant routing for the offline model: a creator's request → a deterministic plan of tool calls.
+"""The offline model's assistant skill: a creator's request → tool calls → an answer from their results.
 
-The offline model has no language understanding, so it plans from keywords (English, Spanish, German,
-French, Portuguese): each request maps to a short list of tool steps; a step's arguments may use the
-results of the steps before it. When every step has a result, it answers with the tools' summaries.
-`OfflineAssistantModel` is the offline `BaseChatModel` with this skill; the assistant graph uses it
-whenever the provider for the `assistant` task is the offline model.
+No language understanding: keyword rules (`agent/llm/assistant_parse.py`) pick what the request is
+about; a handler decides, from the results the tools returned so far in this turn, the next tool
+calls or the final answer (`agent/llm/assistant_answers.py`), so every number in an answer is one a
+tool computed. Rules that hold whatever the request:
+
+- a name several fans share is asked about before anything is written or queued; the next message
+  can pick one ("the whale one", "2", "@chef_sam") and the earlier request then goes ahead;
+- a question only reads ("what do you remember about Tyler?" never stores a memory);
+- what it cannot do, it says, and touches nothing.
+
+`OfflineAssistantModel` is the `BaseChatModel` with this skill (tool calling, token streaming); the
+assistant graph uses it whenever no provider is configured for the `assistant` task.
 """
 
 from __future__ import annotations
@@ -12,127 +19,554 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, BaseMessage, ToolCall, ToolMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolCall, ToolMessage
+from langchain_core.messages.tool import tool_call_chunk
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-OFFLINE_ASSISTANT_NAME = "fanpilot-offline-assistant-1"
-OFFLINE_PREFIX = "(Offline model, rule-based.) "
+from agent.llm import assistant_answers as say
+from agent.llm.assistant_parse import (
+    KIND_WORDS,
+    fact_to_remember,
+    fan_name,
+    is_question,
+    offer_thing,
+    parse_count,
+    parse_kind,
+    parse_period,
+    parse_price,
+    pick_candidate,
+    picks_nobody,
+    quoted_or_saying,
+    rx,
+    teaser,
+    tells_a_fact,
+    usd,
+)
 
-AT_RISK_RULE: dict[str, Any] = {
-    "any": [
-        {"field": "score:churn_risk", "op": "gte", "value": 0.6},
-        {"field": "subscription_status", "op": "in", "value": ["cancelled", "expired"]},
-    ]
-}
+OFFLINE_ASSISTANT_NAME = "fanpilot-offline-assistant-2"
+OFFLINE_PREFIX = say.OFFLINE_PREFIX
+AT_RISK_RULE: dict[str, Any] = {"field": "score:churn_risk", "op": "gte", "value": 0.6}
 WINBACK_TEXT = "I've missed you around here 💕 I saved something special for you if you come back this week."
+MAX_AMBIGUOUS_READS = 6
 
-ArgsFn = Callable[[list[dict[str, Any]]], dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class Step:
-    tool: str
-    args: dict[str, Any] | ArgsFn
-
-    def build(self, results: list[dict[str, Any]]) -> dict[str, Any]:
-        return self.args(results) if callable(self.args) else dict(self.args)
+Reply = list[dict[str, Any]] | str  # tool calls to make now, or the final answer
 
 
-def _rx(*words: str) -> re.Pattern[str]:
-    return re.compile("|".join(words), re.I)
+# ------------------------------------------------------------------------------------------- the turn
 
 
-_AT_RISK = _rx(
-    r"at[- ]risk",
-    r"\bchurn",
-    r"about to (leave|cancel|churn)",
-    r"hasn'?t renewed|haven'?t renewed|not renewed",
-    r"gefährdet",
-    r"kündigen",
-    r"risco de cancelar",
-    r"en riesgo",
-    r"risque de",
-)
-_SEND = _rx(
-    r"\bsend\b",
-    r"\boffer\b",
-    r"\bmessage\b",
-    r"win[- ]?back",
-    r"comeback",
-    r"\bbroadcast",
-    r"envía",
-    r"schick",
-)
-_TOP = _rx(
-    r"top( \d+)? (spenders|fans)",
-    r"biggest spenders",
-    r"best fans",
-    r"mejores fans",
-    r"meilleurs fans",
-    r"melhores fãs",
-    r"besten fans",
-)
-_SEGMENT_LIST = _rx(r"(list|show)( me)? (my |all )?segments", r"which segments", r"my segments")
-_TEMPLATES = _rx(r"templates?", r"plantillas", r"vorlagen", r"modèles")
-_SCHEDULE = _rx(r"schedule (a )?post", r"programa(r)? (un )?post", r"plane (einen )?post")
-_CAPABILITIES = _rx(r"what can you do", r"\bhelp\b", r"qué puedes hacer", r"was kannst du")
-_NAME = r"([A-ZÀ-Ý][\wÀ-ÿ'-]+)"
+@dataclass
+class Turn:
+    """What the planner knows when it is asked for the next message."""
 
+    request: str  # the request being served (an earlier one, when this message picks a fan)
+    message: str  # the latest thing the user said
+    results: list[dict[str, Any]]  # this turn's tool results, oldest first; each has "tool" and "_args"
+    tools: frozenset[str]
+    names: list[str] = field(default_factory=list)
+    fan: dict[str, Any] | None = None  # the fan a follow-up picked from "which one?"
+    unresolved: dict[str, Any] | None = None  # the earlier ambiguous lookup, not answered yet
 
-def _money(text: str) -> float | None:
-    m = re.search(r"\$\s?(\d+(?:\.\d{1,2})?)|(\d+(?:\.\d{1,2})?)\s?(?:\$|usd|dollars|euros?|€)", text, re.I)
-    if not m:
+    def result(self, tool: str, **args: Any) -> dict[str, Any] | None:
+        for r in reversed(self.results):
+            if r["tool"] == tool and all(str(r["_args"].get(k)) == str(v) for k, v in args.items()):
+                return r
         return None
-    return float(m.group(1) or m.group(2))
+
+    def all_of(self, tool: str) -> list[dict[str, Any]]:
+        return [r for r in self.results if r["tool"] == tool]
 
 
-def _after_colon(text: str) -> str | None:
-    if ":" not in text:
+def call(tool: str, **args: Any) -> dict[str, Any]:
+    return {"tool": tool, "args": args}
+
+
+def _parse(content: str) -> dict[str, Any]:
+    try:
+        parsed: Any = json.loads(content)
+    except json.JSONDecodeError:
+        return {"error": content}
+    return dict(parsed) if isinstance(parsed, dict) else {"items": parsed}
+
+
+def _results(messages: Sequence[BaseMessage], start: int) -> list[dict[str, Any]]:
+    args_by_id: dict[str, dict[str, Any]] = {}
+    out: list[dict[str, Any]] = []
+    for m in messages[start:]:
+        if isinstance(m, AIMessage):
+            for c in m.tool_calls:
+                args_by_id[str(c.get("id"))] = dict(c.get("args") or {})
+        elif isinstance(m, ToolMessage):
+            result = _parse(str(m.content))
+            result["tool"] = m.name or ""
+            result["_args"] = args_by_id.get(str(m.tool_call_id), {})
+            out.append(result)
+    return out
+
+
+def _fan_names(messages: Sequence[BaseMessage]) -> list[str]:
+    for m in messages:
+        if m.type == "system":
+            found = re.search(r"Fans you can name: (.*)", str(m.content))
+            if found:
+                return [n.strip() for n in found.group(1).split(",") if n.strip() and n.strip() != "(none)"]
+    return []
+
+
+_PRONOUN = re.compile(r"\b(he|him|his|she|her|hers)\b", re.I)
+
+
+def _last_fan(messages: Sequence[BaseMessage]) -> dict[str, Any] | None:
+    """The fan the latest fan tool call was about, as a lookup described them."""
+    known: dict[str, dict[str, Any]] = {}
+    last: str | None = None
+    for r in _results(messages, 0):
+        if r["tool"] == "find_fan":
+            for c in [r.get("fan"), *(r.get("candidates") or [])]:
+                if isinstance(c, dict) and c.get("fan_id"):
+                    known[str(c["fan_id"])] = c
+        if r["_args"].get("fan_id"):
+            last = str(r["_args"]["fan_id"])
+    return known.get(last) if last else None
+
+
+def read_turn(messages: Sequence[BaseMessage], tool_names: Sequence[str]) -> Turn:
+    humans = [i for i, m in enumerate(messages) if m.type == "human"]
+    last = humans[-1] if humans else -1
+    message = str(messages[last].content) if last >= 0 else ""
+    turn = Turn(
+        request=message,
+        message=message,
+        results=_results(messages, last + 1),
+        tools=frozenset(tool_names),
+        names=_fan_names(messages),
+    )
+    if len(humans) < 2:
+        return turn
+    if _PRONOUN.search(message) and not fan_name(message, turn.names):
+        # "how much did he tip me?": the fan the conversation was last about.
+        turn.fan = _last_fan(messages[:last])
+    # Did the previous turn end asking "which one?"? Then this message may be the answer.
+    before = humans[-2]
+    asked = next(
+        (r for r in reversed(_results(messages[:last], before + 1)) if r["tool"] == "find_fan"), None
+    )
+    if asked is None or asked.get("status") != "ambiguous":
+        return turn
+    picked = pick_candidate(message, asked.get("candidates") or [])
+    earlier = str(messages[before].content)
+    if picked is not None:
+        turn.request, turn.fan = earlier, picked
+    elif _intent(message, turn.names) is None or (picks_nobody(message) and len(message.split()) <= 4):
+        # Not a new request: an answer that names nobody, or "never mind".
+        turn.request, turn.unresolved = earlier, asked
+    return turn
+
+
+# ------------------------------------------------------------------------------------------- fans by name
+
+
+def with_fan(turn: Turn, name: str, act: Callable[[dict[str, Any]], Reply], *, doing: str,
+             many: Callable[[dict[str, Any]], Reply] | None = None) -> Reply:  # fmt: skip
+    """Resolve the name to one fan, then act; when several fans share it, ask which one (`many`
+    lets a read answer for each of them instead)."""
+    if turn.fan is not None:
+        return act(turn.fan)
+    if "find_fan" not in turn.tools:
+        return "I can't look up fans with your login (it has no inbox:read access), so I can't do that."
+    lookup = turn.result("find_fan")
+    if lookup is None:
+        return [call("find_fan", name=name)]
+    if "error" in lookup:
+        return f"I couldn't look up {name}: {lookup['error']}"
+    if lookup.get("status") == "not_found":
+        return (
+            f"I can't find a fan called {name}. Check the spelling, or ask me to list fans by tag or spend."
+        )
+    if lookup.get("status") == "ambiguous":
+        return many(lookup) if many is not None else say.which_one(lookup, doing=doing)
+    return act(dict(lookup["fan"]))
+
+
+def _needs(turn: Turn, tool: str, what: str) -> str | None:
+    if tool in turn.tools:
         return None
-    tail = text.split(":", 1)[1].strip()
-    return tail or None
+    if tool in {"revenue_summary", "list_top_spenders", "subscription_flow", "list_at_risk_fans",
+                "response_times", "ppv_price_points"}:  # fmt: skip
+        return f"I can't show {what} with your login: it has no access to numbers (analytics:read)."
+    return f"I can't {what} with your login (the {tool} tool is not available to you)."
 
 
-def _quoted_or_saying(text: str) -> str | None:
-    m = re.search(r"[\"“'](.+?)[\"”']", text)
-    if m and len(m.group(1)) > 3:
-        return m.group(1)
-    m = re.search(r"\b(?:saying|that says|diciendo|mit dem text)\s+(.+)$", text, re.I)
-    return m.group(1).strip() if m else None
+def _error(result: dict[str, Any], doing: str) -> str | None:
+    if "error" not in result:
+        return None
+    detail = result.get("detail") or result["error"]
+    return f"I couldn't {doing}: {detail}"
 
 
-def _known_name(text: str, names: Sequence[str]) -> str | None:
-    for name in sorted(names, key=len, reverse=True):
-        if re.search(rf"\b{re.escape(name)}\b", text, re.I):
-            return name
+# ------------------------------------------------------------------------------------------- handlers
+
+
+def h_capabilities(turn: Turn) -> Reply:
+    return say.CAPABILITIES
+
+
+_CANNOT: tuple[tuple[re.Pattern[str], str], ...] = (
+    (rx(r"\b(delete|erase|wipe|remove|purge)\b.*\b(fans?|everyone|account|subscribers|all)\b"),
+     "I can't delete fans from the chat (erasing a fan's data is an admin action, and it is not undoable)."),
+    (rx(r"\brefund", r"\bchargeback", r"\breembols", r"\bremboursement", r"\berstatt"),
+     "I can't issue refunds: money moves only on the platform itself."),
+    (rx(r"\b(ban|block|kick|unsubscribe|restrict)\b"),
+     "I can't block or remove fans from your page; do that on the platform."),
+    (rx(r"\b(weather|forecast|news|stock|bitcoin|crypto|sports? scores?)\b"),
+     "I can't look that up: I only know your fans, your money and your messages in Fanpilot."),
+    (rx(r"\b(withdraw|payout|bank|transfer money|wire)\b"),
+     "I can't move money or touch payouts; that happens on the platform."),
+    (rx(r"\bpassword\b", r"\blog ?in (to|as)\b"),
+     "I can't sign in anywhere or handle passwords."),
+    (rx(r"\b(post|share|upload)\b.*\b(instagram|tiktok|twitter|x\.com|reddit|snapchat|youtube)\b"),
+     "I can't post on other apps; I can only schedule posts on your page here (after you approve them)."),
+    (rx(r"\b(call|phone|facetime|video ?call|skype|meet up with|meet)\b\s+(@?[A-Za-z])", r"\bemail\b"),
+     "I can't call, email or meet fans; I can only queue chat messages on the platform for your approval."),
+    (rx(r"\b(subscription|sub) price\b", r"\bfree (month|trial|sub(scription)?)\b", r"\bdiscount (code|link)\b"),
+     "I can't change subscription prices or hand out free months; set those on the platform."),
+)  # fmt: skip
+
+
+def cannot(text: str) -> str | None:
+    for pattern, why in _CANNOT:
+        if pattern.search(text):
+            return why
     return None
 
 
-def _fan_name(text: str, names: Sequence[str]) -> str | None:
-    known = _known_name(text, names)
-    if known:
-        return known
-    for pattern in (
-        rf"\b(?:tag|untag|send|offer|message|about|on|from|sur|a|an|para)\s+{_NAME}",
-        rf"\b{_NAME}'s\b",
-        rf"\bhas\s+{_NAME}\b",
-        rf"\bdid\s+{_NAME}\b",
-    ):
-        m = re.search(pattern, text)
-        if m and m.group(1).lower() not in {"the", "my", "all", "everyone", "a", "me", "i"}:
-            return m.group(1)
+def h_cannot(turn: Turn) -> Reply:
+    why = cannot(turn.request) or "I can't do that."
+    return f"{why} Nothing was changed. {say.CAPABILITIES}"
+
+
+def h_unknown(turn: Turn) -> Reply:
+    return f"I can't help with that here. {say.CAPABILITIES}"
+
+
+def _period(turn: Turn, default: str) -> dict[str, Any]:
+    spec = parse_period(turn.request)
+    return spec.args() if spec else {"period": default}
+
+
+def h_revenue(turn: Turn) -> Reply:
+    if (missing := _needs(turn, "revenue_summary", "revenue")) is not None:
+        return missing
+    kind = parse_kind(turn.request)
+    name = _named(turn)
+    args = _period(turn, "all_time")
+
+    def for_fan(fan: dict[str, Any] | None) -> Reply:
+        extra = {"fan_id": fan["fan_id"]} if fan else {}
+        result = turn.result("revenue_summary")
+        if result is None:
+            return [call("revenue_summary", **args, **extra)]
+        return _error(result, "get your revenue") or say.revenue(result, kind=kind, fan=fan)
+
+    if name and not _means_everyone(turn.request):
+        return with_fan(turn, name, for_fan, doing="looked anything up", many=None)
+    return for_fan(None)
+
+
+def _named(turn: Turn) -> str | None:
+    """The fan the request names, or the one its pronoun stands for (picked or talked about before)."""
+    named = fan_name(turn.request, turn.names)
+    if named is None and turn.fan is not None and _PRONOUN.search(turn.request):
+        return str(turn.fan["name"])
+    return named or (str(turn.fan["name"]) if turn.fan is not None else None)
+
+
+def _means_everyone(text: str) -> bool:
+    return bool(re.search(r"\b(fans|everyone|all of them|in total)\b", text, re.I))
+
+
+def h_top_spenders(turn: Turn) -> Reply:
+    if (missing := _needs(turn, "list_top_spenders", "your top spenders")) is not None:
+        return missing
+    result = turn.result("list_top_spenders")
+    if result is None:
+        spec = parse_period(turn.request)
+        args: dict[str, Any] = {"limit": parse_count(turn.request, 5)}
+        if spec is not None and spec.period != "all_time":
+            args.update(spec.args())
+        if (kind := parse_kind(turn.request)) is not None and spec is not None:
+            args["kind"] = kind
+        return [call("list_top_spenders", **args)]
+    return _error(result, "rank your spenders") or say.top_spenders(result)
+
+
+def h_subscriptions(turn: Turn) -> Reply:
+    if (missing := _needs(turn, "subscription_flow", "your subscriber numbers")) is not None:
+        return missing
+    result = turn.result("subscription_flow")
+    if result is None:
+        return [call("subscription_flow", **_period(turn, "this_month"))]
+    return _error(result, "count your subscribers") or say.subscription_flow(result)
+
+
+def h_response_times(turn: Turn) -> Reply:
+    if (missing := _needs(turn, "response_times", "reply times")) is not None:
+        return missing
+    result = turn.result("response_times")
+    if result is None:
+        return [call("response_times", **_period(turn, "last_7_days"))]
+    return _error(result, "measure reply times") or say.response_times(result)
+
+
+def h_prices(turn: Turn) -> Reply:
+    if (missing := _needs(turn, "ppv_price_points", "PPV price history")) is not None:
+        return missing
+    results = turn.all_of("ppv_price_points")
+    if not results:
+        return [call("ppv_price_points", **_period(turn, "last_90_days"))]
+    last = results[-1]
+    if (err := _error(last, "read your PPV history")) is not None:
+        return err
+    if not last.get("points") and len(results) == 1 and parse_period(turn.request) is None:
+        return [call("ppv_price_points", period="all_time")]  # nothing recent: look at all history
+    return say.price_points(last)
+
+
+def h_at_risk(turn: Turn) -> Reply:
+    if (missing := _needs(turn, "list_at_risk_fans", "who is at risk")) is not None:
+        return missing
+    listed = turn.result("list_at_risk_fans")
+    if listed is None:
+        return [call("list_at_risk_fans", limit=10)]
+    if (err := _error(listed, "list fans at risk")) is not None:
+        return err
+    answer = say.at_risk(listed)
+    if not _SEND.search(turn.request) or not listed.get("fans"):
+        return answer
+    segment = turn.result("create_segment")
+    if segment is None:
+        return [call("create_segment", name="At risk of churning", rules=AT_RISK_RULE)]
+    if (err := _error(segment, "make the segment")) is not None:
+        return f"{answer} {err}"
+    sent = turn.result("create_broadcast")
+    if sent is None:
+        return [call("create_broadcast", segment_id=segment["segment"]["id"], text=WINBACK_TEXT)]
+    members = segment["segment"].get("members")
+    return f"{answer} " + (
+        _error(sent, "queue the win-back broadcast")
+        or say.queued(
+            sent, f"a win-back broadcast to the {members} fans of the segment “At risk of churning”"
+        )
+    )
+
+
+def _topic(text: str) -> str | None:
+    for topic, pattern in (
+        ("birthday", rx(r"birthday", r"\bborn\b", r"\bbday\b", r"cumplea[ñn]os", r"geburtstag", r"anniversaire",
+                        r"anivers[aá]rio")),
+        ("pet", rx(r"\bpets?\b", r"\bdog\b", r"\bcat\b")),
+        ("job", rx(r"\bjob\b", r"\bwork(s)? as\b", r"\bwhat does \w+ do\b")),
+        ("hometown", rx(r"\bwhere (is|does) \w+ (from|live)\b", r"\bhometown\b")),
+    ):  # fmt: skip
+        if pattern.search(text):
+            return topic
     return None
+
+
+def h_memories(turn: Turn) -> Reply:
+    """A question about what we know: reads memories and notes, never writes."""
+    name = _named(turn)
+    if not name:
+        return "Which fan do you mean? Tell me their name and I'll tell you what I remember."
+    if (missing := _needs(turn, "fan_memories", "read what I remember")) is not None:
+        return missing
+    about = _topic(turn.request)
+
+    def one(fan: dict[str, Any]) -> Reply:
+        result = turn.result("fan_memories", fan_id=fan["fan_id"])
+        if result is None:
+            return [call("fan_memories", fan_id=fan["fan_id"], **({"about": about} if about else {}))]
+        if (err := _error(result, f"read what I know about {fan['name']}")) is not None:
+            return err
+        return say.topic(fan, result, about) if about else say.memories(fan, result)
+
+    def each(lookup: dict[str, Any]) -> Reply:
+        candidates = list(lookup.get("candidates") or [])[:MAX_AMBIGUOUS_READS]
+        pending = [c for c in candidates if turn.result("fan_memories", fan_id=c["fan_id"]) is None]
+        if pending:
+            return [
+                call("fan_memories", fan_id=c["fan_id"], **({"about": about} if about else {}))
+                for c in pending
+            ]
+        return say.many_memories(
+            {**lookup, "candidates": candidates}, turn.all_of("fan_memories"), about=about
+        )
+
+    return with_fan(turn, name, one, doing="looked anything up", many=each)
+
+
+def h_fan_write(turn: Turn, tool: str, args: dict[str, Any], done: Callable[[dict[str, Any], dict[str, Any]], str],
+                *, name: str, doing: str) -> Reply:  # fmt: skip
+    if (missing := _needs(turn, tool, doing)) is not None:
+        return missing
+
+    def act(fan: dict[str, Any]) -> Reply:
+        result = turn.result(tool)
+        if result is None:
+            return [call(tool, fan_id=fan["fan_id"], **args)]
+        return _error(result, doing) or done(fan, result)
+
+    return with_fan(turn, name, act, doing=doing)
+
+
+def h_tag(turn: Turn, name: str, tag: str) -> Reply:
+    return h_fan_write(turn, "tag_fan", {"tag": tag}, lambda f, r: f"Tagged {f['name']} as {r.get('tag', tag)}.",
+                       name=name, doing="tagged anyone")  # fmt: skip
+
+
+def h_untag(turn: Turn, name: str, tag: str) -> Reply:
+    def done(fan: dict[str, Any], result: dict[str, Any]) -> str:
+        return (
+            f"Removed the tag {tag} from {fan['name']}."
+            if result.get("removed")
+            else f"{fan['name']} had no tag {tag}."
+        )
+
+    return h_fan_write(turn, "untag_fan", {"tag": tag}, done, name=name, doing="removed any tag")
+
+
+def h_note(turn: Turn, name: str) -> Reply:
+    body = quoted_or_saying(turn.request) or turn.request
+    return h_fan_write(turn, "add_note", {"body": body}, lambda f, r: f"Added a note on {f['name']}: “{body}”.",
+                       name=name, doing="added a note")  # fmt: skip
+
+
+def h_remember(turn: Turn, name: str) -> Reply:
+    fact = fact_to_remember(turn.request)
+    kind = "key_date" if _topic(fact) == "birthday" else "personal_detail"
+    return h_fan_write(turn, "remember_fact", {"text": fact, "kind": kind},
+                       lambda f, r: f"I'll remember that about {f['name']}: “{fact}”.",
+                       name=name, doing="stored anything")  # fmt: skip
+
+
+def h_send_ppv(turn: Turn, name: str) -> Reply:
+    if (missing := _needs(turn, "send_ppv_offer", "queue a PPV offer")) is not None:
+        return missing
+    price = parse_price(turn.request)
+
+    def act(fan: dict[str, Any]) -> Reply:
+        chosen = price
+        note = ""
+        if chosen is None:
+            history = turn.result("ppv_price_points")
+            if history is None and "ppv_price_points" in turn.tools:
+                return [call("ppv_price_points", period="all_time", limit=3)]
+            best = (history or {}).get("best_by_revenue")
+            if not best:
+                return f"What price should the PPV for {fan['name']} have? Tell me and I'll queue it."
+            chosen = float(best)
+            note = f" I priced it at {usd(best)}, your best-selling PPV price; edit the card to change it."
+        offer = turn.result("send_ppv_offer")
+        if offer is None:
+            thing = offer_thing(turn.request, name)
+            return [call("send_ppv_offer", fan_id=fan["fan_id"], price=chosen, text=teaser(thing))]
+        return (
+            _error(offer, f"queue the PPV for {fan['name']}")
+            or say.queued(offer, f"a {usd(chosen)} PPV offer to {say.fan_short(fan)}") + note
+        )
+
+    return with_fan(turn, name, act, doing="queued anything")
+
+
+def h_send_message(turn: Turn, name: str) -> Reply:
+    if (missing := _needs(turn, "send_message", "queue a message")) is not None:
+        return missing
+    text = quoted_or_saying(turn.request)
+
+    def act(fan: dict[str, Any]) -> Reply:
+        if not text:
+            return f"What should the message to {fan['name']} say? Nothing was queued."
+        sent = turn.result("send_message")
+        if sent is None:
+            return [call("send_message", fan_id=fan["fan_id"], text=text)]
+        return _error(sent, f"queue the message to {fan['name']}") or say.queued(
+            sent, f"a message to {say.fan_short(fan)}: “{text}”"
+        )
+
+    return with_fan(turn, name, act, doing="queued anything")
+
+
+def h_fan_read(turn: Turn, name: str, tool: str, args: dict[str, Any]) -> Reply:
+    if (missing := _needs(turn, tool, "look that up")) is not None:
+        return missing
+
+    def act(fan: dict[str, Any]) -> Reply:
+        result = turn.result(tool)
+        if result is None:
+            return [call(tool, fan_id=fan["fan_id"], **args)]
+        return _error(result, f"look up {fan['name']}") or _fan_read_line(tool, fan, result)
+
+    return with_fan(turn, name, act, doing="looked anything up")
+
+
+def _fan_read_line(tool: str, fan: dict[str, Any], result: dict[str, Any]) -> str:
+    if tool == "get_transactions":
+        recent = result.get("transactions") or []
+        kinds = ", ".join(
+            f"{KIND_WORDS.get(k, k)} {usd(v)}" for k, v in (result.get("spend_by_kind") or {}).items()
+        )
+        latest = "; ".join(f"{KIND_WORDS.get(t['kind'], t['kind'])} {usd(t['amount'])}" for t in recent[:5])
+        return (
+            f"{fan['name']} has spent {usd(result.get('lifetime_spend'))} in total ({result.get('spend_tier')})"
+            + (f": {kinds}" if kinds else "")
+            + (f". Latest: {latest}." if latest else ".")
+        )
+    if tool == "get_recent_messages":
+        items = result.get("items") or []
+        lines = [f"{m.get('from')}: {m.get('text')}" for m in items[-10:]]
+        return f"{len(items)} recent messages with {fan['name']}" + (
+            ":\n" + "\n".join(lines) if lines else "."
+        )
+    sub = result.get("subscription") or {}
+    tags = ", ".join(t.get("tag", "") for t in result.get("tags") or []) or "none"
+    notes = [str(n.get("body") or "").rstrip(". ") for n in result.get("pinned_notes") or []]
+    return (
+        f"{say.fan_label(fan)}; subscription {sub.get('status', 'none')}; tags {tags}"
+        + (f"; notes: {'; '.join(str(n) for n in notes)}" if notes else "")
+        + "."
+    )
+
+
+def h_custom_price(turn: Turn, name: str, price: float) -> Reply:
+    def act(fan: dict[str, Any]) -> Reply:
+        dossier = turn.result("get_fan_dossier")
+        if dossier is None:
+            return [call("get_fan_dossier", fan_id=fan["fan_id"])]
+        requests = dossier.get("open_custom_requests") or []
+        if not requests:
+            return f"{fan['name']} has no open custom request to price."
+        quoted = turn.result("update_custom_request_price")
+        if quoted is None:
+            return [call("update_custom_request_price", custom_request_id=requests[0]["id"], price=price)]
+        return _error(quoted, "queue the quote") or say.queued(
+            quoted,
+            f"a {usd(price)} quote for {fan['name']}'s custom request (“{requests[0].get('description')}”)",
+        )
+
+    return with_fan(turn, name, act, doing="quoted anything")
+
+
+# ------------------------------------------------------------------------------------------- segments
 
 
 def _segment_from_spend(text: str) -> tuple[str, dict[str, Any]] | None:
@@ -147,148 +581,6 @@ def _segment_from_spend(text: str) -> tuple[str, dict[str, Any]] | None:
     if re.search(r"\btipped\b|tippers|gorjeta|propina", text, re.I):
         return "Tippers", {"field": "lifetime_spend", "op": "gt", "value": 0}
     return None
-
-
-def _segment_id(results: list[dict[str, Any]]) -> str:
-    for r in reversed(results):
-        seg = r.get("segment")
-        if isinstance(seg, dict) and seg.get("id"):
-            return str(seg["id"])
-    return ""
-
-
-def _first_fan_id(results: list[dict[str, Any]]) -> str:
-    for r in results:
-        items = r.get("items")
-        if r.get("tool") == "search_fans" and isinstance(items, list) and items:
-            return str(items[0].get("id") or "")
-    return ""
-
-
-def _with_fan(extra: dict[str, Any]) -> ArgsFn:
-    return lambda results: {"fan_id": _first_fan_id(results), **extra}
-
-
-def _for_fan(name: str, *steps: Step) -> list[Step]:
-    """Resolve the fan by name first: tools take ids, the creator says names."""
-    return [Step("search_fans", {"query": name, "limit": 5}), *steps]
-
-
-def _custom_request_id(results: list[dict[str, Any]]) -> str:
-    for r in results:
-        for req in r.get("open_custom_requests") or []:
-            return str(req.get("id") or "")
-    return ""
-
-
-def _quote_request(price: float) -> ArgsFn:
-    return lambda results: {"custom_request_id": _custom_request_id(results), "price": price}
-
-
-def _broadcast_to_segment(text: str, price: float | None) -> ArgsFn:
-    def build(results: list[dict[str, Any]]) -> dict[str, Any]:
-        args: dict[str, Any] = {"segment_id": _segment_id(results), "text": text}
-        if price is not None:
-            args["price"] = price
-        return args
-
-    return build
-
-
-def plan(request: str, *, fan_names: Sequence[str] = ()) -> list[Step]:
-    """The tool steps that answer one creator request (empty: answer directly)."""
-    text = request.strip()
-    low = text.lower()
-    name = _fan_name(text, fan_names)
-    price = _money(text)
-
-    if _AT_RISK.search(text):
-        steps = [Step("list_at_risk_fans", {"limit": 10})]
-        if _SEND.search(text):
-            steps += [
-                Step("create_segment", {"name": "At risk of churning", "rules": AT_RISK_RULE}),
-                Step(
-                    "create_broadcast",
-                    lambda r: {"segment_id": _segment_id(r), "text": WINBACK_TEXT},
-                ),
-            ]
-        return steps
-
-    m = re.search(r"remove (?:the )?#?([\w-]+) tag from " + _NAME, text, re.I)
-    if m:
-        return _for_fan(m.group(2), Step("untag_fan", _with_fan({"tag": m.group(1)})))
-    m = re.search(
-        r"\b(?:tag|etiqueta(?:r)?(?: a)?|markiere)\s+" + _NAME + r"\s+(?:as|como|als|comme)\s+#?([\w-]+)",
-        text,
-        re.I,
-    )
-    if m:
-        return _for_fan(m.group(1), Step("tag_fan", _with_fan({"tag": m.group(2)})))
-    if re.search(r"\b(note|nota|notiz)\b", low) and name:
-        body = _after_colon(text) or text
-        return _for_fan(name, Step("add_note", _with_fan({"body": body})))
-    if re.search(r"\bremember\b|recuerda|merke dir|lembre", low) and name:
-        fact = re.sub(r"^\s*(remember|recuerda|merke dir|lembre)( that| que| dass)?\s*", "", text, flags=re.I)
-        return _for_fan(name, Step("remember_fact", _with_fan({"text": fact, "kind": "personal_detail"})))
-    if re.search(r"custom request", low) and name and price is not None:
-        return _for_fan(
-            name,
-            Step("get_fan_dossier", _with_fan({})),
-            Step("update_custom_request_price", _quote_request(price)),
-        )
-
-    segment = _segment_from_spend(text)
-    wants_broadcast = bool(
-        re.search(
-            r"broadcast|everyone|message (all|my)|send (my|them|a thank)|segment .* send|send .* segment", low
-        )
-    )
-    if (
-        segment is not None
-        and (wants_broadcast or re.search(r"\b(send|message|draft)\b", low))
-        and ("segment" not in low or wants_broadcast or "send" in low)
-    ):
-        seg_name, rule = segment
-        message = _quoted_or_saying(text) or _broadcast_text(text)
-        return [
-            Step("create_segment", {"name": seg_name, "rules": rule}),
-            Step("create_broadcast", _broadcast_to_segment(message, price)),
-        ]
-    if segment is not None and re.search(r"segment|segmento|liste", low):
-        seg_name, rule = segment
-        return [Step("create_segment", {"name": seg_name, "rules": rule})]
-
-    if _SCHEDULE.search(text):
-        return [Step("schedule_post", {"text": _after_colon(text) or text, "publish_at": _next_slot(text)})]
-    if name and re.search(r"\b(offer|ppv)\b", low):
-        offer = {"price": price if price is not None else 0, "text": _offer_text(text)}
-        return _for_fan(name, Step("send_ppv_offer", _with_fan(offer)))
-    if name and re.search(r"\b(send|message|text|write)\b", low):
-        chat = {"text": _quoted_or_saying(text) or _offer_text(text)}
-        return _for_fan(name, Step("send_message", _with_fan(chat)))
-    if name and re.search(r"recent messages|last messages|chat with", low):
-        return _for_fan(name, Step("get_recent_messages", _with_fan({"limit": 10})))
-
-    if _TOP.search(text):
-        m = re.search(r"top (\d+)", low)
-        return [Step("list_top_spenders", {"limit": int(m.group(1)) if m else 5})]
-    if name and re.search(r"spent|spend|earn|buy|bought|gastado|ausgegeben|dépensé|gastou|comprou", low):
-        return _for_fan(name, Step("get_transactions", _with_fan({"limit": 10})))
-    if name and re.search(r"tell me about|who is|dossier|profile|info", low):
-        return _for_fan(name, Step("get_fan_dossier", _with_fan({})))
-    m = re.search(r"tagged #?([\w-]+)|with (?:the )?tag #?([\w-]+)", low)
-    if m:
-        return [Step("list_fans", {"tag": m.group(1) or m.group(2)})]
-    m = re.search(r"\b(trial|expired|cancelled|active)\b", low)
-    if m and re.search(r"how many|which|who|list|fans", low):
-        return [Step("list_fans", {"subscription_status": m.group(1)})]
-    if _SEGMENT_LIST.search(text):
-        return [Step("list_segments", {})]
-    if _TEMPLATES.search(text):
-        return [Step("list_templates", {})]
-    if name:
-        return _for_fan(name, Step("get_fan_dossier", _with_fan({})))
-    return []
 
 
 def _broadcast_text(text: str) -> str:
@@ -306,13 +598,53 @@ def _broadcast_text(text: str) -> str:
     return "I've got something new for you 💕"
 
 
-def _offer_text(text: str) -> str:
-    m = re.search(r"offer \w+ (?:the |a )?(.+?)(?: for \$.*)?$", text, re.I)
-    thing = m.group(1).strip() if m else "something special"
-    m2 = re.search(r"saying (.+)$", text, re.I)
-    if m2:
-        return m2.group(1).strip()
-    return f"Made this just for you: {thing} 💕"
+def h_segment(turn: Turn, seg_name: str, rule: dict[str, Any], *, broadcast: bool) -> Reply:
+    segment = turn.result("create_segment")
+    if segment is None:
+        if (missing := _needs(turn, "create_segment", "make segments")) is not None:
+            return missing
+        return [call("create_segment", name=seg_name, rules=rule)]
+    if (err := _error(segment, "make the segment")) is not None:
+        return err
+    info = segment["segment"]
+    line = f"Segment “{info['name']}” has {info['members']} fans."
+    if not broadcast:
+        return line
+    sent = turn.result("create_broadcast")
+    if sent is None:
+        args: dict[str, Any] = {
+            "segment_id": info["id"],
+            "text": quoted_or_saying(turn.request) or _broadcast_text(turn.request),
+        }
+        if (price := parse_price(turn.request)) is not None:
+            args["price"] = price
+        return [call("create_broadcast", **args)]
+    return f"{line} " + (
+        _error(sent, "queue the broadcast") or say.queued(sent, f"a broadcast to its {info['members']} fans")
+    )
+
+
+def h_list(turn: Turn, tool: str, args: dict[str, Any], label: str) -> Reply:
+    if (missing := _needs(turn, tool, "list fans")) is not None:
+        return missing
+    result = turn.result(tool)
+    if result is None:
+        return [call(tool, **args)]
+    if (err := _error(result, "list them")) is not None:
+        return err
+    if tool == "list_segments":
+        items = result.get("items") or []
+        return "Segments: " + (
+            ", ".join(f"{s.get('name')} ({s.get('members')})" for s in items) or "none yet."
+        )
+    fans = result.get("fans") or []
+    if not fans:
+        return f"{label}: nobody."
+    return (
+        f"{label} ({len(fans)}): "
+        + "; ".join(f"{f['name']} ({usd(f['lifetime_spend'])}, {f['spend_tier']})" for f in fans)
+        + "."
+    )
 
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -332,147 +664,207 @@ def _next_slot(text: str, *, now: datetime | None = None) -> str:
     return when.replace(hour=hour, minute=0, second=0, microsecond=0).isoformat()
 
 
-def _request_and_results(messages: Sequence[BaseMessage]) -> tuple[str, list[dict[str, Any]]]:
-    last_human = max((i for i, m in enumerate(messages) if m.type == "human"), default=-1)
-    request = str(messages[last_human].content) if last_human >= 0 else ""
-    results: list[dict[str, Any]] = []
-    for m in messages[last_human + 1 :]:
-        if not isinstance(m, ToolMessage):
-            continue
-        try:
-            parsed: Any = json.loads(str(m.content))
-        except json.JSONDecodeError:
-            parsed = {"error": str(m.content)}
-        result = dict(parsed) if isinstance(parsed, dict) else {"items": parsed}
-        result["tool"] = m.name or ""
-        if result["tool"] == "search_fans" and not result.get("items"):
-            result["error"] = "no fan matches that name"
-        results.append(result)
-    return request, results
+def h_schedule(turn: Turn) -> Reply:
+    result = turn.result("schedule_post")
+    if result is None:
+        if (missing := _needs(turn, "schedule_post", "schedule posts")) is not None:
+            return missing
+        caption = quoted_or_saying(turn.request) or turn.request
+        return [call("schedule_post", text=caption, publish_at=_next_slot(turn.request))]
+    return _error(result, "queue the post") or say.queued(result, "the post")
 
 
-def _fan_names(messages: Sequence[BaseMessage]) -> list[str]:
-    for m in messages:
-        if m.type == "system":
-            found = re.search(r"Fans you can name: (.*)", str(m.content))
-            if found:
-                return [n.strip() for n in found.group(1).split(",") if n.strip()]
-    return []
+# ------------------------------------------------------------------------------------------- routing
 
-
-CAPABILITIES = (
-    "I can look up your fans (top spenders, who is at risk of churning, tags, spend), build segments, "
-    "tag fans and add notes, and draft messages, PPV offers, broadcasts and scheduled posts. Anything "
-    "that reaches a fan waits in the approval inbox until you approve it."
+_HELP = rx(r"what can you do", r"^\s*help\b", r"\bhow do(es)? (this|you) work", r"qué puedes hacer", r"was kannst du",
+           r"que peux-tu faire", r"o que (você )?pode fazer", r"^\s*(hi|hey|hello|hola|hallo|salut|oi)\W*$")  # fmt: skip
+_AT_RISK = rx(r"at[- ]risk", r"\bchurn", r"about to (leave|cancel|churn)", r"hasn'?t renewed|haven'?t renewed|not renewed",
+              r"gefährdet", r"kündigen", r"risco de cancelar", r"en riesgo", r"risque de")  # fmt: skip
+_SEND = rx(
+    r"\bsend\b",
+    r"\boffer\b",
+    r"\bmessage\b",
+    r"win[- ]?back",
+    r"comeback",
+    r"\bbroadcast",
+    r"envía",
+    r"schick",
 )
+_TOP = rx(r"\btop( \d+)? (spenders?|fans|customers|buyers|supporters|tippers)", r"biggest (spenders?|fans|tippers)",
+          r"best (fans|customers|buyers|spenders)", r"who (spent|spends|paid|tipped|bought) (the )?most",
+          r"(spent|tipped|paid) the most", r"most (valuable|loyal) fans", r"mejores fans", r"meilleurs fans",
+          r"melhores fãs", r"besten fans", r"qui[eé]n(es)? gast[oó] m[aá]s", r"wer hat am meisten",
+          r"qui a le plus d[ée]pens[ée]", r"quem gastou mais", r"\b(fans|subscribers) by (spend|spending|revenue)",
+          r"\bhighest spend", r"spending the most", r"\brank (my )?(fans|subscribers)",
+          r"\b(paid|spent|tipped|bought)( me)? (the )?most\b", r"\bwho('s| has) been spending",
+          r"\bmost (money|spend)\b", r"\btop (earners|payers)\b")  # fmt: skip
+_REVENUE = rx(r"\b(earn(ed|ings)?|made|make|revenue|income|sales|money|brought in|bring in|gross|net)\b",
+              r"how much (did|have|do) i (get|receive|make)", r"\btotal\b.*\b(tips?|ppv|subscriptions?)\b",
+              r"\b(tips?|ppv|subscriptions?)\b.*\btotal\b", r"\bganad[oa]|gan[eé]|ingresos|verdient|eingenommen|umsatz",
+              r"\bgagn[ée]|revenus|chiffre d'affaires|ganhei|receita|faturei",
+              r"\b(how much|cu[aá]nt[oa]s?|wie ?viel|combien|quanto)\b.*\b(tips?|propinas?|trinkgeld|pourboires?|gorjetas?|ppv)\b")  # fmt: skip
+_SUBS = rx(r"\b(new|renewed|renewals?|expired|cancell?ed|lost|gained|reactivated)\b.{0,30}\b(subs|subscribers?|subscriptions?)\b",
+           r"\b(subs|subscribers?|subscriptions?)\b.{0,30}\b(expired|renewed|cancell?ed|came in|joined|lost|gained|growth|churned|flow)\b",
+           r"\bhow many (people|fans) (subscribed|renewed|unsubscribed)", r"\bsubscriber (growth|flow|count)",
+           r"nuevos suscriptores|neue abonnenten|nouveaux abonnés|novos assinantes")  # fmt: skip
+_RESPONSE = rx(r"\b(reply|replies|replying|respond|responding|response|answer(ing)?)\b.{0,40}\b(time|fast|slow|quick|long|speed|sla)\b",
+               r"\bhow (fast|quickly|long)\b.{0,30}\b(reply|replies|respond|answer)", r"\bunanswered\b",
+               r"\bwaiting (for|on) (a )?(reply|answer)", r"\bsla\b", r"tiempo de respuesta|antwortzeit|temps de réponse|tempo de resposta")  # fmt: skip
+_PRICES = rx(r"\b(price|prices|pricing|charge)\b.{0,40}\b(ppv|sell|sells|selling|best|work|works|convert)",
+             r"\b(ppv)\b.{0,40}\b(price|prices|pricing)\b", r"what should i charge", r"best price",
+             r"price points?")  # fmt: skip
+_MEMORY_Q = rx(r"\bremember(ed)?\b", r"\brecall(ed)?\b", r"\bknow about\b", r"\bknown about\b", r"\bon file\b", r"\bknow\b.*\babout\b", r"\btold (us|me|you)\b",
+               r"\bwhat do (we|you) know\b", r"\bwhat('s| is) (on file|noted)\b", r"recuerdas|weißt du|erinnerst|te souviens|lembra")  # fmt: skip
+_SEGMENT_LIST = rx(r"(list|show)( me)? (my |all )?segments", r"which segments", r"my segments")
+_SCHEDULE = rx(r"schedule (a )?post", r"programa(r)? (un )?post", r"plane (einen )?post")
 
 
-def _money_text(value: Any) -> str:
-    try:
-        return f"${Decimal(str(value)):,.2f}".replace(".00", "")
-    except (InvalidOperation, ValueError):
-        return str(value)
-
-
-def _fans_line(fans: list[dict[str, Any]]) -> str:
-    if not fans:
-        return "no fans match."
-    return (
-        "; ".join(
-            f"{f.get('name')} ({_money_text(f.get('lifetime_spend'))}, {f.get('spend_tier')})" for f in fans
-        )
-        + "."
+def _intent(
+    text: str, names: Sequence[str], *, context_fan: str | None = None
+) -> Callable[[Turn], Reply] | None:
+    """The handler for a request, or None when nothing matches. `context_fan` is the fan a pronoun
+    in the request stands for."""
+    low = text.lower()
+    name = fan_name(text, names) or (context_fan if _PRONOUN.search(text) else None)
+    price = parse_price(text)
+    if not text.strip() or _HELP.search(text):
+        return h_capabilities
+    m = re.search(r"remove (?:the )?#?([\w-]+) tag from " + r"(@?[\w.'-]+(?: [A-Z]\.)?)", text, re.I)
+    if m:
+        untag_name, tag = m.group(2), m.group(1)
+        return lambda t: h_untag(t, untag_name, tag)
+    if cannot(text):
+        return h_cannot
+    if _AT_RISK.search(text):
+        return h_at_risk
+    m = re.search(
+        r"\b(?:tag|etiqueta(?:r)?(?: a)?|markiere)\s+(@?[\w.'-]+(?: [A-Z]\.)?)\s+(?:as|como|als|comme)\s+#?([\w-]+)",
+        text,
+        re.I,
     )
+    if m:
+        tag_name, tag = m.group(1), m.group(2)
+        return lambda t: h_tag(t, tag_name, tag)
+    if re.search(r"\b(note|nota|notiz)\b", low) and name:
+        return lambda t: h_note(t, name)
+    if _MEMORY_Q.search(text) or (name and _topic(text) and is_question(text)):
+        if name and tells_a_fact(text):
+            return lambda t: h_remember(t, name)
+        return h_memories
+    if re.search(r"custom request", low) and name and price is not None:
+        return lambda t: h_custom_price(t, name, price)
+    segment = _segment_from_spend(text)
+    wants_broadcast = bool(
+        re.search(
+            r"broadcast|everyone|message (all|my)|send (my|them|a thank)|segment .* send|send .* segment", low
+        )
+    )
+    if (
+        segment is not None
+        and (wants_broadcast or re.search(r"\b(send|message|draft)\b", low))
+        and ("segment" not in low or wants_broadcast or "send" in low)
+    ):
+        seg_name, rule = segment
+        return lambda t: h_segment(t, seg_name, rule, broadcast=True)
+    if segment is not None and re.search(r"segment|segmento|liste", low):
+        seg_name, rule = segment
+        return lambda t: h_segment(t, seg_name, rule, broadcast=False)
+    if _SCHEDULE.search(text):
+        return h_schedule
+    if name and re.search(r"\b(ppv|pay[- ]per[- ]view|offer|unlock|sell)\b", low):
+        return lambda t: h_send_ppv(t, name)
+    if name and re.search(r"\b(send|message|text|write|dm)\b", low):
+        return lambda t: h_send_message(t, name)
+    if name and re.search(r"recent messages|last messages|chat with|conversation with", low):
+        return lambda t: h_fan_read(t, name, "get_recent_messages", {"limit": 10})
+    if _SUBS.search(text):
+        return h_subscriptions
+    if _RESPONSE.search(text):
+        return h_response_times
+    if _PRICES.search(text):
+        return h_prices
+    if _TOP.search(text):
+        return h_top_spenders
+    if _REVENUE.search(text) or (
+        parse_kind(text) and (re.search(r"\bhow much\b", low) or parse_period(text))
+    ):
+        if name and not parse_period(text) and not _means_everyone(text):
+            return lambda t: h_fan_read(t, name, "get_transactions", {"limit": 10})
+        return h_revenue
+    if name and re.search(r"spent|spend|buy|bought|gastado|ausgegeben|dépensé|gastou|comprou", low):
+        return lambda t: h_fan_read(t, name, "get_transactions", {"limit": 10})
+    if name and re.search(r"tell me about|who is|dossier|profile|info", low):
+        return lambda t: h_fan_read(t, name, "get_fan_dossier", {})
+    m = re.search(r"tagged #?([\w-]+)|with (?:the )?tag #?([\w-]+)", low)
+    if m:
+        tag = m.group(1) or m.group(2)
+        return lambda t: h_list(t, "list_fans", {"tag": tag}, f"Fans tagged {tag}")
+    m = re.search(r"\b(trial|expired|cancelled|active)\b", low)
+    if m and re.search(r"how many|which|who|list|fans", low):
+        status = m.group(1)
+        return lambda t: h_list(
+            t, "list_fans", {"subscription_status": status}, f"Fans with a {status} subscription"
+        )
+    if _SEGMENT_LIST.search(text):
+        return lambda t: h_list(t, "list_segments", {}, "Segments")
+    if name:
+        return lambda t: h_fan_read(t, name, "get_fan_dossier", {})
+    return None
 
 
-def summarize(result: dict[str, Any], names: dict[str, str]) -> str:
-    """One line for the creator about one tool result."""
-    tool = str(result.get("tool") or "")
-    if "error" in result:
-        return f"{tool} failed: {result['error']}."
-    if "queued_item_id" in result:
-        flags = [str(f.get("code")) for f in result.get("flags") or []]
-        line = (
-            f"Queued {tool.replace('_', ' ')} for your approval (item {result['queued_item_id']}); "
-            "nothing is sent until you approve it here or in the inbox."
+def respond(turn: Turn) -> Reply:
+    if turn.unresolved is not None:
+        if picks_nobody(turn.message):
+            return f"OK — I won't do anything for {turn.unresolved.get('query')}."
+        return "I still can't tell which one you mean. " + say.which_one(
+            turn.unresolved, doing="done anything"
         )
-        return line + (f" Flags: {', '.join(flags)}." if flags else "")
-    if tool == "search_fans":
-        return "Found " + _fans_line([{"name": i.get("name"), **i} for i in result.get("items") or []][:3])
-    if tool in ("list_top_spenders", "list_at_risk_fans", "list_fans"):
-        label = {"list_top_spenders": "Top spenders", "list_at_risk_fans": "At risk of churning"}.get(
-            tool, f"Fans ({len(result.get('fans') or [])})"
-        )
-        return f"{label}: {_fans_line(list(result.get('fans') or []))}"
-    if tool == "create_segment":
-        seg = result.get("segment") or {}
-        return f"Segment '{seg.get('name')}' has {seg.get('members')} fans."
-    if tool == "get_transactions":
-        return (
-            f"{next(iter(names.values()), 'They')} spent {_money_text(result.get('lifetime_spend'))} "
-            f"in total ({result.get('spend_tier')}), {len(result.get('transactions') or [])} recent transactions."
-        )
-    if tool == "get_fan_dossier":
-        sub = result.get("subscription") or {}
-        tags = ", ".join(t.get("tag", "") for t in result.get("tags") or []) or "none"
-        return (
-            f"{result.get('display_name')}: {result.get('spend_tier')}, "
-            f"{_money_text(result.get('lifetime_spend'))} lifetime, subscription {sub.get('status', 'unknown')}, "
-            f"tags {tags}."
-        )
-    if tool == "list_segments":
-        items = result.get("items") or []
-        return "Segments: " + (
-            ", ".join(f"{s.get('name')} ({s.get('members')})" for s in items) or "none yet."
-        )
-    if tool == "get_recent_messages":
-        return f"{len(result.get('items') or [])} recent messages."
-    who = next(iter(names.values()), "the fan")
-    if tool == "tag_fan":
-        return f"Tagged {who} as {result.get('tag')}."
-    if tool == "untag_fan":
-        return (
-            f"Removed the tag {result.get('tag')} from {who}."
-            if result.get("removed")
-            else f"{who} had no such tag."
-        )
-    if tool == "add_note":
-        return f"Added a note on {who}."
-    if tool == "remember_fact":
-        return f"Remembered that about {who}."
-    return f"{tool}: done."
+    context = str(turn.fan["name"]) if turn.fan else None
+    handler = _intent(turn.request, turn.names, context_fan=context) or h_unknown
+    return handler(turn)
 
 
-def answer(request: str, results: list[dict[str, Any]]) -> str:
-    if not results:
-        return OFFLINE_PREFIX + CAPABILITIES
-    names = {
-        str(i.get("id")): str(i.get("name"))
-        for r in results
-        if r.get("tool") == "search_fans"
-        for i in (r.get("items") or [])[:1]
-    }
-    return OFFLINE_PREFIX + " ".join(summarize(r, names) for r in results)
+# ------------------------------------------------------------------------------------------- the model
+
+
+def plan(request: str, *, fan_names: Sequence[str] = (), tools: Sequence[str] | None = None) -> list[str]:
+    """The first tool calls a request leads to (a test and debugging aid): tool names, in order."""
+    turn = Turn(
+        request=request,
+        message=request,
+        results=[],
+        tools=frozenset(tools or _ALL_TOOLS),
+        names=list(fan_names),
+    )
+    reply = respond(turn)
+    return [] if isinstance(reply, str) else [c["tool"] for c in reply]
+
+
+_ALL_TOOLS = (
+    "find_fan", "fan_memories", "search_fans", "get_fan_dossier", "get_recent_messages", "get_transactions",
+    "recall_memories", "list_segments", "add_note", "tag_fan", "untag_fan", "remember_fact", "send_message",
+    "send_ppv_offer", "create_broadcast", "schedule_post", "update_custom_request_price", "revenue_summary",
+    "list_top_spenders", "subscription_flow", "list_at_risk_fans", "response_times", "ppv_price_points",
+    "list_fans", "create_segment",
+)  # fmt: skip
 
 
 def next_message(messages: Sequence[BaseMessage], tool_names: Sequence[str]) -> AIMessage:
-    """The next assistant message: the next planned tool call, or the final answer."""
-    request, results = _request_and_results(messages)
-    steps = [s for s in plan(request, fan_names=_fan_names(messages)) if s.tool in tool_names]
-    failed = any("error" in r for r in results)
-    if len(results) < len(steps) and not failed:
-        step = steps[len(results)]
-        args = step.build(results)
+    """The next assistant message: the next tool calls, or the final answer."""
+    turn = read_turn(messages, tool_names)
+    reply = respond(turn)
+    meta = {"model_name": OFFLINE_ASSISTANT_NAME}
+    if isinstance(reply, str):
+        return AIMessage(content=OFFLINE_PREFIX + reply, response_metadata=meta)
+    calls = []
+    for n, c in enumerate(reply):
         digest = hashlib.sha1(
-            json.dumps([request, len(results), step.tool, args], sort_keys=True, default=str).encode()
+            json.dumps(
+                [turn.message, len(turn.results), n, c["tool"], c["args"]], sort_keys=True, default=str
+            ).encode()
         ).hexdigest()
-        call = ToolCall(name=step.tool, args=args, id=f"offline_{digest[:16]}", type="tool_call")
-        return AIMessage(
-            content="", tool_calls=[call], response_metadata={"model_name": OFFLINE_ASSISTANT_NAME}
-        )
-    return AIMessage(
-        content=answer(request, results), response_metadata={"model_name": OFFLINE_ASSISTANT_NAME}
-    )
+        calls.append(ToolCall(name=c["tool"], args=c["args"], id=f"offline_{digest[:16]}", type="tool_call"))
+    return AIMessage(content="", tool_calls=calls, response_metadata=meta)
 
 
 def _tool_name(tool: dict[str, Any]) -> str:
@@ -502,6 +894,31 @@ class OfflineAssistantModel(BaseChatModel):
     ) -> ChatResult:
         names = [_tool_name(t) for t in kwargs.get("tools") or []]
         return ChatResult(generations=[ChatGeneration(message=next_message(messages, names))])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        """The same message, delivered the way a hosted model streams: word by word, tool calls whole."""
+        names = [_tool_name(t) for t in kwargs.get("tools") or []]
+        message = next_message(messages, names)
+        meta = dict(message.response_metadata)
+        if message.tool_calls:
+            chunks = [
+                tool_call_chunk(name=c["name"], args=json.dumps(c["args"]), id=c["id"], index=i)
+                for i, c in enumerate(message.tool_calls)
+            ]
+            yield ChatGenerationChunk(
+                message=AIMessageChunk(content="", tool_call_chunks=chunks, response_metadata=meta)
+            )
+            return
+        # LangChain reports each chunk to the callbacks (LangGraph's token stream) itself.
+        for piece in re.findall(r"\S+\s*|\s+", str(message.content)):
+            yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
+        yield ChatGenerationChunk(message=AIMessageChunk(content="", response_metadata=meta))
 
     def bind_tools(
         self,

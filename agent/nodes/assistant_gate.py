@@ -16,6 +16,8 @@ from langgraph.types import interrupt
 from agent.context import AssistantContext
 from agent.state import AssistantState
 
+GATE_NOTE = "approval_gate"  # the name on the gate's note, so history shows it as an event, not an answer
+
 
 async def assistant_gate(state: AssistantState, runtime: Runtime[AssistantContext]) -> dict[str, Any]:
     items = list(state.get("queued_item_ids") or [])
@@ -28,7 +30,7 @@ async def assistant_gate(state: AssistantState, runtime: Runtime[AssistantContex
     else:
         note = "Decisions: " + ", ".join(f"{i} → {decisions.get(i, 'pending')}" for i in items) + "."
     return {
-        "messages": [AIMessage(content=note)],
+        "messages": [AIMessage(content=note, name=GATE_NOTE)],
         "decisions": decisions,
         "queued_item_ids": [],
     }

@@ -11,7 +11,16 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from api.auth import sessions
-from api.deps import AdminReader, AdminWriter, RedisDep, SessionDep, StaffPrincipalDep, errors
+from api.deps import (
+    AdminReader,
+    AdminWriter,
+    PersonaReader,
+    PersonaWriter,
+    RedisDep,
+    SessionDep,
+    StaffPrincipalDep,
+    errors,
+)
 from api.schemas import Text, TextList
 from core.errors import ValidationFailed
 from core.tenancy import StaffRole
@@ -85,6 +94,14 @@ class StaffOut(BaseModel):
     is_active: bool
     last_login_at: datetime | None
     created_at: datetime
+    creator_id: uuid.UUID | None = Field(default=None, description="For a creator login: its creator.")
+    invite_pending: bool = Field(default=False, description="Invited, and has not set a password yet.")
+
+    @classmethod
+    def of(cls, user: Any) -> StaffOut:
+        out = cls.model_validate(user)
+        out.invite_pending = user.invite_token_hash is not None
+        return out
 
 
 class StaffIn(BaseModel):
@@ -92,6 +109,28 @@ class StaffIn(BaseModel):
     display_name: Text = Field(min_length=1, max_length=200)
     role: StaffRole
     password: SecretStr | None = Field(default=None, max_length=1024, description="At least 10 characters.")
+    creator_id: uuid.UUID | None = Field(
+        default=None, description="Required for role `creator`: the creator profile this login is."
+    )
+
+
+class InviteIn(BaseModel):
+    email: Text = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    display_name: Text = Field(min_length=1, max_length=200)
+    role: StaffRole
+    creator_id: uuid.UUID | None = Field(
+        default=None, description="Required for role `creator`: the creator profile this login is."
+    )
+    creator_ids: list[uuid.UUID] = Field(
+        default_factory=list, max_length=1000, description="A manager's or chatter's creators."
+    )
+
+
+class InviteOut(BaseModel):
+    staff: StaffOut
+    invite_token: str = Field(description="Shown this once: the invitee accepts with it and sets a password.")
+    accept_url: str = Field(description="Where the invitee sets their password (send them this link).")
+    expires_at: datetime
 
 
 class StaffPatch(BaseModel):
@@ -150,7 +189,7 @@ class AuditOut(BaseModel):
 
 
 @router.get("/creators", response_model=list[Creator], responses=errors(401, 403))
-async def list_creators(principal: AdminReader, session: SessionDep) -> list[Creator]:
+async def list_creators(principal: PersonaReader, session: SessionDep) -> list[Creator]:
     """Creators you may see, with their persona."""
     found = await creators.list_creators(session, principal, agency_id=principal.agency_id)
     return [Creator.of(c) for c in found]
@@ -167,14 +206,14 @@ async def create_creator(body: CreatorIn, principal: AdminWriter, session: Sessi
 
 
 @router.get("/creators/{creator_id}", response_model=Creator, responses=errors(401, 403, 404))
-async def get_creator(creator_id: uuid.UUID, principal: AdminReader, session: SessionDep) -> Creator:
+async def get_creator(creator_id: uuid.UUID, principal: PersonaReader, session: SessionDep) -> Creator:
     """One creator and their persona."""
     return Creator.of(await creators.get_creator(session, principal, creator_id=creator_id))
 
 
 @router.patch("/creators/{creator_id}", response_model=Creator, responses=errors(401, 403, 404, 422))
 async def update_persona(
-    creator_id: uuid.UUID, body: PersonaPatch, principal: AdminWriter, session: SessionDep
+    creator_id: uuid.UUID, body: PersonaPatch, principal: PersonaWriter, session: SessionDep
 ) -> Creator:
     """Change the persona: voice, rules, restricted words, price bounds, timezone, safety keywords."""
     try:
@@ -250,7 +289,7 @@ async def set_secrets(
 @router.get("/staff", response_model=list[StaffOut], responses=errors(401, 403))
 async def list_staff(principal: AdminReader, session: SessionDep) -> list[StaffOut]:
     """Your agency's staff."""
-    return [StaffOut.model_validate(u) for u in await accounts.list_staff(session, principal)]
+    return [StaffOut.of(u) for u in await accounts.list_staff(session, principal)]
 
 
 @router.post("/staff", response_model=StaffOut, status_code=201, responses=errors(401, 403, 409, 422))
@@ -263,8 +302,29 @@ async def create_staff(body: StaffIn, principal: AdminWriter, session: SessionDe
         display_name=body.display_name,
         role=body.role,
         password=body.password.get_secret_value() if body.password else None,
+        creator_id=body.creator_id,
     )
-    return StaffOut.model_validate(user)
+    return StaffOut.of(user)
+
+
+@router.post("/invites", response_model=InviteOut, status_code=201, responses=errors(401, 403, 404, 409, 422))
+async def invite_staff(body: InviteIn, principal: AdminWriter, session: SessionDep) -> InviteOut:
+    """Invite someone by email: they set their own password (owners invite creators to their own login)."""
+    issued = await accounts.invite_staff(
+        session,
+        principal,
+        email=body.email,
+        display_name=body.display_name,
+        role=body.role,
+        creator_id=body.creator_id,
+        creator_ids=body.creator_ids,
+    )
+    return InviteOut(
+        staff=StaffOut.of(issued.staff),
+        invite_token=issued.plaintext,
+        accept_url=f"/join#invite={issued.plaintext}",
+        expires_at=issued.expires_at,
+    )
 
 
 @router.patch("/staff/{staff_user_id}", response_model=StaffOut, responses=errors(401, 403, 404, 422))
@@ -283,7 +343,7 @@ async def update_staff(
     )
     if body.is_active is False or body.password is not None:
         await sessions.delete_user_sessions(redis, staff_user_id=user.id)
-    return StaffOut.model_validate(user)
+    return StaffOut.of(user)
 
 
 @router.get("/staff/{staff_user_id}/assignments", response_model=Assignments, responses=errors(401, 403, 404))

@@ -11,6 +11,7 @@ from api.auth import ratelimit, sessions
 from api.deps import NotAuthenticated, PrincipalDep, RedisDep, client_address, errors
 from api.schemas import Text
 from core.db import tenant_session
+from core.errors import Forbidden
 from core.settings import get_settings
 from core.tenancy import SYSTEM, Principal
 from crm.accounts import audit
@@ -23,6 +24,23 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 class LoginRequest(BaseModel):
     email: Text = Field(min_length=3, max_length=320)
     password: Text = Field(min_length=1, max_length=1024)
+
+
+class AcceptInviteRequest(BaseModel):
+    token: Text = Field(min_length=10, max_length=200, description="The invitation token (from the link).")
+    password: Text = Field(min_length=10, max_length=1024, description="At least 10 characters.")
+    display_name: Text | None = Field(default=None, min_length=1, max_length=200)
+
+
+class SignupRequest(BaseModel):
+    """A creator without an agency: becomes the owner of an agency of one with one creator profile."""
+
+    email: Text = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    password: Text = Field(min_length=10, max_length=1024, description="At least 10 characters.")
+    display_name: Text = Field(min_length=1, max_length=200, description="Your name, as staff see it.")
+    creator_name: Text = Field(min_length=1, max_length=200, description="Your creator name, as fans see it.")
+    handle: Text = Field(min_length=1, max_length=120, pattern=r"^@?[A-Za-z0-9_.-]+$")
+    timezone: Text = Field(default="UTC", max_length=64)
 
 
 class CreatorRef(BaseModel):
@@ -38,6 +56,7 @@ class Me(BaseModel):
     role: str
     scopes: list[str]
     creators: list[CreatorRef]
+    creator_id: uuid.UUID | None = Field(default=None, description="For a creator login: its creator.")
     csrf_token: str | None = Field(
         default=None, description="Send it as the X-CSRF-Token header on cookie-authenticated writes."
     )
@@ -55,6 +74,7 @@ async def _me(principal: Principal, *, csrf_token: str | None) -> Me:
         role=str(user.role),
         scopes=sorted(principal.scopes),
         creators=[CreatorRef(id=c.id, display_name=c.display_name, handle=c.handle) for c in visible],
+        creator_id=user.creator_id,
         csrf_token=csrf_token,
     )
 
@@ -64,6 +84,25 @@ def _staff_id(principal: Principal) -> uuid.UUID:
         raise NotAuthenticated("this endpoint is for signed-in staff, not API tokens")
     assert principal.actor_id is not None
     return principal.actor_id
+
+
+SIGNUP_PER_ADDRESS = ratelimit.Limit("signup-ip", 10, 3600)
+
+
+async def _start_session(
+    response: Response, redis: RedisDep, principal: Principal, staff_id: uuid.UUID
+) -> Me:
+    session_id, web = await sessions.create_session(redis, staff_user_id=staff_id)
+    response.set_cookie(
+        sessions.COOKIE_NAME,
+        session_id,
+        max_age=sessions.SESSION_TTL_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=get_settings().env == "production",
+        path="/",
+    )
+    return await _me(principal, csrf_token=web.csrf_token)
 
 
 @router.post("/login", response_model=Me, responses=errors(401, 422, 429))
@@ -87,17 +126,44 @@ async def login(body: LoginRequest, request: Request, response: Response, redis:
             agency_id=user.agency_id,
         )
     await ratelimit.reset(redis, ratelimit.LOGIN_PER_EMAIL, body.email.strip().lower())
-    session_id, web = await sessions.create_session(redis, staff_user_id=user.id)
-    response.set_cookie(
-        sessions.COOKIE_NAME,
-        session_id,
-        max_age=sessions.SESSION_TTL_SECONDS,
-        httponly=True,
-        samesite="lax",
-        secure=get_settings().env == "production",
-        path="/",
-    )
-    return await _me(principal, csrf_token=web.csrf_token)
+    return await _start_session(response, redis, principal, user.id)
+
+
+@router.post("/invite/accept", response_model=Me, responses=errors(404, 422, 429))
+async def accept_invite(
+    body: AcceptInviteRequest, request: Request, response: Response, redis: RedisDep
+) -> Me:
+    """Accept an invitation: set your password and sign in (the link works once, for 7 days)."""
+    await ratelimit.hit(redis, ratelimit.LOGIN_PER_ADDRESS, client_address(request))
+    async with tenant_session(SYSTEM) as s:
+        user = await accounts.accept_invite(
+            s, token=body.token, password=body.password, display_name=body.display_name
+        )
+        principal = await accounts.principal_for_staff(s, staff_user_id=user.id)
+        if principal is None:
+            raise NotAuthenticated("this login is deactivated")
+    return await _start_session(response, redis, principal, user.id)
+
+
+@router.post("/signup", response_model=Me, status_code=201, responses=errors(403, 409, 422, 429))
+async def signup(body: SignupRequest, request: Request, response: Response, redis: RedisDep) -> Me:
+    """Sign up as a solo creator: an agency of one, your creator profile, you as its owner; signs in."""
+    if not get_settings().signup_enabled:
+        raise Forbidden("sign-up is turned off on this server; ask your agency for an invitation")
+    await ratelimit.hit(redis, SIGNUP_PER_ADDRESS, client_address(request))
+    async with tenant_session(SYSTEM) as s:
+        created = await accounts.sign_up_solo_creator(
+            s,
+            email=body.email,
+            password=body.password,
+            display_name=body.display_name,
+            creator_name=body.creator_name,
+            handle=body.handle.lstrip("@"),
+            timezone=body.timezone,
+        )
+        principal = await accounts.principal_for_staff(s, staff_user_id=created.owner.id)
+        assert principal is not None
+    return await _start_session(response, redis, principal, created.owner.id)
 
 
 @router.post("/logout", status_code=204, responses=errors(401, 403))

@@ -46,7 +46,9 @@ class Page:
 
 PAGES: tuple[Page, ...] = (
     Page("/inbox", "inbox.html", "Inbox"),
+    Page("/chat", "chat.html", "Chat"),
     Page("/login", "login.html", "Sign in", nav=False),
+    Page("/join", "join.html", "Join", nav=False),
 )
 
 

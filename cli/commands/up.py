@@ -88,7 +88,7 @@ async def _serve(host: str, port: int, *, demo: bool, started: float) -> None:
     from api.worker import worker_settings
     from cli.commands._startup import verify_embedder_or_exit
     from core.db import get_engine
-    from crm.demo import DEMO_PASSWORD, DEMO_STAFF, seed_if_empty
+    from crm.demo import DEMO_CREATOR_LOGIN, DEMO_PASSWORD, DEMO_STAFF, seed_if_empty
 
     await verify_embedder_or_exit(console)
     drafts = 0
@@ -104,10 +104,10 @@ async def _serve(host: str, port: int, *, demo: bool, started: float) -> None:
     worker = Worker(**worker_settings(), handle_signals=False)
     worker_task = asyncio.create_task(worker.async_run())
     base = f"http://{host}:{port}"
-    logins = "\n".join(f"  {email:<34} {role}" for email, _, role in DEMO_STAFF)
+    logins = "\n".join(f"  {email:<34} {role}" for email, _, role in (*DEMO_STAFF, DEMO_CREATOR_LOGIN))
     console.print(
         Panel.fit(
-            f"[bold]Inbox[/]   {base}/inbox\n[bold]API[/]     {base}/docs\n\n"
+            f"[bold]Inbox[/]   {base}/inbox\n[bold]Chat[/]    {base}/chat\n[bold]API[/]     {base}/docs\n\n"
             f"[bold]Demo logins[/] (password [cyan]{DEMO_PASSWORD}[/])\n{logins}\n\n"
             + (f"{drafts} demo draft(s) are being written by the worker.\n" if drafts else "")
             + "Send a signed sample webhook: see docs/api.md.",

@@ -23,7 +23,11 @@ class Agency(IdPk, Timestamps, Base):
 
 class StaffUser(IdPk, Timestamps, Base):
     __tablename__ = "staff_users"
-    __table_args__ = (sa.Index("uq_staff_users_email_lower", sa.func.lower(sa.text("email")), unique=True),)
+    __table_args__ = (
+        sa.Index("uq_staff_users_email_lower", sa.func.lower(sa.text("email")), unique=True),
+        # A creator login is bound to exactly one creator profile; no other role is.
+        sa.CheckConstraint("(role = 'creator') = (creator_id IS NOT NULL)", name="creator_binding"),
+    )
 
     agency_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), sa.ForeignKey("agencies.id", ondelete="CASCADE"), index=True
@@ -34,6 +38,13 @@ class StaffUser(IdPk, Timestamps, Base):
     password_hash: Mapped[str | None] = mapped_column(sa.Text)
     is_active: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.true())
     last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Set for the `creator` role only: the one creator profile this login is.
+    creator_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), sa.ForeignKey("creator_profiles.id", ondelete="CASCADE"), index=True
+    )
+    # An open invitation: the SHA-256 of the one-time token, until it is accepted or expires.
+    invite_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    invite_expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
 class StaffCreatorAccess(IdPk, CreatedAt, Base):

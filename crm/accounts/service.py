@@ -1,7 +1,9 @@
 """Staff users, their creator assignments, API tokens, and the principal each one acts as.
 
 Roles: owner and admin see every creator of their agency; manager and chatter see only the creators
-assigned to them (staff_creator_access). Principals are resolved in a SYSTEM session because the
+assigned to them (staff_creator_access); a creator login is bound to exactly one creator profile
+(staff_users.creator_id) and sees only that one. Owners invite creators; a solo creator signs up as
+the owner of an agency of one. Principals are resolved in a SYSTEM session because the
 actor is not a tenant yet; every other function here checks the acting principal itself, since the
 staff tables are agency-wide (not row-level secured).
 
@@ -14,7 +16,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -22,14 +24,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.passwords import hash_password, needs_rehash, verify_password
-from core.tenancy import ActorKind, Principal, StaffRole
+from core.tenancy import SYSTEM, ActorKind, Principal, StaffRole
 from crm.accounts import audit
-from crm.accounts.models import ApiToken, AuditLog, StaffCreatorAccess, StaffUser
+from crm.accounts.models import Agency, ApiToken, AuditLog, StaffCreatorAccess, StaffUser
+from crm.creators import service as creator_service
 from crm.creators.models import CreatorProfile
 
 SCOPE_DESCRIPTIONS: dict[str, str] = {
     "inbox:read": "list and read approval items and their fans",
     "inbox:write": "approve, edit and reject approval items",
+    "chat:write": "chat with the assistant (what it may look up still follows the other scopes)",
+    "analytics:read": "read revenue, subscriber flow, response times and price points",
+    "persona:write": "read and change the persona of creators you see: voice, rules, price bounds",
     "admin:read": "read creators, personas, connections, staff, tokens and the audit log",
     "admin:write": "change creators, personas, connections, staff and tokens",
 }
@@ -37,8 +43,12 @@ ALL_SCOPES = frozenset(SCOPE_DESCRIPTIONS)
 ROLE_SCOPES: dict[StaffRole, frozenset[str]] = {
     StaffRole.owner: ALL_SCOPES,
     StaffRole.admin: ALL_SCOPES,
-    StaffRole.manager: frozenset({"inbox:read", "inbox:write", "admin:read"}),
-    StaffRole.chatter: frozenset({"inbox:read", "inbox:write"}),
+    StaffRole.manager: frozenset({"inbox:read", "inbox:write", "chat:write", "analytics:read", "admin:read"}),
+    StaffRole.chatter: frozenset({"inbox:read", "inbox:write", "chat:write"}),
+    # Their own inbox, chat, rules and numbers; never staff, tokens of others, connections or audit.
+    StaffRole.creator: frozenset(
+        {"inbox:read", "inbox:write", "chat:write", "analytics:read", "persona:write"}
+    ),
 }
 # Who may create or change a staff member of a given role.
 _MAY_MANAGE: dict[StaffRole, frozenset[StaffRole]] = {
@@ -46,9 +56,19 @@ _MAY_MANAGE: dict[StaffRole, frozenset[StaffRole]] = {
     StaffRole.admin: frozenset({StaffRole.manager, StaffRole.chatter}),
     StaffRole.manager: frozenset(),
     StaffRole.chatter: frozenset(),
+    StaffRole.creator: frozenset(),
 }
 TOKEN_PREFIX = "fp_"
+INVITE_PREFIX = "fpi_"
+INVITE_TTL = timedelta(days=7)
 MIN_PASSWORD_LENGTH = 10
+
+
+@dataclass(frozen=True)
+class IssuedInvite:
+    staff: StaffUser
+    plaintext: str  # the one-time token for the invitee, shown to the inviter once
+    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -73,7 +93,11 @@ def _require_admin(principal: Principal) -> None:
 
 async def visible_creator_ids(session: AsyncSession, *, user: StaffUser) -> frozenset[uuid.UUID]:
     """The creators this staff member may act on. Call in a SYSTEM session."""
-    if user.role in (StaffRole.owner, StaffRole.admin):
+    if user.role == StaffRole.creator:
+        query = sa.select(CreatorProfile.id).where(
+            CreatorProfile.id == user.creator_id, CreatorProfile.agency_id == user.agency_id
+        )
+    elif user.role in (StaffRole.owner, StaffRole.admin):
         query = sa.select(CreatorProfile.id).where(CreatorProfile.agency_id == user.agency_id)
     else:
         query = (
@@ -102,6 +126,7 @@ async def principal_for_staff(
         actor_kind=ActorKind.staff,
         role=user.role,
         scopes=role_scopes if scopes is None else role_scopes & scopes,
+        staff_user_id=user.id,
     )
 
 
@@ -149,6 +174,16 @@ async def assignments(
     return list((await session.scalars(query)).all())
 
 
+async def _creator_in_agency(session: AsyncSession, *, creator_id: uuid.UUID, agency_id: uuid.UUID) -> None:
+    found = await session.scalar(
+        sa.select(CreatorProfile.id).where(
+            CreatorProfile.id == creator_id, CreatorProfile.agency_id == agency_id
+        )
+    )
+    if found is None:
+        raise NotFound(f"creator not found: {creator_id}")
+
+
 async def create_staff(
     session: AsyncSession,
     principal: Principal,
@@ -158,7 +193,12 @@ async def create_staff(
     role: StaffRole,
     password: str | None = None,
     agency_id: uuid.UUID | None = None,
+    creator_id: uuid.UUID | None = None,
+    invite_token_hash: str | None = None,
+    invite_expires_at: datetime | None = None,
 ) -> StaffUser:
+    """Add a staff member. A `creator` login needs the `creator_id` it is bound to (one of the
+    agency's creators); no other role takes one."""
     _require_admin(principal)
     if not principal.system and principal.role is not None and role not in _MAY_MANAGE[principal.role]:
         raise Forbidden(f"a {principal.role} cannot add a {role}")
@@ -167,6 +207,12 @@ async def create_staff(
         raise ValidationFailed("agency_id is required")
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if role == StaffRole.creator:
+        if creator_id is None:
+            raise ValidationFailed("a creator login needs the creator_id it belongs to")
+        await _creator_in_agency(session, creator_id=creator_id, agency_id=agency)
+    elif creator_id is not None:
+        raise ValidationFailed("only a creator login is bound to a creator_id (use assignments)")
     user = StaffUser(
         id=uuid.uuid4(),
         agency_id=agency,
@@ -174,6 +220,9 @@ async def create_staff(
         display_name=display_name,
         role=role,
         password_hash=hash_password(password) if password else None,
+        creator_id=creator_id,
+        invite_token_hash=invite_token_hash,
+        invite_expires_at=invite_expires_at,
     )
     session.add(user)
     try:
@@ -187,8 +236,9 @@ async def create_staff(
         action="staff.created",
         target_type="staff",
         target_id=user.id,
+        creator_id=creator_id,
         agency_id=agency,
-        details={"role": str(role)},
+        details={"role": str(role), "invited": invite_token_hash is not None},
     )
     return user
 
@@ -211,6 +261,8 @@ async def update_staff(
             raise Forbidden(f"a {principal.role} cannot change a {user.role}")
         if user.id == principal.actor_id and (role is not None or is_active is False):
             raise Forbidden("you cannot change your own role or deactivate yourself")
+    if role is not None and role != user.role and StaffRole.creator in (role, user.role):
+        raise ValidationFailed("a creator login stays a creator login; invite a new login instead")
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
     changes = {
@@ -241,6 +293,8 @@ async def set_assignments(
     """Replace the creators a manager or chatter works on."""
     _require_admin(principal)
     user = await get_staff(session, principal, staff_user_id=staff_user_id)
+    if user.role == StaffRole.creator:
+        raise ValidationFailed("a creator login sees exactly its own creator; it has no assignments")
     wanted = set(creator_ids)
     known_query = sa.select(CreatorProfile.id).where(
         CreatorProfile.id.in_(wanted), CreatorProfile.agency_id == user.agency_id
@@ -271,6 +325,139 @@ async def set_assignments(
         },
     )
     return sorted(wanted, key=str)
+
+
+# ---------------------------------------------------------------- invitations and sign-up
+
+
+async def invite_staff(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    email: str,
+    display_name: str,
+    role: StaffRole,
+    creator_id: uuid.UUID | None = None,
+    creator_ids: list[uuid.UUID] | None = None,
+    agency_id: uuid.UUID | None = None,
+) -> IssuedInvite:
+    """Add a staff member who sets their own password: the one-time token goes to the invitee (the
+    response shows it once; only its SHA-256 is stored). Owners invite creators; admins invite
+    managers and chatters. `creator_ids` are a manager's or chatter's assignments."""
+    plaintext = INVITE_PREFIX + secrets.token_urlsafe(30)
+    expires_at = datetime.now(UTC) + INVITE_TTL
+    user = await create_staff(
+        session,
+        principal,
+        email=email,
+        display_name=display_name,
+        role=role,
+        agency_id=agency_id,
+        creator_id=creator_id,
+        invite_token_hash=hash_token(plaintext),
+        invite_expires_at=expires_at,
+    )
+    if creator_ids:
+        if role not in (StaffRole.manager, StaffRole.chatter):
+            raise ValidationFailed(f"a {role} sees creators by role, not by assignment")
+        await set_assignments(session, principal, staff_user_id=user.id, creator_ids=creator_ids)
+    return IssuedInvite(staff=user, plaintext=plaintext, expires_at=expires_at)
+
+
+async def accept_invite(
+    session: AsyncSession, *, token: str, password: str, display_name: str | None = None
+) -> StaffUser:
+    """Set the invitee's password and close the invitation. SYSTEM session (no principal yet). An
+    unknown, used or expired token is refused the same way, so a guess learns nothing."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    user = None
+    if token.startswith(INVITE_PREFIX):
+        user = (
+            await session.scalars(
+                sa.select(StaffUser).where(StaffUser.invite_token_hash == hash_token(token)).with_for_update()
+            )
+        ).one_or_none()
+    now = datetime.now(UTC)
+    if user is None or not user.is_active or user.invite_expires_at is None or user.invite_expires_at <= now:
+        raise NotFound("this invitation is unknown, used or expired; ask for a new one")
+    user.password_hash = hash_password(password)
+    if display_name:
+        user.display_name = display_name
+    user.invite_token_hash = None
+    user.invite_expires_at = None
+    await session.flush()
+    acting = Principal(agency_id=user.agency_id, actor_id=user.id, actor_kind=ActorKind.staff, role=user.role)
+    await audit.record(
+        session,
+        acting,
+        action="staff.invite_accepted",
+        target_type="staff",
+        target_id=user.id,
+        creator_id=user.creator_id,
+        agency_id=user.agency_id,
+    )
+    return user
+
+
+def _slug(text: str) -> str:
+    base = "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+    base = "-".join(part for part in base.split("-") if part)[:60] or "creator"
+    return f"{base}-{secrets.token_hex(3)}"
+
+
+@dataclass(frozen=True)
+class SignedUp:
+    agency: Agency
+    creator: CreatorProfile
+    owner: StaffUser
+
+
+async def sign_up_solo_creator(
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    creator_name: str,
+    handle: str,
+    timezone: str = "UTC",
+) -> SignedUp:
+    """A creator without an agency: an agency of one, their creator profile, and them as its owner.
+    SYSTEM session (there is no principal before the account exists)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    taken = await session.scalar(
+        sa.select(StaffUser.id).where(sa.func.lower(StaffUser.email) == email.strip().lower())
+    )
+    if taken is not None:
+        raise Conflict("a staff member with this email already exists")
+    agency = Agency(id=uuid.uuid4(), name=creator_name, slug=_slug(handle or creator_name))
+    session.add(agency)
+    await session.flush()
+    creator = await creator_service.create_creator(
+        session, SYSTEM, agency_id=agency.id, display_name=creator_name, handle=handle, timezone=timezone
+    )
+    owner = await create_staff(
+        session,
+        SYSTEM,
+        email=email,
+        display_name=display_name,
+        role=StaffRole.owner,
+        password=password,
+        agency_id=agency.id,
+    )
+    acting = Principal(agency_id=agency.id, actor_id=owner.id, actor_kind=ActorKind.staff, role=owner.role)
+    await audit.record(
+        session,
+        acting,
+        action="agency.signed_up",
+        target_type="agency",
+        target_id=agency.id,
+        creator_id=creator.id,
+        agency_id=agency.id,
+    )
+    return SignedUp(agency=agency, creator=creator, owner=owner)
 
 
 # ---------------------------------------------------------------- API tokens
@@ -384,6 +571,7 @@ async def principal_for_token(session: AsyncSession, *, plaintext: str) -> Princ
         actor_kind=ActorKind.api_token,
         role=staff.role,
         scopes=staff.scopes,
+        staff_user_id=staff.staff_user_id,
     )
 
 

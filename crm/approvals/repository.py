@@ -441,6 +441,16 @@ async def attempts_of(session: AsyncSession, item_id: uuid.UUID) -> list[Deliver
     return list((await session.scalars(stmt)).all())
 
 
+async def items_of_thread(session: AsyncSession, thread_id: str) -> list[HitlAction]:
+    stmt = (
+        sa.select(HitlAction)
+        .where(HitlAction.thread_id == thread_id)
+        .order_by(HitlAction.created_at, HitlAction.id)
+        .execution_options(populate_existing=True)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
 async def due_for_delivery(
     session: AsyncSession,
     *,

@@ -696,6 +696,11 @@ async def attempts_of(session: AsyncSession, principal: Principal, *, item_id: u
     return await repo.attempts_of(session, item_id)
 
 
+async def items_of_thread(session: AsyncSession, principal: Principal, *, thread_id: str) -> list[HitlAction]:
+    """Every item one chat thread (or run thread) queued, oldest first, as it stands now."""
+    return await repo.items_of_thread(session, thread_id)
+
+
 async def due_for_delivery(
     session: AsyncSession,
     principal: Principal,

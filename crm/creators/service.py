@@ -65,7 +65,7 @@ async def create_creator(
     if not principal.system:
         if principal.agency_id != agency_id:
             raise Forbidden("you can only add creators to your own agency")
-        if principal.role in (StaffRole.manager, StaffRole.chatter):
+        if principal.role in (StaffRole.manager, StaffRole.chatter, StaffRole.creator):
             raise Forbidden("only an owner or admin can add creators")
     ppv_price_min, ppv_price_max = Decimal(ppv_price_min), Decimal(ppv_price_max)
     _validate_persona(ppv_price_min=ppv_price_min, ppv_price_max=ppv_price_max, timezone=timezone)

@@ -48,14 +48,18 @@ async def _fan(
 
 
 def test_offline_routing_is_deterministic_and_resolves_names_first() -> None:
-    steps = plan("tag Tom as gamer", fan_names=["Tom", "Sam"])
-    assert [s.tool for s in steps] == ["search_fans", "tag_fan"]
+    assert plan("tag Tom as gamer", fan_names=["Tom", "Sam"]) == ["find_fan"]
+    tools = ["find_fan", "tag_fan"]
     messages = [HumanMessage("tag Tom as gamer")]
-    first = next_message(messages, ["search_fans", "tag_fan"])
-    assert first.tool_calls[0]["name"] == "search_fans"
-    assert next_message(messages, ["search_fans", "tag_fan"]).tool_calls == first.tool_calls
-    found = ToolMessage('[{"id": "abc", "name": "Tom"}]', tool_call_id="1", name="search_fans")
-    second = next_message([*messages, first, found], ["search_fans", "tag_fan"])
+    first = next_message(messages, tools)
+    assert first.tool_calls[0]["name"] == "find_fan" and first.tool_calls[0]["args"] == {"name": "Tom"}
+    assert next_message(messages, tools).tool_calls == first.tool_calls
+    found = ToolMessage(
+        '{"status": "unique", "fan": {"fan_id": "abc", "name": "Tom"}}',
+        tool_call_id=first.tool_calls[0]["id"],
+        name="find_fan",
+    )
+    second = next_message([*messages, first, found], tools)
     assert second.tool_calls[0]["args"] == {"fan_id": "abc", "tag": "gamer"}
 
 

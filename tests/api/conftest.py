@@ -118,10 +118,15 @@ async def shop(engine: AsyncEngine) -> Shop:
 
 
 async def make_login(
-    engine: AsyncEngine, tenant: Tenant, *, role: StaffRole, creator_ids: tuple[uuid.UUID, ...] = ()
+    engine: AsyncEngine,
+    tenant: Tenant,
+    *,
+    role: StaffRole,
+    creator_ids: tuple[uuid.UUID, ...] = (),
+    creator_id: uuid.UUID | None = None,
 ) -> tuple[uuid.UUID, str]:
-    """A staff member with a password; returns (id, email)."""
-    staff_id = await make_staff(engine, tenant, role=role, creator_ids=creator_ids)
+    """A staff member with a password; returns (id, email). A creator login is bound to `creator_id`."""
+    staff_id = await make_staff(engine, tenant, role=role, creator_ids=creator_ids, creator_id=creator_id)
     async with tenant_session(SYSTEM, engine=engine) as s:
         user = await s.get(StaffUser, staff_id)
         assert user is not None

@@ -101,6 +101,29 @@ async def open_failed_view(page: Any, viewport: Viewport) -> None:
     await page.locator("#d-delivery:not([hidden]) .attempts li").first.wait_for()
 
 
+async def _ask(page: Any, text: str) -> None:
+    before = await page.locator(".msg.user").count()
+    await page.locator("#composer-input").fill(text)
+    await page.keyboard.press("Enter")
+    await page.locator(".msg.user").nth(before).wait_for()
+    await page.wait_for_selector("body:not([data-busy])")
+
+
+async def chat_answer(page: Any, _: Viewport) -> None:
+    await _ask(page, "tell me about Jonas")
+    await page.locator("details.tool summary").first.click()  # a tool call opened
+
+
+async def chat_card(page: Any, _: Viewport) -> None:
+    await _ask(page, "send Jonas a PPV of my new beach set for $25")
+    await page.locator(".card [data-act='approve']").wait_for()
+
+
+async def chat_editing(page: Any, _: Viewport) -> None:
+    await page.locator(".card [data-act='edit']").first.click()
+    await page.locator(".card .edit-fields textarea").wait_for()
+
+
 PAGES = [
     AuditedPage(
         "sign-in", "/login", ready="#login-form", signed_in=False, states=(State("error", wrong_password),)
@@ -117,8 +140,14 @@ PAGES = [
             State("failed", open_failed_view),
         ),
     ),
-    # Pages on their way: AuditedPage("chat", "/chat", ...), AuditedPage("rules", "/rules", ...),
-    # AuditedPage("performance", "/performance", ...).
+    AuditedPage("join", "/join", ready="#signup-form", signed_in=False),
+    AuditedPage(
+        "chat",
+        "/chat",
+        ready="body[data-ready='true'] #composer-input",
+        states=(State("answer", chat_answer), State("card", chat_card), State("editing", chat_editing)),
+    ),
+    # Pages on their way: AuditedPage("rules", "/rules", ...), AuditedPage("performance", "/performance", ...).
 ]
 
 # ---------------------------------------------------------------- layout checks

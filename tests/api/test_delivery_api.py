@@ -158,7 +158,7 @@ async def test_an_inbox_approval_and_a_chat_approval_both_reach_the_platform_onc
         f"/api/chat/threads/{thread_id}/items/{chat_item}/decision", json={"decision": "approve"}
     )
     assert decided.status_code == 200, decided.text
-    assert decided.json()["status"] == "executed"
+    assert decided.json()["delivery"]["status"] == "executed"
     assert (
         await client.post(
             f"/api/chat/threads/{thread_id}/items/{chat_item}/decision", json={"decision": "approve"}

@@ -89,7 +89,11 @@ async def test_seed_if_empty_creates_the_demo_once(test_db: ProvisionedDatabase,
                 "owner@demo.fanpilot.test",
                 "manager@demo.fanpilot.test",
                 "chatter@demo.fanpilot.test",
+                "creator@demo.fanpilot.test",
             }
+            # Mia Moon's own login is bound to her profile and nothing else.
+            creator_login = staff["creator@demo.fanpilot.test"]
+            assert (creator_login.role, creator_login.creator_id) == ("creator", mia.id)
             for user in staff.values():
                 assert PasswordHasher().verify(user.password_hash or "", "fanpilot-demo")
             chatter_access = (

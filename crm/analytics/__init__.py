@@ -1,0 +1,1 @@
+"""The numbers service (revenue, spenders, subscriber flow, churn risk, response times, prices)."""
