@@ -274,7 +274,7 @@ async def test_a_failed_send_is_shown_with_its_reason_and_retried_from_the_faile
         await page.get_by_label("Password").fill(PASSWORD)
         await page.keyboard.press("Enter")
         await page.wait_for_selector("body[data-ready='true']")
-        assert await page.locator("#count-failed").inner_text() == "1"
+        await page.locator("#count-failed", has_text="1").wait_for()  # the counts load beside the queue
 
         await page.keyboard.press("3")  # the Failed view, from the keyboard
         await page.locator("#view-failed[aria-selected='true']").wait_for()
