@@ -800,10 +800,54 @@ SEGMENTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
 )
 
 TEMPLATES: tuple[tuple[str, str, str, Decimal | None], ...] = (
-    ("Welcome", "welcome", "Hey {name}! So happy you're here 🥰 tell me a little about yourself?", None),
-    ("Win-back", "win_back", "I miss you {name}… come back this week and I'll make it worth it 😘", None),
+    ("Welcome", "welcome", "Hey {fan_name}! So happy you're here 🥰 tell me a little about yourself?", None),
+    ("Win-back", "win_back", "I miss you {fan_name}… come back this week and I'll make it worth it 😘", None),
     ("PPV teaser", "ppv", "I just made something I think you'll love. Want a peek? 🙈", Decimal("25")),
+    (
+        "Tip thank-you",
+        "thank_you",
+        "You're the sweetest, {fan_name|babe} 🥰 thank you so much for the {tip_amount} tip!",
+        None,
+    ),
 )
+
+# The demo's three rules (docs/automation.md): a welcome within a minute, a win-back for lapsed fans
+# who spent over $50, a thank-you on tips. None auto-approves: every draft waits in the inbox.
+RULES: tuple[dict[str, Any], ...] = (
+    {
+        "name": "Welcome new subscribers",
+        "description": "Greets every new subscriber by name, half a minute after they subscribe.",
+        "trigger": {"type": "subscriptions.new", "delay": "30s"},
+        "actions": [{"type": "send_message", "template": "Welcome"}, {"type": "tag", "tag": "welcomed"}],
+        "cooldown": "30d",
+    },
+    {
+        "name": "Win back big spenders",
+        "description": "Three days after a subscription expires, a win-back draft for fans who spent over $50.",
+        "trigger": {"type": "schedule.after_expiry", "days": 3},
+        "conditions": {"field": "lifetime_spend", "op": "gt", "value": 50},
+        "actions": [{"type": "draft_by_agent"}, {"type": "tag", "tag": "win-back"}],
+        "cooldown": "30d",
+    },
+    {
+        "name": "Thank tippers",
+        "description": "A thank-you that names the tip.",
+        "trigger": {"type": "tips.received"},
+        "actions": [{"type": "send_message", "template": "Tip thank-you"}],
+        "cooldown": "1h",
+    },
+)
+
+
+async def _seed_rules(session: AsyncSession, creator_id: uuid.UUID) -> None:
+    """The demo creator's automation rules, saved through the rules service like any other."""
+    from crm.automation import service as automation
+    from crm.automation.schemas import RuleSpec
+
+    for rule in RULES:
+        await automation.create_rule(
+            session, SYSTEM, creator_id=creator_id, spec=RuleSpec.model_validate(rule)
+        )
 
 
 async def _seed(
@@ -864,6 +908,7 @@ async def _seed(
             await template_service.create_template(
                 session, SYSTEM, creator_id=creator.id, name=name, category=category, body=body, price=price
             )
+        await _seed_rules(session, creator.id)
     seeder.report("agency and creators", 1, 1)
 
     manager_id = staff[StaffRole.manager].id

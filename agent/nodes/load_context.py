@@ -109,4 +109,8 @@ async def load_context(state: ReplyState, runtime: Runtime[AgentContext]) -> dic
         "memories": memories,
         "voice_examples": [{"draft": e.draft_text, "final": e.final_text} for e in examples],
     }
+    # --- lifecycle facts (issue 11): the run's kind and what triggered it, for the drafter -------
+    context["kind"] = state.get("kind") or "reply"
+    context["facts"] = dict(state.get("facts") or {})
+    # ----------------------------------------------------------------------------------------------
     return {"context": context}
