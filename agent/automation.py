@@ -778,15 +778,22 @@ async def _start_draft(timer: AutomationTimer, knobs: Knobs) -> None:
 
 
 async def fire_due_timers(
-    *, knobs: Knobs | None = None, now: datetime | None = None, limit: int = 100
+    *,
+    knobs: Knobs | None = None,
+    now: datetime | None = None,
+    limit: int = 100,
+    creator_ids: Sequence[uuid.UUID] | None = None,
 ) -> dict[str, int]:
-    """The cron: fire every due timer, and decide again auto-approvals a crash left pending."""
+    """The cron: fire every due timer, and decide again auto-approvals a crash left pending.
+    `creator_ids` limits it to some creators. Returns how many timers ended how."""
     knobs = knobs or Knobs.make()
     now = now or datetime.now(UTC)
     async with tenant_session(SYSTEM, engine=knobs.engine) as session:
         repository = AutomationRepository.from_session(session)
-        due = await repository.due_timers(now, limit)
-        lost = await repository.pending_auto_approvals(older_than=now - FOLLOW_UP_AFTER, limit=limit)
+        due = await repository.due_timers(now, limit, creator_ids)
+        lost = await repository.pending_auto_approvals(
+            older_than=now - FOLLOW_UP_AFTER, limit=limit, creator_ids=creator_ids
+        )
     outcomes: dict[str, int] = {}
     for timer_id, creator_id in due:
         outcome = await fire_timer(timer_id=timer_id, creator_id=creator_id, knobs=knobs, now=now)
@@ -802,7 +809,11 @@ async def fire_due_timers(
 
 
 async def scan_schedules(
-    *, knobs: Knobs | None = None, now: datetime | None = None, limit: int = 1000
+    *,
+    knobs: Knobs | None = None,
+    now: datetime | None = None,
+    limit: int = 1000,
+    creator_ids: Sequence[uuid.UUID] | None = None,
 ) -> int:
     """The cron: evaluate "N days before renewal / after expiry" rules for the fans at that moment.
     Each (rule, subscription moment) is evaluated once; a moment missed by over a day is let go."""
@@ -811,7 +822,7 @@ async def scan_schedules(
     async with tenant_session(SYSTEM, engine=knobs.engine) as session:
         repository = AutomationRepository.from_session(session)
         work: list[tuple[AutomationRule, list[Any]]] = []
-        for rule in await repository.enabled_with_triggers(SCHEDULE_TRIGGERS):
+        for rule in await repository.enabled_with_triggers(SCHEDULE_TRIGGERS, creator_ids):
             days = int((rule.trigger_config or {}).get("days") or 0)
             hits = await repository.schedule_hits(
                 creator_id=rule.creator_id, trigger=rule.trigger, days=days, now=now,

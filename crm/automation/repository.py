@@ -89,18 +89,24 @@ class AutomationRepository:
         return list((await self.session.scalars(stmt)).all())
 
     async def enabled_triggers(self, creator_id: uuid.UUID) -> set[str]:
-        stmt = sa.select(AutomationRule.trigger).distinct().where(
-            AutomationRule.creator_id == creator_id, AutomationRule.is_enabled.is_(True)
+        stmt = (
+            sa.select(AutomationRule.trigger)
+            .distinct()
+            .where(AutomationRule.creator_id == creator_id, AutomationRule.is_enabled.is_(True))
         )
         return set((await self.session.scalars(stmt)).all())
 
-    async def enabled_with_triggers(self, triggers: Sequence[str]) -> list[AutomationRule]:
+    async def enabled_with_triggers(
+        self, triggers: Sequence[str], creator_ids: Sequence[uuid.UUID] | None = None
+    ) -> list[AutomationRule]:
         """Every enabled rule on these triggers, across the creators the session sees."""
         stmt = (
             sa.select(AutomationRule)
             .where(AutomationRule.trigger.in_(list(triggers)), AutomationRule.is_enabled.is_(True))
             .order_by(AutomationRule.creator_id, *self.evaluation_order())
         )
+        if creator_ids is not None:
+            stmt = stmt.where(AutomationRule.creator_id.in_(list(creator_ids)))
         return list((await self.session.scalars(stmt)).all())
 
     async def add_rule(self, rule: AutomationRule) -> None:
@@ -151,10 +157,14 @@ class AutomationRepository:
         return (await self.session.execute(stmt)).scalar()
 
     async def fans_matched_since(self, rule_id: uuid.UUID, since: datetime) -> set[uuid.UUID]:
-        stmt = sa.select(AutomationRuleRun.fan_id).distinct().where(
-            AutomationRuleRun.rule_id == rule_id,
-            AutomationRuleRun.matched.is_(True),
-            AutomationRuleRun.created_at > since,
+        stmt = (
+            sa.select(AutomationRuleRun.fan_id)
+            .distinct()
+            .where(
+                AutomationRuleRun.rule_id == rule_id,
+                AutomationRuleRun.matched.is_(True),
+                AutomationRuleRun.created_at > since,
+            )
         )
         return {f for f in (await self.session.scalars(stmt)).all() if f is not None}
 
@@ -224,7 +234,7 @@ class AutomationRepository:
         return int((await self.session.execute(stmt)).scalar_one())
 
     async def pending_auto_approvals(
-        self, *, older_than: datetime, limit: int
+        self, *, older_than: datetime, limit: int, creator_ids: Sequence[uuid.UUID] | None = None
     ) -> list[tuple[uuid.UUID, uuid.UUID]]:
         """(item id, creator id) of items a rule auto-approved whose decision never happened (the
         process died between the evaluation's commit and the decision)."""
@@ -240,6 +250,8 @@ class AutomationRepository:
             .order_by(AutomationRuleAction.created_at)
             .limit(limit)
         )
+        if creator_ids is not None:
+            stmt = stmt.where(HitlAction.creator_id.in_(list(creator_ids)))
         return [(r[0], r[1]) for r in (await self.session.execute(stmt)).all()]
 
     # ------------------------------------------------------------------ timers
@@ -286,13 +298,17 @@ class AutomationRepository:
         result = await self.session.execute(stmt)
         return int(getattr(result, "rowcount", 0) or 0)
 
-    async def due_timers(self, now: datetime, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    async def due_timers(
+        self, now: datetime, limit: int, creator_ids: Sequence[uuid.UUID] | None = None
+    ) -> list[tuple[uuid.UUID, uuid.UUID]]:
         stmt = (
             sa.select(AutomationTimer.id, AutomationTimer.creator_id)
             .where(AutomationTimer.status == TimerStatus.pending, AutomationTimer.due_at <= now)
             .order_by(AutomationTimer.due_at, AutomationTimer.id)
             .limit(limit)
         )
+        if creator_ids is not None:
+            stmt = stmt.where(AutomationTimer.creator_id.in_(list(creator_ids)))
         return [(r[0], r[1]) for r in (await self.session.execute(stmt)).all()]
 
     async def lock_timer(self, timer_id: uuid.UUID) -> AutomationTimer | None:

@@ -135,12 +135,19 @@ async def freeze_audience(
         FanSegmentMember.fan_id,
         sa.literal(str(DeliveryStatus.pending)),
     ).where(FanSegmentMember.segment_id == segment_id)
-    inserted = await session.execute(
+    await session.execute(
         sa.insert(MessageBroadcastDelivery).from_select(
             ["id", "creator_id", "broadcast_id", "fan_id", "status"], members
         )
     )
-    broadcast.recipient_count = int(getattr(inserted, "rowcount", 0) or 0)
+    broadcast.recipient_count = int(
+        await session.scalar(
+            sa.select(sa.func.count())
+            .select_from(MessageBroadcastDelivery)
+            .where(MessageBroadcastDelivery.broadcast_id == broadcast.id)
+        )
+        or 0
+    )
     if broadcast.recipient_count == 0:
         broadcast.status = BroadcastStatus.sent
         broadcast.sent_at = now
