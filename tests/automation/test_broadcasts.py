@@ -226,7 +226,7 @@ async def test_a_ppv_broadcast_skips_fans_whose_subscription_ended(engine: Async
 async def test_transient_failures_retry_the_delivery_and_a_refusal_fails_it(engine: AsyncEngine) -> None:
     tenant = await make_tenant(engine)
     cid = tenant.creator_id
-    segment_id, fans = await _vip_segment(engine, cid, 2)
+    segment_id, _fans = await _vip_segment(engine, cid, 2)
     item_id = await _propose(engine, cid, segment_id)
     with serve(FakePlatform(fail_first=1, fail_status=503)) as stub:
         adapter = OnlyFansApiAdapter(base_url=stub.url, api_key="k", account_id="a")

@@ -182,9 +182,7 @@ async def test_a_delayed_trigger_evaluates_when_due(engine: AsyncEngine) -> None
     tenant = await make_tenant(engine)
     cid = tenant.creator_id
     await support.template(engine, cid, "Welcome", "Hey {fan_name}!")
-    rid = await support.rule(
-        engine, cid, trigger={"type": "subscriptions.new", "delay": "30s"}, actions=WELCOME
-    )
+    await support.rule(engine, cid, trigger={"type": "subscriptions.new", "delay": "30s"}, actions=WELCOME)
     fan = await support.fan(engine, cid)
     knobs = support.knobs(engine)
     now = datetime.now(UTC)

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agent import automation, decisions
 from core.db import tenant_session
-from crm.automation import engine as engine_module
 from core.tenancy import SYSTEM
 from crm.accounts.models import AuditLog
+from crm.automation import engine as engine_module
 from crm.enums import ActionType, ApprovalOrigin, ApprovalStatus
 from tests.automation import support
 from tests.factories import make_tenant
