@@ -24,7 +24,6 @@ in between, `fire_due_timers` finds them (pending auto-approved items, pending d
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -36,11 +35,12 @@ from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent.context import Knobs
+from agent.decisions import creator_principal, decide
 from core import events
 from core.db import tenant_session
 from core.errors import AppError, NotFound, ValidationFailed
 from core.redis import get_redis
-from core.tenancy import SYSTEM, ActorKind, Principal
+from core.tenancy import SYSTEM, Principal
 from crm.accounts import audit
 from crm.approvals import guardrails
 from crm.approvals import service as approvals
@@ -57,6 +57,7 @@ from crm.automation.schemas import (
     Step,
     StopIfStep,
     TagStep,
+    TriggerSpec,
     WaitStep,
 )
 from crm.automation.service import get_action, record_action
@@ -69,6 +70,7 @@ from crm.messaging import slots
 from crm.messaging.models import MessageTemplate
 from crm.scores import service as scores
 from crm.segments import service as segments
+from tools.automation import template_values
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +78,11 @@ __all__ = [
     "DRAFT_KIND",
     "EventReport",
     "check_rule",
+    "check_trigger",
     "fire_due_timers",
     "fire_timer",
     "handle_event",
     "scan_schedules",
-    "slot_values",
 ]
 
 # The draft a `draft_by_agent` step asks for, by trigger (the step may say otherwise).
@@ -97,23 +99,23 @@ FOLLOW_UP_AFTER = timedelta(seconds=30)
 _STEPS: TypeAdapter[Step] = TypeAdapter(Step)
 
 
-def creator_principal(creator_id: uuid.UUID) -> Principal:
-    """What automation acts as: the system, limited to the one creator whose rules run."""
-    return Principal(creator_ids=frozenset({creator_id}), actor_kind=ActorKind.system)
-
-
 def check_rule(spec: RuleSpec) -> RuleSpec:
     """What the CRM cannot check itself: the intents a rule names exist in the intent classifier."""
-    if spec.trigger.intents:
+    check_trigger(spec.trigger)
+    return spec
+
+
+def check_trigger(trigger: TriggerSpec) -> TriggerSpec:
+    if trigger.intents:
         from agent.llm.intents import Intent
 
         known = {i.value for i in Intent}
-        unknown = [i for i in spec.trigger.intents if i not in known]
+        unknown = [i for i in trigger.intents if i not in known]
         if unknown:
             raise ValidationFailed(
                 f"trigger.intents: unknown intent {unknown[0]!r} (known: {', '.join(sorted(known))})"
             )
-    return spec
+    return trigger
 
 
 def _intents(text: str) -> frozenset[str]:
@@ -153,83 +155,6 @@ def _parse_time(value: Any, default: datetime) -> datetime:
             return default
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     return default
-
-
-def _money(value: Decimal | float | str | None) -> str | None:
-    return None if value is None else f"${Decimal(str(value)):,.2f}"
-
-
-# ---------------------------------------------------------------- template slots
-
-
-_MEMORY_SLOTS: tuple[tuple[str, re.Pattern[str], int], ...] = (
-    (
-        "fan_city",
-        re.compile(r"\b(?:lives in|moved to|now lives in|is based in)\s+([A-Z][\w .'-]*?)(?:\s*\(|[.,;!]|$)"),
-        1,
-    ),
-    (
-        "fan_job",
-        re.compile(
-            r"\b(?:works as|is employed as|job is)\s+(?:an?\s+)?([\w' -]+?)(?:\s+at\b|[.,;!]|$)", re.I
-        ),
-        1,
-    ),
-    ("fan_pet", re.compile(r"\bhas an? [\w-]+ (?:named|called) ([A-Z][\w'-]*)"), 1),
-    ("fan_pet", re.compile(r"\b(?:their|his|her) [\w-]+ is (?:named|called) ([A-Z][\w'-]*)"), 1),
-    (
-        "fan_birthday",
-        re.compile(r"\bbirthday is (?:on )?([A-Z][a-z]+ \d{1,2}|\d{1,2} [A-Z][a-z]+|\d{4}-\d{2}-\d{2})"),
-        1,
-    ),
-)
-
-
-async def _memory_slots(session: AsyncSession, principal: Principal, fan_id: uuid.UUID) -> dict[str, str]:
-    from memory import service as memory_service
-
-    found: dict[str, str] = {}
-    memories = await memory_service.list_memories(session, principal, fan_id=fan_id)
-    for memory in sorted(memories, key=lambda m: (m.created_at, m.importance), reverse=True):
-        for slot, pattern, group in _MEMORY_SLOTS:
-            if slot in found:
-                continue
-            match = pattern.search(memory.text)
-            if match:
-                found[slot] = match.group(group).strip()
-    return found
-
-
-async def slot_values(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    fan: FanProfile,
-    creator: CreatorProfile,
-    facts: dict[str, Any],
-    price: Decimal | None = None,
-) -> dict[str, str | None]:
-    """Every slot's value for this fan and moment (None: unknown; the template's fallback applies)."""
-    first = fan.display_name.split()[0] if fan.display_name.strip() else None
-    values: dict[str, str | None] = {
-        "fan_name": first,
-        "creator_name": creator.display_name,
-        "price": _money(price),
-        "lifetime_spend": _money(fan.lifetime_spend),
-        "months_subscribed": str(facts["months_subscribed"]) if facts.get("months_subscribed") else None,
-        "tip_amount": _money(facts.get("tip_amount")),
-        "tip_note": facts.get("tip_note") or None,
-        "ppv_amount": _money(facts.get("ppv_amount")),
-    }
-    if values["months_subscribed"] is None:
-        sub = await AutomationRepository.from_session(session).live_subscription(fan.id)
-        if sub is not None:
-            end = (
-                sub.expires_at if sub.expires_at and sub.expires_at < datetime.now(UTC) else datetime.now(UTC)
-            )
-            values["months_subscribed"] = str(max(1, round((end - sub.started_at).days / 30)))
-    values.update(await _memory_slots(session, principal, fan.id))
-    return values
 
 
 # ---------------------------------------------------------------- steps
@@ -314,7 +239,7 @@ async def _template_step(
             return "skipped", {"template": template.name}, action_type, None, "the price rule gave no price"
         price = _clamp(Decimal(str(picked)), chain.creator)
     account = await fan_service.get_platform_account(session, principal, fan_id=chain.fan.id)
-    values = await slot_values(
+    values = await template_values(
         session, principal, fan=chain.fan, creator=chain.creator, facts=chain.facts, price=price
     )
     try:
@@ -528,8 +453,6 @@ async def _evaluate_and_run(
 
 async def _after_commit(creator_id: uuid.UUID, effects: Effects, knobs: Knobs) -> list[uuid.UUID]:
     """Decide the auto-approvals (through the one decision path) and start the agent drafts."""
-    from agent.decisions import decide
-
     principal = creator_principal(creator_id)
     approved: list[uuid.UUID] = []
     for item_id in effects.auto_approve:

@@ -20,13 +20,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from agent.context import Knobs
+from agent.decisions import creator_principal
 from agent.executor import MAX_ATTEMPTS, backoff
 from agent.platform import adapter_for_creator
 from agent.platform.base import OutboundMessage, PlatformAdapter, PlatformRejected, PlatformUnavailable
 from core import queue
 from core.db import tenant_session
 from core.errors import ConfigurationError
-from core.tenancy import SYSTEM, ActorKind, Principal
+from core.tenancy import SYSTEM
 from crm.enums import BroadcastStatus, DeliveryStatus, MessageDirection, MessageSender
 from crm.fans import service as fan_service
 from crm.messaging import broadcasts
@@ -37,10 +38,6 @@ __all__ = ["BATCH", "JOB", "Progress", "enqueue_sending", "send_broadcast", "sen
 
 JOB = "send_broadcast"
 BATCH = 100
-
-
-def _principal(creator_id: uuid.UUID) -> Principal:
-    return Principal(creator_ids=frozenset({creator_id}), actor_kind=ActorKind.system)
 
 
 @dataclass
@@ -75,7 +72,7 @@ async def send_broadcast(
     """Send the broadcast's due pending deliveries, batch after batch, until none is left (or
     `max_batches`). Safe to run any number of times, from any number of workers."""
     knobs = knobs or Knobs.make()
-    principal = _principal(creator_id)
+    principal = creator_principal(creator_id)
     progress = Progress(broadcast_id)
     adapter: PlatformAdapter | None = knobs.adapter
     while max_batches is None or progress.batches < max_batches:

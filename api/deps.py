@@ -81,6 +81,8 @@ InboxReader = Annotated[Principal, Depends(require_scope("inbox:read"))]
 InboxWriter = Annotated[Principal, Depends(require_scope("inbox:write"))]
 AdminReader = Annotated[Principal, Depends(require_scope("admin:read"))]
 AdminWriter = Annotated[Principal, Depends(require_scope("admin:write"))]
+AutomationReader = Annotated[Principal, Depends(require_scope("automation:read"))]
+AutomationWriter = Annotated[Principal, Depends(require_scope("automation:write"))]
 
 
 async def _session(principal: PrincipalDep) -> AsyncIterator[AsyncSession]:

@@ -32,13 +32,17 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     "inbox:write": "approve, edit and reject approval items",
     "admin:read": "read creators, personas, connections, staff, tokens and the audit log",
     "admin:write": "change creators, personas, connections, staff and tokens",
+    "automation:read": "read automation rules and their runs, templates and broadcasts",
+    "automation:write": "create, change, pause and resume rules; create and change templates",
 }
 ALL_SCOPES = frozenset(SCOPE_DESCRIPTIONS)
 ROLE_SCOPES: dict[StaffRole, frozenset[str]] = {
     StaffRole.owner: ALL_SCOPES,
     StaffRole.admin: ALL_SCOPES,
-    StaffRole.manager: frozenset({"inbox:read", "inbox:write", "admin:read"}),
-    StaffRole.chatter: frozenset({"inbox:read", "inbox:write"}),
+    StaffRole.manager: frozenset(
+        {"inbox:read", "inbox:write", "admin:read", "automation:read", "automation:write"}
+    ),
+    StaffRole.chatter: frozenset({"inbox:read", "inbox:write", "automation:read"}),
 }
 # Who may create or change a staff member of a given role.
 _MAY_MANAGE: dict[StaffRole, frozenset[StaffRole]] = {

@@ -22,7 +22,7 @@ import re
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import (
     BaseModel,
@@ -36,18 +36,6 @@ from pydantic import (
 from crm.enums import SpendTier
 from crm.segments.rules import parse_rule, rule_to_json
 
-EVENT_TRIGGERS = (
-    "subscriptions.new",
-    "subscriptions.renewed",
-    "subscriptions.expired",
-    "tips.received",
-    "messages.received",
-    "messages.ppv.unlocked",
-)
-TIMER_TRIGGERS = ("timer.no_creator_reply",)
-SCHEDULE_TRIGGERS = ("schedule.before_renewal", "schedule.after_expiry")
-TRIGGERS = (*EVENT_TRIGGERS, *TIMER_TRIGGERS, *SCHEDULE_TRIGGERS)
-MONEY_TRIGGERS = ("tips.received", "messages.ppv.unlocked")
 TriggerType = Literal[
     "subscriptions.new",
     "subscriptions.renewed",
@@ -59,6 +47,11 @@ TriggerType = Literal[
     "schedule.before_renewal",
     "schedule.after_expiry",
 ]
+TRIGGERS: tuple[str, ...] = get_args(TriggerType)
+EVENT_TRIGGERS = tuple(t for t in TRIGGERS if not t.startswith(("timer.", "schedule.")))
+TIMER_TRIGGERS = tuple(t for t in TRIGGERS if t.startswith("timer."))
+SCHEDULE_TRIGGERS = tuple(t for t in TRIGGERS if t.startswith("schedule."))
+MONEY_TRIGGERS = ("tips.received", "messages.ppv.unlocked")
 # The fan-facing actions a rule's steps produce (each waits at the gate), and so may auto-approve.
 AUTO_APPROVABLE = ("send_message", "send_ppv")
 MAX_STEPS = 20
@@ -401,3 +394,52 @@ class RunRead(BaseModel):
     details: dict[str, Any]
     created_at: datetime
     steps: list[dict[str, Any]] = Field(default_factory=list, description="The steps this run executed.")
+
+
+_TRIGGER_TEXT = {
+    "subscriptions.new": "When a fan subscribes",
+    "subscriptions.renewed": "When a subscription renews",
+    "subscriptions.expired": "When a subscription expires",
+    "tips.received": "When a fan tips",
+    "messages.received": "When a fan writes",
+    "messages.ppv.unlocked": "When a fan unlocks a PPV",
+}
+
+
+def describe_trigger(trigger: TriggerSpec) -> str:
+    """The trigger in words, for the rules page and the CLI."""
+    kind = trigger.type
+    if kind == "timer.no_creator_reply":
+        text = f"When the creator has not replied {trigger.minutes} min after a fan's message"
+    elif kind == "schedule.before_renewal":
+        text = f"{trigger.days} day{'s' if trigger.days != 1 else ''} before a subscription renews"
+    elif kind == "schedule.after_expiry":
+        text = f"{trigger.days} day{'s' if trigger.days != 1 else ''} after a subscription expired"
+    else:
+        text = _TRIGGER_TEXT[kind]
+    if trigger.keywords or trigger.intents:
+        parts = [*(f"“{k}”" for k in trigger.keywords), *(f"intent {i}" for i in trigger.intents)]
+        text += " mentioning " + " or ".join(parts)
+    if trigger.min_amount is not None:
+        text += f", ${trigger.min_amount:.2f} or more"
+    if trigger.delay:
+        text += f", {format_duration(trigger.delay)} later"
+    return text
+
+
+def describe_step(step: Step) -> str:
+    if isinstance(step, SendMessageStep):
+        return f"message from “{step.template}”"
+    if isinstance(step, SendPpvStep):
+        return f"PPV offer from “{step.template}”"
+    if isinstance(step, DraftByAgentStep):
+        return f"agent draft ({step.kind})" if step.kind else "agent draft"
+    if isinstance(step, TagStep):
+        return f"{step.type} #{step.tag}"
+    if isinstance(step, AddToSegmentStep):
+        return f"add to segment “{step.segment}”"
+    if isinstance(step, WaitStep):
+        return f"wait {format_duration(step.duration)}"
+    if isinstance(step, StopIfFanRepliedStep):
+        return "stop if the fan replied"
+    return "stop if the fan matches"
