@@ -151,7 +151,9 @@ async def list_rules(
     if creator_id is not None and not principal.can_see(creator_id):
         raise NotFound("creator not found")
     ids = [creator_id] if creator_id else sorted(principal.creator_ids)
-    return await _out(session, principal, await automation.list_rules(session, principal, creator_ids=ids))
+    rules = await _out(session, principal, await automation.list_rules(session, principal, creator_ids=ids))
+    # Grouped by creator (by name, for people); within a creator, still in evaluation order.
+    return sorted(rules, key=lambda r: (r.creator_name.lower(), str(r.creator_id)))
 
 
 @router.post("", response_model=RuleOut, status_code=201, responses=errors(401, 403, 404, 409, 422))

@@ -46,6 +46,7 @@ class Page:
 
 PAGES: tuple[Page, ...] = (
     Page("/inbox", "inbox.html", "Inbox"),
+    Page("/rules", "rules.html", "Rules"),
     Page("/login", "login.html", "Sign in", nav=False),
 )
 
