@@ -37,19 +37,19 @@ def _money(value: Decimal | float | str | None) -> str | None:
 _MEMORY_SLOTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "fan_city",
-        re.compile(r"\b(?:lives in|moved to|now lives in|is based in)\s+([A-Z][\w .'-]*?)(?:\s*\(|[.,;!]|$)"),
+        re.compile(
+            r"\b(?i:lives in|moved to|now lives in|is based in)\s+([A-Z][\w .'-]*?)(?:\s*\(|[.,;!]|$)"
+        ),
     ),
     (
         "fan_job",
-        re.compile(
-            r"\b(?:works as|is employed as|job is)\s+(?:an?\s+)?([\w' -]+?)(?:\s+at\b|[.,;!]|$)", re.I
-        ),
+        re.compile(r"\b(?i:works as|is employed as|job is)\s+(?:an?\s+)?([\w' -]+?)(?:\s+at\b|[.,;!]|$)"),
     ),
-    ("fan_pet", re.compile(r"\bhas an? [\w-]+ (?:named|called) ([A-Z][\w'-]*)")),
-    ("fan_pet", re.compile(r"\b(?:their|his|her) [\w-]+ is (?:named|called) ([A-Z][\w'-]*)")),
+    ("fan_pet", re.compile(r"\b(?i:has an?) [\w-]+ (?i:named|called) ([A-Z][\w'-]*)")),
+    ("fan_pet", re.compile(r"\b(?i:their|his|her) [\w-]+ (?i:is named|is called) ([A-Z][\w'-]*)")),
     (
         "fan_birthday",
-        re.compile(r"\bbirthday is (?:on )?([A-Z][a-z]+ \d{1,2}|\d{1,2} [A-Z][a-z]+|\d{4}-\d{2}-\d{2})"),
+        re.compile(r"\b(?i:birthday is) (?:on )?([A-Z][a-z]+ \d{1,2}|\d{1,2} [A-Z][a-z]+|\d{4}-\d{2}-\d{2})"),
     ),
 )
 

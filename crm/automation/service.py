@@ -281,6 +281,7 @@ async def create_rule(
     session.add(rule)
     await _flush_unique(session, rule.name)
     await _audit(session, principal, rule, "rule_created", enabled=rule.is_enabled)
+    await session.refresh(rule)
     return rule
 
 
@@ -341,6 +342,7 @@ async def update_rule(
     if was_enabled and not rule.is_enabled:
         await AutomationRepository.from_session(session).cancel_rule_timers(rule.id, "the rule was paused")
     await _audit(session, principal, rule, "rule_updated", fields=sorted(changes))
+    await session.refresh(rule)
     return rule
 
 
@@ -362,6 +364,7 @@ async def set_enabled(
     await _audit(
         session, principal, rule, "rule_resumed" if enabled else "rule_paused", timers_cancelled=cancelled
     )
+    await session.refresh(rule)
     return rule
 
 

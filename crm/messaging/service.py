@@ -101,6 +101,7 @@ async def create_template(
     )
     session.add(template)
     await _flush_unique(session, template.name)
+    await session.refresh(template)
     return template
 
 
@@ -163,6 +164,7 @@ async def update_template(
     if variants is not None:
         template.variants = _check_variants(variants)
     await _flush_unique(session, template.name)
+    await session.refresh(template)
     return template
 
 
