@@ -29,7 +29,6 @@ from crm.accounts import audit
 from crm.automation.models import AutomationRule, AutomationRuleAction, AutomationRuleRun, AutomationTimer
 from crm.automation.repository import AutomationRepository
 from crm.automation.schemas import (
-    MONEY_TRIGGERS,
     SCHEDULE_TRIGGERS,
     AddToSegmentStep,
     RulePatch,
@@ -37,6 +36,7 @@ from crm.automation.schemas import (
     RunRead,
     SendMessageStep,
     SendPpvStep,
+    describe_trigger,
     spec_of,
 )
 from crm.enums import ActionType
@@ -514,19 +514,9 @@ async def dry_run(
         matched = await repository.matching_rules_for_fans([h.fan_id for h in hits], spec.conditions, now)
         due = sum(1 for h in hits if matched.get(h.fan_id))
         note = f"{due} fan(s) are at this moment now and would get the steps on the next scan (every minute)."
-    elif trigger == "timer.no_creator_reply":
-        note = f"Runs for a fan who matches when the creator has not replied {spec.trigger.minutes} min after their message."
     else:
-        note = (
-            f"Runs for a fan who matches when {trigger} arrives for them"
-            + (f", {spec.trigger.delay} s later" if spec.trigger.delay else "")
-            + (
-                f" (tips of at least ${spec.trigger.min_amount})"
-                if trigger in MONEY_TRIGGERS and spec.trigger.min_amount
-                else ""
-            )
-            + "."
-        )
+        when = describe_trigger(spec.trigger)
+        note = f"Runs for a matching fan {when[0].lower()}{when[1:]}."
     sample = [
         {
             "id": str(f.id),

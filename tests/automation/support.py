@@ -138,3 +138,51 @@ async def get_rule(engine: AsyncEngine, rule_id: uuid.UUID) -> AutomationRule:
         found = await s.get(AutomationRule, rule_id)
         assert found is not None
         return found
+
+
+async def seed_rules(engine: AsyncEngine, creator_id: uuid.UUID) -> dict[str, uuid.UUID]:
+    """Three rules with history for the page tests: a welcome that matched Sam (his draft waits in
+    the inbox), a tip thank-you that did not match a small tip, a paused win-back."""
+    from agent import automation
+
+    await template(engine, creator_id, "Welcome", "Hey {fan_name}! So happy you're here 🥰")
+    await template(engine, creator_id, "Tip thanks", "Thank you for the {tip_amount} tip, {fan_name} 😘")
+    ids = {
+        "welcome": await rule(
+            engine, creator_id, name="Welcome new subscribers", priority=200, cooldown="30d",
+            description="Greets every new subscriber by name.",
+            trigger={"type": "subscriptions.new", "delay": "30s"},
+            actions=[{"type": "send_message", "template": "Welcome"}, {"type": "tag", "tag": "welcomed"}],
+        ),
+        "tips": await rule(
+            engine, creator_id, name="Thank big tippers", trigger={"type": "tips.received", "min_amount": 20},
+            actions=[{"type": "send_message", "template": "Tip thanks"}],
+        ),
+        "winback": await rule(
+            engine, creator_id, name="Win back big spenders", priority=50,
+            trigger={"type": "schedule.after_expiry", "days": 3},
+            conditions={"field": "lifetime_spend", "op": "gt", "value": 50},
+            actions=[{"type": "draft_by_agent"}, {"type": "tag", "tag": "win-back"}], enabled=False,
+        ),
+    }  # fmt: skip
+    knobs_ = knobs(engine)
+    now = datetime.now(UTC)
+    sam = await fan(engine, creator_id, "Sam")
+    await automation.handle_event(
+        creator_id=creator_id,
+        fan_id=sam,
+        trigger="subscriptions.new",
+        event_key="seed:sam",
+        knobs=knobs_,
+        now=now,
+    )
+    from datetime import timedelta
+
+    await automation.fire_due_timers(knobs=knobs_, creator_ids=[creator_id], now=now + timedelta(seconds=31))
+    tipper = await fan(engine, creator_id, "Tina")
+    await automation.handle_event(
+        creator_id=creator_id, fan_id=tipper, trigger="tips.received", event_key="seed:tip",
+        facts={"tip_amount": "5.00"}, knobs=knobs_,
+    )  # fmt: skip
+    ids["sam"] = sam
+    return ids
