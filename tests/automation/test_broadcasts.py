@@ -4,9 +4,14 @@ crash midway resumes without duplicates. The platform is a local stub that de-du
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -261,3 +266,37 @@ async def test_transient_failures_retry_the_delivery_and_a_refusal_fails_it(engi
     assert {d.error for d in (await _deliveries(engine, second.id)).values()} != {None}
     async with tenant_session(SYSTEM, engine=engine) as s:
         assert (await approvals.get_item(s, SYSTEM, item_id=item_two)).status == ApprovalStatus.executed
+
+
+async def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
+    engine: AsyncEngine, test_db: Any
+) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tenant = await make_tenant(engine)
+    cid = tenant.creator_id
+    segment_id, fans = await _vip_segment(engine, cid, 12)
+    item_id = await _propose(engine, cid, segment_id)
+    platform = FakePlatform()
+    with serve(platform) as stub:
+        knobs = support.knobs(
+            engine, adapter=OnlyFansApiAdapter(base_url=stub.url, api_key="k", account_id="a")
+        )
+        await decide(
+            principal=tenant.principal(), item_id=item_id, decision="approve", deliver="now", knobs=knobs
+        )
+        broadcast = await _broadcast_of(engine, item_id)
+        # The process dies right after its 8th platform call: batch 1 (5) committed, batch 2 did not.
+        died = _die_mid_broadcast(test_db, str(broadcast.id), str(cid), stub.url, "8")
+        assert died.returncode == 17, died.stderr
+        mid = await _deliveries(engine, broadcast.id)
+        assert sum(d.status == DeliveryStatus.sent for d in mid.values()) == 5
+        assert len(platform.messages) == 8  # the platform took 3 the database never recorded
+        await sender.send_due_broadcasts(knobs=knobs)
+    final = await _deliveries(engine, broadcast.id)
+    assert {d.status for d in final.values()} == {DeliveryStatus.sent}
+    assert await _outbound_counts(engine, fans) == {f: 1 for f in fans}
+    assert set(platform.messages) == {f"broadcast:{broadcast.id}:{f}" for f in fans}
