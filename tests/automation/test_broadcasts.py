@@ -268,14 +268,25 @@ async def test_transient_failures_retry_the_delivery_and_a_refusal_fails_it(engi
         assert (await approvals.get_item(s, SYSTEM, item_id=item_two)).status == ApprovalStatus.executed
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _die_mid_broadcast(test_db: Any, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "FANPILOT_TEST_APP_URL": test_db.urls.app,
+        "PYTHONPATH": str(ROOT),
+        "FANPILOT_ENV": "test",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "tests.automation.proc", *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+
+
 async def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
     engine: AsyncEngine, test_db: Any
 ) -> None:
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
     tenant = await make_tenant(engine)
     cid = tenant.creator_id
     segment_id, fans = await _vip_segment(engine, cid, 12)
