@@ -155,7 +155,7 @@ def _automation(doc: dict[str, Any]) -> str:
                     f"{_num(b.get('fans_sent_exactly_once'))}/{_num(b.get('recipients'))}",
                 ]
             ],
-        )  # fmt: skip
+        )
     )
 
 
