@@ -23,6 +23,7 @@ in between, `fire_due_timers` finds them (pending auto-approved items, pending d
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Sequence
@@ -60,7 +61,7 @@ from crm.automation.schemas import (
     TriggerSpec,
     WaitStep,
 )
-from crm.automation.service import get_action, record_action
+from crm.automation.service import get_action
 from crm.creators.models import CreatorProfile
 from crm.enums import ActionType, ApprovalOrigin, ApprovalStatus, MessageDirection, SpendTier
 from crm.fans import service as fan_service
@@ -143,6 +144,11 @@ class EventReport:
     auto_approved: list[uuid.UUID] = field(default_factory=list)
     timers_cancelled: int = 0
     timers_armed: int = 0
+
+
+def _reads_scores(rules: Sequence[AutomationRule]) -> bool:
+    """Whether a rule's conditions (or exit conditions) read scores: then they are refreshed first."""
+    return any('"score:' in json.dumps([r.conditions, r.actions]) for r in rules)
 
 
 def _parse_time(value: Any, default: datetime) -> datetime:
@@ -310,7 +316,8 @@ async def _run_steps(
     actions = list(chain.rule.actions or [])
     for index in range(start, len(actions)):
         key = f"rule-step:{chain.run_id}:{index}"
-        if await get_action(session, principal, idempotency_key=key) is not None:
+        # A run that was just inserted has no steps yet; a continued chain may have run some.
+        if start > 0 and await get_action(session, principal, idempotency_key=key) is not None:
             continue
         step = _STEPS.validate_python(actions[index])
         status: str = "done"
@@ -394,22 +401,22 @@ async def _run_steps(
             if replied is not None:
                 status, ended = "stopped", "stopped"
                 result = {"why": f"the fan replied at {replied.isoformat()}"}
-        await record_action(
-            session,
-            principal,
-            creator_id=chain.creator.id,
-            idempotency_key=key,
-            action_type=action_type,
-            args=args,
-            status=status,
-            hitl_item_id=item_id,
-            fan_id=chain.fan.id,
-            run_id=chain.run_id,
-            rule_id=chain.rule.id,
-            step=index,
-            step_type=step.type,
-            result=result,
-            error=error,
+        await repository.insert_step(
+            {
+                "creator_id": chain.creator.id,
+                "idempotency_key": key,
+                "action_type": action_type,
+                "args": args,
+                "status": status,
+                "hitl_item_id": item_id,
+                "fan_id": chain.fan.id,
+                "run_id": chain.run_id,
+                "rule_id": chain.rule.id,
+                "step": index,
+                "step_type": step.type,
+                "result": result,
+                "error": error,
+            }
         )
         if ended is not None:
             return ended
@@ -517,7 +524,8 @@ async def handle_event(
         rules = await repository.enabled_for_trigger(creator_id, trigger)
         if not rules:
             return report
-        await scores.compute_scores(session, principal, fan_ids=[fan_id], now=now)
+        if _reads_scores(rules):
+            await scores.compute_scores(session, principal, fan_ids=[fan_id], now=now)
         wants_intents = any((r.trigger_config or {}).get("intents") for r in rules)
         event = engine.Event(
             creator_id=creator_id,
@@ -629,7 +637,8 @@ async def fire_timer(
                 facts=facts,
                 event_id=uuid.UUID(event_id) if event_id else None,
             )
-            await scores.compute_scores(session, principal, fan_ids=[timer.fan_id], now=now)
+            if _reads_scores([rule]):
+                await scores.compute_scores(session, principal, fan_ids=[timer.fan_id], now=now)
             results = await _evaluate_and_run(
                 session, principal, event=event, now=now, effects=effects, rules=[rule], from_timer=True
             )
@@ -774,7 +783,8 @@ async def scan_schedules(
                     facts.update(expired_at=hit.at.isoformat(), months_subscribed=months)
                 else:
                     facts.update(renews_at=hit.at.isoformat(), renewal_count=hit.renewal_count)
-                await scores.compute_scores(session, principal, fan_ids=[hit.fan_id], now=now)
+                if _reads_scores([fresh]):
+                    await scores.compute_scores(session, principal, fan_ids=[hit.fan_id], now=now)
                 event = engine.Event(
                     creator_id=rule.creator_id,
                     fan_id=hit.fan_id,

