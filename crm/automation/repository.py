@@ -123,18 +123,6 @@ class AutomationRepository:
 
     # ------------------------------------------------------------------ runs (append-only)
 
-    async def insert_run(self, values: dict[str, Any]) -> uuid.UUID | None:
-        """The run row, once per (rule, fan, event key); None when that evaluation already exists
-        (a redelivery, or a concurrent worker that got there first: it waits here until that one
-        commits or rolls back)."""
-        stmt = (
-            insert(AutomationRuleRun)
-            .values(id=uuid.uuid4(), **values)
-            .on_conflict_do_nothing(index_elements=["rule_id", "fan_id", "event_key"])
-            .returning(AutomationRuleRun.id)
-        )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
-
     async def insert_runs(self, rows: Sequence[dict[str, Any]]) -> dict[uuid.UUID, uuid.UUID]:
         """Many run rows in one statement; rule id → new run id for the rows that were inserted (a
         (rule, fan, event key) that exists already is skipped, as in `insert_run`)."""
@@ -178,26 +166,8 @@ class AutomationRepository:
         )
         return {r[0]: r[1] for r in (await self.session.execute(stmt)).all() if r[0] is not None}
 
-    async def run_exists(self, rule_id: uuid.UUID, fan_id: uuid.UUID, event_key: str) -> bool:
-        stmt = sa.select(
-            sa.exists().where(
-                AutomationRuleRun.rule_id == rule_id,
-                AutomationRuleRun.fan_id == fan_id,
-                AutomationRuleRun.event_key == event_key,
-            )
-        )
-        return bool((await self.session.execute(stmt)).scalar())
-
     async def get_run(self, run_id: uuid.UUID) -> AutomationRuleRun | None:
         return await self.session.get(AutomationRuleRun, run_id)
-
-    async def last_match(self, rule_id: uuid.UUID, fan_id: uuid.UUID) -> datetime | None:
-        stmt = sa.select(sa.func.max(AutomationRuleRun.created_at)).where(
-            AutomationRuleRun.rule_id == rule_id,
-            AutomationRuleRun.fan_id == fan_id,
-            AutomationRuleRun.matched.is_(True),
-        )
-        return (await self.session.execute(stmt)).scalar()
 
     async def fans_matched_since(self, rule_id: uuid.UUID, since: datetime) -> set[uuid.UUID]:
         stmt = (

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.tenancy import Principal
 from crm.accounts import audit
-from crm.automation.models import AutomationRule, AutomationRuleAction, AutomationRuleRun, AutomationTimer
+from crm.automation.models import AutomationRule, AutomationRuleAction, AutomationTimer
 from crm.automation.repository import AutomationRepository
 from crm.automation.schemas import (
     SCHEDULE_TRIGGERS,
@@ -56,7 +56,6 @@ __all__ = [
     "list_rules",
     "recent_runs",
     "record_action",
-    "record_rule_run",
     "rule_stats",
     "rules_own_event",
     "set_enabled",
@@ -134,33 +133,6 @@ async def record_action(
     row = await get_action(session, principal, idempotency_key=idempotency_key)
     assert row is not None
     return row, created
-
-
-async def record_rule_run(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    creator_id: uuid.UUID,
-    matched: bool,
-    outcome: str,
-    rule_id: uuid.UUID | None = None,
-    fan_id: uuid.UUID | None = None,
-    trigger_event_id: uuid.UUID | None = None,
-    details: dict[str, Any] | None = None,
-) -> AutomationRuleRun:
-    run = AutomationRuleRun(
-        id=uuid.uuid4(),
-        creator_id=creator_id,
-        rule_id=rule_id,
-        fan_id=fan_id,
-        trigger_event_id=trigger_event_id,
-        matched=matched,
-        outcome=outcome,
-        details=details or {},
-    )
-    session.add(run)
-    await session.flush()
-    return run
 
 
 # ---------------------------------------------------------------- rules
