@@ -272,19 +272,11 @@ async def _template_step(
         "why": f"Rule “{chain.rule.name}” ({chain.rule.trigger}) — template “{template.name}”",
         "inbound_texts": [],
     }
-    item, _ = await approvals.create_item(
-        session,
-        principal,
-        idempotency_key=f"rule:{chain.run_id}:{index}",
-        creator_id=chain.creator.id,
-        fan_id=chain.fan.id,
-        action_type=action_type,
-        args=args,
-        context=context,
-        flags=guardrails.dump(flags),
-        origin=ApprovalOrigin.automation_run,
-        priority=approvals.priority_for_fan(chain.fan.spend_tier, chain.fan.lifetime_spend),
-    )
+    try:
+        item, _ = await _queue(session, principal, chain, index, action_type, args, context, flags)
+    except ValidationFailed as exc:
+        # e.g. the filled template is longer than a message may be: this step cannot be sent.
+        return "skipped", {"template": template.name}, action_type, None, exc.message
     effects.items.append(item.id)
     approved, why = await _auto_approval(session, chain, item, action_type, price)
     if approved:
@@ -305,6 +297,31 @@ async def _template_step(
         )
     args = {**args, "auto_approval": why}
     return ("auto_approved" if approved else "queued"), args, action_type, item.id, None
+
+
+async def _queue(
+    session: AsyncSession,
+    principal: Principal,
+    chain: _Chain,
+    index: int,
+    action_type: ActionType,
+    args: dict[str, Any],
+    context: dict[str, Any],
+    flags: list[Any],
+) -> tuple[Any, bool]:
+    return await approvals.create_item(
+        session,
+        principal,
+        idempotency_key=f"rule:{chain.run_id}:{index}",
+        creator_id=chain.creator.id,
+        fan_id=chain.fan.id,
+        action_type=action_type,
+        args=args,
+        context=context,
+        flags=guardrails.dump(flags),
+        origin=ApprovalOrigin.automation_run,
+        priority=approvals.priority_for_fan(chain.fan.spend_tier, chain.fan.lifetime_spend),
+    )
 
 
 async def _run_steps(
@@ -647,6 +664,13 @@ async def fire_timer(
     return outcome
 
 
+async def _give_up(timer_id: uuid.UUID, creator_id: uuid.UUID, reason: str, knobs: Knobs) -> None:
+    async with tenant_session(creator_principal(creator_id), engine=knobs.engine) as session:
+        timer = await AutomationRepository.from_session(session).lock_timer(timer_id)
+        if timer is not None and timer.status == TimerStatus.pending:
+            _end(timer, TimerStatus.cancelled, datetime.now(UTC), f"could not fire: {reason}"[:1000])
+
+
 def _end(timer: AutomationTimer, status: TimerStatus, now: datetime, reason: str | None = None) -> None:
     timer.status = status
     timer.fired_at = now if status == TimerStatus.fired else None
@@ -728,7 +752,13 @@ async def fire_due_timers(
         )
     outcomes: dict[str, int] = {}
     for timer_id, creator_id in due:
-        outcome = await fire_timer(timer_id=timer_id, creator_id=creator_id, knobs=knobs, now=now)
+        try:
+            outcome = await fire_timer(timer_id=timer_id, creator_id=creator_id, knobs=knobs, now=now)
+        except AppError as exc:
+            # Bad data, not a bad moment: firing again would fail again. Cancelled, with the reason.
+            log.warning("timer %s cannot fire: %s", timer_id, exc.message)
+            await _give_up(timer_id, creator_id, exc.message, knobs)
+            outcome = "cancelled"
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     by_creator: dict[uuid.UUID, Effects] = {}
     for item_id, creator_id in lost:

@@ -95,9 +95,9 @@ async def send_broadcast(
                     log.warning("broadcast %s cannot be sent: %s", broadcast_id, exc.message)
                     break
             price = Decimal(broadcast.price) if broadcast.price is not None else None
-            live = await broadcasts.fans_with_live_subscription(
-                session, principal, fan_ids=[fan.id for _, fan in claimed]
-            )
+            fan_ids = [fan.id for _, fan in claimed]
+            live = await broadcasts.fans_with_live_subscription(session, principal, fan_ids=fan_ids)
+            accounts = await broadcasts.first_accounts(session, principal, fan_ids=fan_ids)
             for delivery, fan in claimed:
                 reason = None
                 if fan.messaging_blocked_at is not None:
@@ -110,7 +110,7 @@ async def send_broadcast(
                     )
                     progress.skipped += 1
                     continue
-                account = await fan_service.get_platform_account(session, principal, fan_id=fan.id)
+                account = accounts.get(fan.id)
                 attempt = delivery.attempts + 1
                 try:
                     sent = await adapter.send_message(

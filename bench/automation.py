@@ -357,6 +357,10 @@ async def _rules_part(options: Options, console: Console, engine: AsyncEngine) -
         engine, "SELECT count(*) FROM hitl_action_queue WHERE creator_id = :c", c=ruled.creator_id
     )
     results["expected_run_rows"] = 2 * options.events * options.rules
+    steps = await _count(
+        engine, "SELECT count(*) FROM automation_rule_actions WHERE creator_id = :c", c=ruled.creator_id
+    )
+    results["steps_per_event"] = round(steps / (2 * options.events), 1)
     return results
 
 

@@ -133,7 +133,9 @@ def _automation(doc: dict[str, Any]) -> str:
         f"{params.get('rules')} rules on the event's trigger, {_num(params.get('fans'))} fans, "
         f"{params.get('events')} tips per run (each evaluates every rule).\n\n"
         + table
-        + f"\n\n{_num(rules.get('run_rows'))} run rows for {_num(rules.get('expected_run_rows'))} evaluations, "
+        + f"\n\n{_num(rules.get('matched_runs'))} of {_num(rules.get('run_rows'))} evaluations matched "
+        f"({rules.get('steps_per_event', '–')} steps run per event); "
+        f"{_num(rules.get('run_rows'))} run rows for {_num(rules.get('expected_run_rows'))} evaluations, "
         f"redelivery added {'none' if integrity.get('redelivery_added_no_runs') else 'some'}; score job for "
         f"{_num(rules.get('fans_scored'))} fans: {rules.get('score_job_s')} s.\n\n"
         + _table(

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import NotFound
 from core.tenancy import Principal
 from crm.enums import BroadcastStatus, DeliveryStatus, SubscriptionStatus
-from crm.fans.models import FanProfile, FanSubscription
+from crm.fans.models import FanPlatformAccount, FanProfile, FanSubscription
 from crm.messaging.models import MessageBroadcast, MessageBroadcastDelivery
 from crm.segments.models import FanSegment, FanSegmentMember
 
@@ -37,6 +37,7 @@ __all__ = [
     "due_broadcasts",
     "fans_with_live_subscription",
     "finish_if_done",
+    "first_accounts",
     "freeze_audience",
     "get_broadcast",
     "list_broadcasts",
@@ -185,12 +186,27 @@ async def claim_batch(
     return [(r[0], r[1]) for r in (await session.execute(stmt)).all()]
 
 
+async def first_accounts(
+    session: AsyncSession, principal: Principal, *, fan_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, FanPlatformAccount]:
+    """Each fan's first platform account (the one a message goes to), for a batch in one query."""
+    if not fan_ids:
+        return {}
+    stmt = (
+        sa.select(FanPlatformAccount)
+        .where(FanPlatformAccount.fan_id.in_(list(fan_ids)))
+        .order_by(FanPlatformAccount.fan_id, FanPlatformAccount.created_at, FanPlatformAccount.id)
+        .distinct(FanPlatformAccount.fan_id)
+    )
+    return {a.fan_id: a for a in (await session.scalars(stmt)).all()}
+
+
 async def set_delivery(
     session: AsyncSession, principal: Principal, *, delivery: MessageBroadcastDelivery, **values: Any
 ) -> None:
+    """Change a claimed delivery; written with the batch's next flush (at the latest, its commit)."""
     for key, value in values.items():
         setattr(delivery, key, value)
-    await session.flush()
 
 
 async def counters(session: AsyncSession, principal: Principal, *, broadcast_id: uuid.UUID) -> Counters:

@@ -398,3 +398,96 @@ async def test_without_rules_the_lifecycle_draft_gets_its_kind_and_facts(
         and ppv["ppv"]["media_ids"] == ["m-77"]
     )
     assert tip["tip_amount"] == "25.00" and tip["tip_note"] == "for the gym pics 💪"
+
+
+async def test_a_bad_change_to_a_rule_changes_nothing(client: httpx.AsyncClient, engine: AsyncEngine) -> None:
+    shop = await make_shop(engine)
+    await _login(client, engine, shop, StaffRole.manager)
+    await _with_template(client, shop)
+    rule = (await client.post("/api/rules", json={"creator_id": str(shop.creator_id), **WELCOME_RULE})).json()
+    for patch in (
+        {"actions": [{"type": "wait", "duration": "1h"}]},
+        {"trigger": {"type": "messages.received", "intents": ["telepathy"]}},
+        {"conditions": {"field": "tag", "op": "gt", "value": 1}},
+        {"priority": -1},
+        {"name": ""},
+    ):
+        response = await client.patch(f"/api/rules/{rule['id']}", json=patch)
+        assert response.status_code == 422, (patch, response.text)
+    after = (await client.get(f"/api/rules/{rule['id']}")).json()
+    assert (after["actions"], after["trigger"], after["conditions"], after["priority"], after["name"]) == (
+        rule["actions"], rule["trigger"], None, 100, "Welcome",
+    )  # fmt: skip
+    for path in (f"/api/rules/{rule['id']}/runs?limit=0", "/api/rules/not-a-uuid", "/api/templates",
+                 "/api/broadcasts?limit=1000", f"/api/broadcasts/{uuid.uuid4()}/deliveries?status=read"):  # fmt: skip
+        assert (await client.get(path)).status_code == 422, path
+
+
+async def test_broadcast_counters_and_deliveries_over_http(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    from agent.decisions import decide
+    from agent.platform import SandboxAdapter
+    from crm.approvals import service as approvals
+    from crm.enums import ActionType
+    from crm.segments import service as segments
+
+    shop = await make_shop(engine)
+    principal = Principal.for_creators(shop.creator_id)
+    async with tenant_session(principal, engine=engine) as s:
+        for n in range(3):
+            await fans.upsert_fan_from_platform(
+                s, principal, creator_id=shop.creator_id, platform=Platform.onlyfans, platform_fan_id=f"b{n}",
+                display_name=f"Fan {n}",
+            )  # fmt: skip
+        segment = await segments.create_segment(
+            s,
+            principal,
+            creator_id=shop.creator_id,
+            name="All",
+            rules={"field": "lifetime_spend", "op": "gte", "value": 0},
+        )
+        await segments.refresh_segment(s, principal, segment_id=segment.id)
+        item, _ = await approvals.create_item(
+            s, principal, idempotency_key=f"b-{uuid.uuid4()}", creator_id=shop.creator_id, fan_id=None,
+            action_type=ActionType.create_broadcast, args={"segment_id": str(segment.id), "text": "hi all"},
+            context={"segment": {"name": "All", "members": 3}}, flags=[], origin=ApprovalOrigin.direct,
+        )  # fmt: skip
+    await decide(
+        principal=principal,
+        item_id=item.id,
+        decision="approve",
+        deliver="now",
+        engine=engine,
+        adapter=SandboxAdapter(),
+    )
+    await _login(client, engine, shop, StaffRole.chatter)
+    (listed,) = (await client.get("/api/broadcasts")).json()
+    assert (listed["status"], listed["audience_seen"], listed["recipient_count"]) == ("sending", 3, 3)
+    assert listed["counters"] == {
+        "recipients": 3,
+        "pending": 3,
+        "sent": 0,
+        "failed": 0,
+        "skipped": 0,
+        "purchased": 0,
+    }
+    assert listed["snapshot"]["segment_name"] == "All"
+    from agent import broadcasts as sender
+    from agent.context import Knobs
+
+    await sender.send_broadcast(
+        broadcast_id=uuid.UUID(listed["id"]), creator_id=shop.creator_id,
+        knobs=Knobs.make(engine=engine, adapter=SandboxAdapter()),
+    )  # fmt: skip
+    detail = (await client.get(f"/api/broadcasts/{listed['id']}")).json()
+    assert detail["status"] == "sent" and detail["counters"]["sent"] == 3
+    deliveries = (await client.get(f"/api/broadcasts/{listed['id']}/deliveries?status=sent")).json()
+    assert sorted(d["fan_name"] for d in deliveries) == ["Fan 0", "Fan 1", "Fan 2"]
+    assert all(d["sent_at"] and d["attempts"] == 1 for d in deliveries)
+    client.cookies.clear()
+    other = await make_shop(engine)
+    await _login(client, engine, other, StaffRole.owner)
+    assert (await client.get(f"/api/broadcasts/{listed['id']}")).status_code == 404
+    assert (await client.get(f"/api/broadcasts/{listed['id']}/deliveries")).status_code == 404
+    assert (await client.get("/api/broadcasts")).json() == []

@@ -348,3 +348,28 @@ async def test_after_expiry_schedule_evaluates_each_moment_once(engine: AsyncEng
     assert item.action_type == ActionType.send_message
     assert item.proposed_args["text"] == "I miss you Big, 3 months together 🥺"
     assert item.context["facts"]["months_subscribed"] == 3
+
+
+async def test_a_step_that_cannot_be_sent_is_skipped_with_why_and_the_chain_goes_on(
+    engine: AsyncEngine,
+) -> None:
+    tenant = await make_tenant(engine)
+    cid = tenant.creator_id
+    await support.template(engine, cid, "Long", "x" * 1980 + " {tip_note}")
+    await support.template(engine, cid, "City", "How is {fan_city}?")
+    rid = await support.rule(
+        engine, cid, trigger={"type": "tips.received"},
+        actions=[{"type": "send_message", "template": "Long"}, {"type": "send_message", "template": "City"},
+                 {"type": "tag", "tag": "tipper"}],
+    )  # fmt: skip
+    fan = await support.fan(engine, cid)
+    await automation.handle_event(
+        creator_id=cid, fan_id=fan, trigger="tips.received", event_key="t",
+        facts={"tip_amount": "5.00", "tip_note": "a note that makes the message too long to send"},
+        knobs=support.knobs(engine),
+    )  # fmt: skip
+    got = [(s.step_type, s.status, s.error or "") for s in await support.steps(engine, rid)]
+    assert [g[:2] for g in got] == [("send_message", "skipped"), ("send_message", "skipped"), ("tag", "done")]
+    assert "2000" in got[0][2] or "characters" in got[0][2]
+    assert "no value for {fan_city}" in got[1][2]
+    assert await support.items(engine, fan) == []
