@@ -41,7 +41,6 @@ TRANSIENT = (OperationalError, DBAPIError, RedisError, OSError)
 _DONE_KEY = "fp:job-done:{}"
 # The name agent.learn enqueues memory extraction under.
 EXTRACTION_JOB = "extract_memories_for_exchange"
-RULES_JOB = "evaluate_rules"
 # Events that move what segments select (spend, subscription state): a refresh follows them.
 SEGMENT_EVENTS = frozenset(
     {
@@ -98,7 +97,6 @@ async def process_webhook_event(ctx: dict[str, Any], event_id: str) -> str:
                 await store.set_status(s, event_id=eid, status=WebhookStatus.failed, error=exc.message[:500])
             log.warning("webhook %s (%s) failed: %s", eid, event_type, exc.message)
             return "failed"
-        await _enqueue_automation(creator_id, event_type, outcome, eid, listening)
         if outcome.run is not None and not _rules_own(event_type, outcome, listening):
             # One run per fan message, however many times (or under however many keys) it arrives.
             key = (
@@ -107,6 +105,9 @@ async def process_webhook_event(ctx: dict[str, Any], event_id: str) -> str:
                 else f"webhook:{eid}"
             )
             await _enqueue_run(outcome.run, dedupe_key=key, trigger="webhook")
+        # Before the event is marked processed: a crash here leaves it to the sweeper, and the
+        # evaluation, idempotent per rule, fan and event, runs again without doing anything twice.
+        await _automation(creator_id, event_type, outcome, eid, listening)
         async with tenant_session(SYSTEM) as s:
             await store.set_status(
                 s,
@@ -156,66 +157,35 @@ def _rules_own(event_type: str, outcome: MappingOutcome, listening: set[str]) ->
     return bool(listening & set(LIFECYCLE_OWNERS.get(event_type.removeprefix("fansly."), ())))
 
 
-async def _enqueue_automation(
+async def _automation(
     creator_id: uuid.UUID, event_type: str, outcome: MappingOutcome, event_id: uuid.UUID, listening: set[str]
 ) -> None:
-    """Evaluate the creator's rules on the event (a job of its own: the webhook path stays fast), and
-    refresh their segments after events that move what segments select."""
+    """Evaluate the creator's rules on the event, and refresh their segments (soon, at most once a
+    minute) after events that move what segments select."""
+    from agent import automation
+
     event = event_type.removeprefix("fansly.")
     timers = "timer.no_creator_reply" in listening and event in ("messages.received", "messages.sent")
     if outcome.fan_id is not None and outcome.handled and (event in listening or timers):
-        key = outcome.event_key or f"webhook:{event_id}"
-        queued = await queue.enqueue(
-            RULES_JOB,
-            creator_id=str(creator_id),
-            fan_id=str(outcome.fan_id),
-            trigger=event,
-            event_key=key,
-            facts=outcome.facts,
-            event_id=str(event_id),
-            job_id=f"rules:{creator_id}:{key}",
-        )
-        if not queued:
-            raise RedisError("queue unavailable")
+        try:
+            await automation.handle_event(
+                creator_id=creator_id,
+                fan_id=outcome.fan_id,
+                trigger=event,
+                event_key=outcome.event_key or f"webhook:{event_id}",
+                facts=outcome.facts,
+                event_id=event_id,
+            )
+        except AppError as exc:
+            # Bad data in a rule or a template: the event itself was applied; the rule's page says why.
+            log.warning("rules on %s for fan %s not evaluated: %s", event, outcome.fan_id, exc.message)
     if event in SEGMENT_EVENTS and outcome.handled:
         await queue.enqueue(
             "refresh_segments",
             creator_id=str(creator_id),
-            # At most one refresh per creator per minute, however many events arrive.
             job_id=f"segments:{creator_id}:{int(time.time() // 60)}",
             defer_until=datetime.now(UTC) + timedelta(seconds=5),
         )
-
-
-async def evaluate_rules(
-    ctx: dict[str, Any],
-    *,
-    creator_id: str,
-    fan_id: str,
-    trigger: str,
-    event_key: str,
-    facts: dict[str, Any] | None = None,
-    event_id: str | None = None,
-) -> str:
-    """Evaluate the creator's rules on one event for one fan and run what matched (idempotent per
-    rule, fan and event: a repeat finds its run rows and does nothing)."""
-    from agent import automation
-
-    try:
-        report = await automation.handle_event(
-            creator_id=uuid.UUID(creator_id),
-            fan_id=uuid.UUID(fan_id),
-            trigger=trigger,
-            event_key=event_key,
-            facts=facts,
-            event_id=uuid.UUID(event_id) if event_id else None,
-        )
-    except TRANSIENT as exc:
-        raise _backoff(ctx) from exc
-    except AppError as exc:
-        log.warning("rules on %s for fan %s not evaluated: %s", trigger, fan_id, exc.message)
-        return f"refused: {exc.message}"
-    return ", ".join(f"{e['rule']}: {e['outcome']}" for e in report.evaluated) or "no rules"
 
 
 async def fire_timers(ctx: dict[str, Any]) -> int:
@@ -429,7 +399,6 @@ class WorkerSettings:
         func(run_reply),
         func(deliver_item),
         func(extract_memories, name=EXTRACTION_JOB),
-        func(evaluate_rules, name=RULES_JOB),
         func(send_broadcast),
         func(refresh_segments),
     ]

@@ -4,9 +4,10 @@ Rules — one creator with 10,000 fans and 50 enabled rules on `tips.received` (
 all 50: conditions over spend, tier, tags, scores and activity in one query, a run row each, tag steps
 and template messages for the matches). Baseline: the plain webhook path, `process_webhook_event`
 (the worker job that applies a stored event to the CRM) for a creator with the same fans and no
-rules. Measured: events/s of the plain job, of the same job when rules listen (it also queues the
-evaluation), of the evaluation job itself (`agent.automation.handle_event`), and end to end;
-sequentially and four at a time. Then every event is delivered again: no new run row may appear.
+rules. Measured: events/s of the plain job, of the same job when the 50 rules listen (it evaluates
+them before the event counts as processed), and of the evaluator alone (`agent.automation.
+handle_event`); sequentially and four at a time. Then the platform delivers every event again under
+new delivery keys: no new run row may appear.
 
 Broadcast — a segment of all 10,000 fans, proposed and approved through the decision path.
 Measured: approve → executed (the audience frozen into 10,000 deliveries), then sending them all
@@ -297,24 +298,19 @@ async def _rules_part(options: Options, console: Console, engine: AsyncEngine) -
     for concurrency in (1, options.concurrency):
         picks = [rng.randint(1, options.fans) for _ in range(options.events)]
         offset = concurrency * 1_000_000
-        plain_ids = await _store(
-            engine,
-            plain.creator_id,
-            plain_conn,
-            [_tip(plain_prefix, f, offset + n) for n, f in enumerate(picks)],
-        )
-        ruled_ids = await _store(
-            engine,
-            ruled.creator_id,
-            ruled_conn,
-            [_tip(ruled_prefix, f, offset + n) for n, f in enumerate(picks)],
-        )
+        plain_events = [_tip(plain_prefix, f, offset + n) for n, f in enumerate(picks)]
+        ruled_events = [_tip(ruled_prefix, f, offset + n) for n, f in enumerate(picks)]
+        plain_ids = await _store(engine, plain.creator_id, plain_conn, plain_events)
+        ruled_ids = await _store(engine, ruled.creator_id, ruled_conn, ruled_events)
+        # The webhook job: for the plain creator it applies the tip; with 50 rules listening it
+        # also evaluates them (in the same job, before the event counts as processed).
         plain_s = await _timed([_webhook_job(e) for e in plain_ids], concurrency)
-        listening_s = await _timed([_webhook_job(e) for e in ruled_ids], concurrency)
+        ruled_s = await _timed([_webhook_job(e) for e in ruled_ids], concurrency)
 
         def evaluation(n: int, fan_number: int, offset: int = offset) -> Callable[[], Awaitable[Any]]:
             fan_id = fan_ids[fan_number]
-            key = f"onlyfans:tips.received:{fan_id}:{900_000_000 + offset + n}"
+            # Another moment of the same fans (a new event key): the evaluator alone, nothing mapped.
+            key = f"bench:direct:{fan_id}:{offset + n}"
             facts = {"event": "tips.received", "tip_amount": "25.00", "tip_note": None}
             return lambda: automation.handle_event(
                 creator_id=ruled.creator_id,
@@ -325,21 +321,22 @@ async def _rules_part(options: Options, console: Console, engine: AsyncEngine) -
                 knobs=knobs,
             )
 
-        jobs = [evaluation(n, f) for n, f in enumerate(picks)]
-        evaluate_s = await _timed(jobs, concurrency)
+        evaluate_s = await _timed([evaluation(n, f) for n, f in enumerate(picks)], concurrency)
         runs_before = await _count(
             engine, "SELECT count(*) FROM automation_rule_runs WHERE creator_id = :c", c=ruled.creator_id
         )
-        redelivered_s = await _timed(jobs, concurrency)  # every event again: nothing new may appear
+        # The platform delivers every tip again under new delivery keys: stored, processed, and no
+        # rule evaluates any of them a second time.
+        again_ids = await _store(engine, ruled.creator_id, ruled_conn, ruled_events)
+        redelivered_s = await _timed([_webhook_job(e) for e in again_ids], concurrency)
         runs_after = await _count(
             engine, "SELECT count(*) FROM automation_rule_runs WHERE creator_id = :c", c=ruled.creator_id
         )
         n = options.events
         results[f"concurrency_{concurrency}"] = {
             "plain_webhook_job_eps": round(n / plain_s, 1),
-            "webhook_job_with_rules_eps": round(n / listening_s, 1),
-            "evaluation_job_eps": round(n / evaluate_s, 1),
-            "end_to_end_eps": round(n / (listening_s + evaluate_s), 1),
+            "webhook_job_with_rules_eps": round(n / ruled_s, 1),
+            "evaluation_eps": round(n / evaluate_s, 1),
             "evaluation_ms_per_event": round(evaluate_s / n * 1000, 2),
             "redelivery_eps": round(n / redelivered_s, 1),
             "runs_added_by_redelivery": runs_after - runs_before,
@@ -356,11 +353,12 @@ async def _rules_part(options: Options, console: Console, engine: AsyncEngine) -
     results["queued_items"] = await _count(
         engine, "SELECT count(*) FROM hitl_action_queue WHERE creator_id = :c", c=ruled.creator_id
     )
-    results["expected_run_rows"] = 2 * options.events * options.rules
+    # Per concurrency setting: the webhook pass and the direct pass, each every rule for every event.
+    results["expected_run_rows"] = 2 * 2 * options.events * options.rules
     steps = await _count(
         engine, "SELECT count(*) FROM automation_rule_actions WHERE creator_id = :c", c=ruled.creator_id
     )
-    results["steps_per_event"] = round(steps / (2 * options.events), 1)
+    results["steps_per_event"] = round(steps / (2 * 2 * options.events), 1)
     return results
 
 
@@ -511,16 +509,16 @@ def print_table(console: Console, result: dict[str, Any]) -> None:
     for column in (
         "concurrency",
         "plain webhook job",
-        "webhook job, rules listening",
-        "evaluation job",
-        "end to end",
+        "webhook job with rules",
+        "evaluator alone",
+        "ms/evaluation",
     ):
         table.add_column(column, justify="right")
     for key, data in result["rules"].items():
         if key.startswith("concurrency_"):
             table.add_row(
                 key.removeprefix("concurrency_"), str(data["plain_webhook_job_eps"]), str(data["webhook_job_with_rules_eps"]),
-                str(data["evaluation_job_eps"]), str(data["end_to_end_eps"]),
+                str(data["evaluation_eps"]), str(data["evaluation_ms_per_event"]),
             )  # fmt: skip
     console.print(table)
     b = result["broadcast"]

@@ -118,6 +118,6 @@ def test_automation_bench_evaluates_once_and_sends_every_delivery_once(common: d
     code = automation.run_cli(_quiet(), fans=60, rules=6, events=8, broadcast=40, concurrency=2, **common)
     result = _load(common["results_dir"], "automation")
     assert code == 0 and result["integrity"]["all"] is True
-    assert result["rules"]["run_rows"] == 2 * 8 * 6
+    assert result["rules"]["run_rows"] == 2 * 2 * 8 * 6
     assert {"concurrency_1", "concurrency_2"} <= result["rules"].keys()
     assert result["broadcast"]["sent"] == result["broadcast"]["recipients"] == 40
