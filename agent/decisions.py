@@ -228,6 +228,17 @@ async def _deliver(principal: Principal, item: HitlAction, knobs: Knobs, *, swee
             )
     elif run is not None and run.outcome:
         delivery = _execution_of(item, run.outcome)
+    if (
+        delivery is not None
+        and delivery.attempted
+        and delivery.status == ApprovalStatus.executed
+        and item.action_type == ActionType.create_broadcast
+    ):
+        # The audience is frozen: its deliveries go out from the worker (the broadcast sweep resumes
+        # them if this job is lost).
+        from agent import broadcasts
+
+        await broadcasts.enqueue_sending(item.creator_id, (delivery.result or {}).get("broadcast_id"))
     if delivery is not None and delivery.status == ApprovalStatus.approved and delivery.next_attempt_at:
         # A transient failure: the next attempt is scheduled; the sweep covers a lost job.
         await enqueue_delivery(item, at=delivery.next_attempt_at)

@@ -34,7 +34,7 @@ from agent.platform.base import (
     ScheduledPost,
 )
 from core.db import tenant_session
-from core.errors import ConfigurationError
+from core.errors import ConfigurationError, NotFound
 from core.settings import Settings
 from core.tenancy import Principal
 from crm.approvals import recheck
@@ -51,8 +51,8 @@ from crm.enums import (
     RunStatus,
 )
 from crm.fans import service as fan_service
+from crm.messaging import broadcasts as broadcast_service
 from crm.runtime import service as runtime_service
-from crm.segments import service as segment_service
 
 MAX_ATTEMPTS = 5
 BASE_BACKOFF_SECONDS = 2.0
@@ -176,26 +176,32 @@ async def _perform(
             key=key,
         )
     if item.action_type == ActionType.create_broadcast:
+        # Approval freezes the audience: the broadcast and one pending delivery per member of the
+        # segment, now, in this transaction; `agent.broadcasts` then sends the deliveries in batches,
+        # each once. The item is executed once its audience is frozen (see docs/automation.md).
         segment_id = uuid.UUID(str(args["segment_id"]))
         price = Decimal(str(args["price"])) if args.get("price") is not None else None
-        members = await segment_service.segment_members(
-            session, principal, segment_id=segment_id, limit=10000
-        )
-        sent = [
-            await _send_to_fan(
+        seen = (item.context.get("segment") or {}).get("members")
+        try:
+            broadcast = await broadcast_service.freeze_audience(
                 session,
                 principal,
-                item,
-                adapter,
-                fan_id=fan.id,
+                creator_id=item.creator_id,
+                hitl_item_id=item.id,
+                segment_id=segment_id,
                 text=str(args["text"]),
                 price=price,
-                media_ids=[],
-                key=f"{key}:{fan.id}",
+                audience_seen=int(seen) if isinstance(seen, int | str) and str(seen).isdigit() else None,
             )
-            for fan in members
-        ]
-        return {"adapter": adapter.name, "recipients": len(sent), "segment_id": str(segment_id)}
+        except NotFound as exc:
+            raise PlatformRejected(exc.message) from exc
+        return {
+            "adapter": adapter.name,
+            "broadcast_id": str(broadcast.id),
+            "recipients": broadcast.recipient_count,
+            "audience_seen": broadcast.audience_seen,
+            "segment_id": str(segment_id),
+        }
     if item.action_type == ActionType.schedule_post:
         price = Decimal(str(args["price"])) if args.get("price") is not None else None
         result = await adapter.schedule_post(

@@ -185,6 +185,7 @@ async def start_reply_run(
     inbound_message_id: uuid.UUID | None = None,
     kind: str = "reply",
     trigger: str = "manual",
+    facts: dict[str, Any] | None = None,
     engine: AsyncEngine | None = None,
     settings: Settings | None = None,
     model: BaseChatModel | None = None,
@@ -193,7 +194,11 @@ async def start_reply_run(
     extraction: ExtractionMode | None = None,
     extraction_model: BaseChatModel | None = None,
 ) -> RunResult:
-    """Draft a reply for the fan and stop at the gate. Supersedes the fan's pending reply draft."""
+    """Draft a reply for the fan and stop at the gate. Supersedes the fan's pending reply draft.
+
+    `kind` (reply, welcome, winback, thank_you) and `facts` (what the moment is about: the tip and its
+    note, the unlocked PPV, months subscribed, the rule that asked for the draft …) travel in the run's
+    state into the drafter's context."""
     knobs = Knobs.make(
         engine=engine,
         settings=settings,
@@ -244,6 +249,8 @@ async def start_reply_run(
         "attempt": 0,
         "rejection": None,
         "item_ids": [],
+        "kind": kind,
+        "facts": dict(facts or {}),
     }
     return await _invoke(_context(principal, ids, knobs, policy), run.thread_id, state)
 

@@ -65,6 +65,8 @@ class ReplyState(TypedDict, total=False):
     item_ids: Annotated[list[str], operator.add]  # every queue item this run wrote
     decision: Annotated[str | None, _keep_last]  # the item's status after the gate (or execution)
     outcome: Annotated[dict[str, Any] | None, _keep_last]  # executed/failed result
+    kind: Annotated[str, _keep_last]  # reply | welcome | winback | thank_you
+    facts: Annotated[dict[str, Any], _keep_last]  # what the moment is about (tip, PPV, rule …)
 
 
 MAX_TOOL_ROUNDS = 8

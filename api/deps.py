@@ -88,6 +88,8 @@ ChatWriter = Annotated[Principal, Depends(require_scope("chat:write"))]
 # A creator's own login changes its persona (voice, rules, price bounds) without admin rights.
 PersonaReader = Annotated[Principal, Depends(require_scope("admin:read", "persona:write"))]
 PersonaWriter = Annotated[Principal, Depends(require_scope("admin:write", "persona:write"))]
+AutomationReader = Annotated[Principal, Depends(require_scope("automation:read"))]
+AutomationWriter = Annotated[Principal, Depends(require_scope("automation:write"))]
 
 
 async def _session(principal: PrincipalDep) -> AsyncIterator[AsyncSession]:

@@ -1,5 +1,6 @@
 """The arq worker: webhook processing, agent runs, resumes after decisions, memory extraction,
-expiry and the webhook sweeper.
+expiry and the webhook sweeper; automation (rule evaluation, timers, schedules), broadcast sending,
+segment refreshes and fan scores.
 
 Delivery is at least once: a job may run again after a crash or a retry, so every job is
 idempotent (stored state says what is already done; job ids are deterministic). Transient
@@ -11,8 +12,9 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from arq import Retry, cron
@@ -29,7 +31,7 @@ from core.redis import get_redis
 from core.tenancy import SYSTEM, ActorKind, Principal
 from crm.enums import WebhookStatus
 from crm.webhooks import store
-from crm.webhooks.mapping import EventMapper, RunRequest
+from crm.webhooks.mapping import EventMapper, MappingOutcome, RunRequest
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,17 @@ TRANSIENT = (OperationalError, DBAPIError, RedisError, OSError)
 _DONE_KEY = "fp:job-done:{}"
 # The name agent.learn enqueues memory extraction under.
 EXTRACTION_JOB = "extract_memories_for_exchange"
+# Events that move what segments select (spend, subscription state): a refresh follows them.
+SEGMENT_EVENTS = frozenset(
+    {
+        "subscriptions.new",
+        "subscriptions.renewed",
+        "subscriptions.expired",
+        "tips.received",
+        "transactions.new",
+        "messages.ppv.unlocked",
+    }
+)
 _DONE_TTL_SECONDS = 7 * 24 * 3600
 
 
@@ -77,13 +90,14 @@ async def process_webhook_event(ctx: dict[str, Any], event_id: str) -> str:
                 outcome = await EventMapper(
                     s, creator_principal(creator_id), creator_id=creator_id, event_type=event_type
                 ).apply(payload)
+                listening = await _listening(s, creator_id)
         except AppError as exc:
             # Bad data, not a bad moment: retrying will not help. Kept visible on the row.
             async with tenant_session(SYSTEM) as s:
                 await store.set_status(s, event_id=eid, status=WebhookStatus.failed, error=exc.message[:500])
             log.warning("webhook %s (%s) failed: %s", eid, event_type, exc.message)
             return "failed"
-        if outcome.run is not None:
+        if outcome.run is not None and not _rules_own(event_type, outcome, listening):
             # One run per fan message, however many times (or under however many keys) it arrives.
             key = (
                 f"message:{outcome.run.inbound_message_id}"
@@ -91,6 +105,9 @@ async def process_webhook_event(ctx: dict[str, Any], event_id: str) -> str:
                 else f"webhook:{eid}"
             )
             await _enqueue_run(outcome.run, dedupe_key=key, trigger="webhook")
+        # Before the event is marked processed: a crash here leaves it to the sweeper, and the
+        # evaluation, idempotent per rule, fan and event, runs again without doing anything twice.
+        await _automation(creator_id, event_type, outcome, eid, listening)
         async with tenant_session(SYSTEM) as s:
             await store.set_status(
                 s,
@@ -113,10 +130,145 @@ async def _enqueue_run(run: RunRequest, *, dedupe_key: str, trigger: str) -> Non
         trigger=trigger,
         inbound_message_id=str(run.inbound_message_id) if run.inbound_message_id else None,
         dedupe_key=dedupe_key,
+        facts=run.facts or None,
         job_id=f"run:{dedupe_key}",
     )
     if not queued:
         raise RedisError("queue unavailable")
+
+
+# ---------------------------------------------------------------- automation
+
+
+async def _listening(s: Any, creator_id: uuid.UUID) -> set[str]:
+    """The triggers the creator's enabled rules listen to."""
+    from crm.automation import service as automation
+
+    return await automation.enabled_triggers(s, creator_principal(creator_id), creator_id=creator_id)
+
+
+def _rules_own(event_type: str, outcome: MappingOutcome, listening: set[str]) -> bool:
+    """A lifecycle draft (welcome, win-back, thank-you) is the built-in automation: an enabled rule of
+    the creator on the same moment takes its place. A fan message's reply run always runs."""
+    from crm.automation.service import LIFECYCLE_OWNERS
+
+    if outcome.run is None or outcome.run.kind == "reply":
+        return False
+    return bool(listening & set(LIFECYCLE_OWNERS.get(event_type.removeprefix("fansly."), ())))
+
+
+async def _automation(
+    creator_id: uuid.UUID, event_type: str, outcome: MappingOutcome, event_id: uuid.UUID, listening: set[str]
+) -> None:
+    """Evaluate the creator's rules on the event, and refresh their segments (soon, at most once a
+    minute) after events that move what segments select."""
+    from agent import automation
+
+    event = event_type.removeprefix("fansly.")
+    timers = "timer.no_creator_reply" in listening and event in ("messages.received", "messages.sent")
+    if outcome.fan_id is not None and outcome.handled and (event in listening or timers):
+        try:
+            await automation.handle_event(
+                creator_id=creator_id,
+                fan_id=outcome.fan_id,
+                trigger=event,
+                event_key=outcome.event_key or f"webhook:{event_id}",
+                facts=outcome.facts,
+                event_id=event_id,
+            )
+        except AppError as exc:
+            # Bad data in a rule or a template: the event itself was applied; the rule's page says why.
+            log.warning("rules on %s for fan %s not evaluated: %s", event, outcome.fan_id, exc.message)
+    if event in SEGMENT_EVENTS and outcome.handled:
+        await queue.enqueue(
+            "refresh_segments",
+            creator_id=str(creator_id),
+            job_id=f"segments:{creator_id}:{int(time.time() // 60)}",
+            defer_until=datetime.now(UTC) + timedelta(seconds=5),
+        )
+
+
+async def fire_timers(ctx: dict[str, Any]) -> int:
+    """Fire due automation timers (delays, no-reply follow-ups, waiting chains, agent drafts) and
+    decide again auto-approvals a crash left pending."""
+    from agent import automation
+
+    try:
+        outcomes = await automation.fire_due_timers()
+    except TRANSIENT as exc:
+        log.warning("timer sweep interrupted, the next one continues: %s", exc)
+        return 0
+    if outcomes:
+        log.info("automation timers: %s", ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
+    return sum(outcomes.values())
+
+
+async def scan_schedules(ctx: dict[str, Any]) -> int:
+    """Evaluate "N days before renewal / after expiry" rules for the fans at that moment."""
+    from agent import automation
+
+    try:
+        return await automation.scan_schedules()
+    except TRANSIENT as exc:
+        log.warning("schedule scan interrupted, the next one continues: %s", exc)
+        return 0
+
+
+async def send_broadcast(ctx: dict[str, Any], *, broadcast_id: str, creator_id: str) -> str:
+    """Send a broadcast's frozen deliveries in batches, each once (resumable: see send_due_broadcasts)."""
+    from agent import broadcasts
+
+    try:
+        progress = await broadcasts.send_broadcast(
+            broadcast_id=uuid.UUID(broadcast_id), creator_id=uuid.UUID(creator_id)
+        )
+    except TRANSIENT as exc:
+        raise _backoff(ctx) from exc
+    return f"{progress.status}: {progress.sent} sent, {progress.skipped} skipped, {progress.failed} failed"
+
+
+async def send_due_broadcasts(ctx: dict[str, Any]) -> int:
+    """Resume every broadcast still sending (a crashed sender, a lost job, retries now due)."""
+    from agent import broadcasts
+
+    try:
+        done = await broadcasts.send_due_broadcasts()
+    except TRANSIENT as exc:
+        log.warning("broadcast sweep interrupted, the next one continues: %s", exc)
+        return 0
+    return sum(p.sent for p in done)
+
+
+async def refresh_segments(ctx: dict[str, Any], *, creator_id: str | None = None) -> int:
+    """Re-evaluate segment membership (one creator after its events, or every creator on schedule)."""
+    from crm.segments import service as segments
+
+    principal = creator_principal(uuid.UUID(creator_id)) if creator_id else SYSTEM
+    try:
+        async with tenant_session(principal) as s:
+            counts = await segments.refresh_creator_segments(
+                s, principal, creator_id=uuid.UUID(creator_id) if creator_id else None
+            )
+    except TRANSIENT as exc:
+        raise _backoff(ctx) from exc
+    return len(counts)
+
+
+async def refresh_all_segments(ctx: dict[str, Any]) -> int:
+    """The schedule: every creator's segments (a cron)."""
+    return await refresh_segments(ctx)
+
+
+async def compute_scores(ctx: dict[str, Any]) -> int:
+    """Recompute churn risk, upsell readiness and engagement for every fan (a cron)."""
+    from crm.scores import service as scores
+
+    try:
+        async with tenant_session(SYSTEM) as s:
+            return await scores.compute_scores(s, SYSTEM)
+    except TRANSIENT as exc:
+        log.warning("score job interrupted, the next one continues: %s", exc)
+        return 0
 
 
 async def sweep_webhooks(ctx: dict[str, Any]) -> int:
@@ -156,6 +308,7 @@ async def run_reply(
     trigger: str = "webhook",
     inbound_message_id: str | None = None,
     dedupe_key: str | None = None,
+    facts: dict[str, Any] | None = None,
 ) -> str:
     """Run the reply graph for a fan until it stops at the approval gate (a pending draft)."""
     from agent import runner
@@ -171,6 +324,7 @@ async def run_reply(
             inbound_message_id=uuid.UUID(inbound_message_id) if inbound_message_id else None,
             kind=kind,
             trigger=trigger,
+            facts=facts,
         )
     except TRANSIENT as exc:
         raise _backoff(ctx) from exc
@@ -249,11 +403,18 @@ class WorkerSettings:
         func(run_reply),
         func(deliver_item),
         func(extract_memories, name=EXTRACTION_JOB),
+        func(send_broadcast),
+        func(refresh_segments),
     ]
     cron_jobs = [  # noqa: RUF012
         cron(expire_items, second=0, run_at_startup=True, unique=True),
         cron(deliver_due, second=set(range(5, 60, 10)), run_at_startup=True, unique=True),
         cron(sweep_webhooks, second=30, run_at_startup=True, unique=True),
+        cron(fire_timers, second=set(range(0, 60, 10)), run_at_startup=True, unique=True),
+        cron(scan_schedules, second=20, run_at_startup=True, unique=True),
+        cron(send_due_broadcasts, second=set(range(7, 60, 15)), run_at_startup=True, unique=True),
+        cron(refresh_all_segments, minute=set(range(0, 60, 15)), second=40, unique=True),
+        cron(compute_scores, minute=50, second=50, run_at_startup=True, unique=True),
     ]
     max_tries = MAX_TRIES
     job_timeout = 300

@@ -14,7 +14,7 @@ from typing import Any
 
 from bench._common import RESULTS_DIR
 
-KNOWN_ORDER = ("webhooks", "memory", "memory-1m", "agent", "approvals", "locomo")
+KNOWN_ORDER = ("webhooks", "memory", "memory-1m", "agent", "approvals", "automation", "locomo")
 
 
 def _num(value: Any, digits: int = 1) -> str:
@@ -107,6 +107,60 @@ def _approvals(doc: dict[str, Any]) -> str:
     )
 
 
+def _automation(doc: dict[str, Any]) -> str:
+    rules, params = doc.get("rules", {}), doc.get("parameters", {})
+    rows = []
+    for key, data in rules.items():
+        if key.startswith("concurrency_") and isinstance(data, dict):
+            rows.append(
+                [
+                    key.removeprefix("concurrency_"),
+                    _num(data.get("plain_webhook_job_eps")),
+                    _num(data.get("webhook_job_with_rules_eps")),
+                    _num(data.get("evaluation_eps")),
+                    _num(data.get("evaluation_ms_per_event"), 2),
+                    _num(data.get("redelivery_eps")),
+                ]
+            )
+    table = _table(
+        ["jobs at once", "baseline: plain webhook job ev/s", "webhook job with the rules ev/s",
+         "evaluator alone ev/s", "ms per evaluation", "redelivered events ev/s"],
+        rows,
+    )  # fmt: skip
+    b = doc.get("broadcast", {})
+    integrity = doc.get("integrity", {})
+    return (
+        f"{params.get('rules')} rules on the event's trigger, {_num(params.get('fans'))} fans, "
+        f"{params.get('events')} tips per run (each evaluates every rule).\n\n"
+        + table
+        + f"\n\n{_num(rules.get('matched_runs'))} of {_num(rules.get('run_rows'))} evaluations matched "
+        f"({rules.get('steps_per_event', '–')} steps run per event); "
+        f"{_num(rules.get('run_rows'))} run rows for {_num(rules.get('expected_run_rows'))} evaluations, "
+        f"redelivery added {'none' if integrity.get('redelivery_added_no_runs') else 'some'}; score job for "
+        f"{_num(rules.get('fans_scored'))} fans: {rules.get('score_job_s')} s.\n\n"
+        + _table(
+            [
+                "broadcast to",
+                "approve → audience frozen",
+                "send every delivery (sandbox)",
+                "deliveries/s",
+                "baseline: one transaction",
+                "sent exactly once",
+            ],
+            [
+                [
+                    _num(b.get("recipients")),
+                    f"{b.get('approve_to_frozen_s')} s",
+                    f"{b.get('send_all_s')} s",
+                    _num(b.get("deliveries_per_s")),
+                    f"{b.get('baseline_one_transaction_s')} s",
+                    f"{_num(b.get('fans_sent_exactly_once'))}/{_num(b.get('recipients'))}",
+                ]
+            ],
+        )
+    )
+
+
 def _generic(doc: dict[str, Any]) -> str:
     rows: list[list[str]] = []
     for key, value in doc.items():
@@ -168,6 +222,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "webhooks": _webhooks,
     "agent": _agent,
     "approvals": _approvals,
+    "automation": _automation,
 }
 
 

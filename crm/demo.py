@@ -37,6 +37,7 @@ from crm.enums import (
     TransactionKind,
 )
 from crm.fans import service as fan_service
+from crm.fans import subscriptions as fan_subscriptions
 from crm.fans.models import (
     FanIdentityLink,
     FanMessage,
@@ -840,10 +841,108 @@ SEGMENTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
 )
 
 TEMPLATES: tuple[tuple[str, str, str, Decimal | None], ...] = (
-    ("Welcome", "welcome", "Hey {name}! So happy you're here 🥰 tell me a little about yourself?", None),
-    ("Win-back", "win_back", "I miss you {name}… come back this week and I'll make it worth it 😘", None),
+    ("Welcome", "welcome", "Hey {fan_name}! So happy you're here 🥰 tell me a little about yourself?", None),
+    ("Win-back", "win_back", "I miss you {fan_name}… come back this week and I'll make it worth it 😘", None),
     ("PPV teaser", "ppv", "I just made something I think you'll love. Want a peek? 🙈", Decimal("25")),
+    (
+        "Tip thank-you",
+        "thank_you",
+        "You're the sweetest, {fan_name|babe} 🥰 thank you so much for the {tip_amount} tip!",
+        None,
+    ),
 )
+
+# The demo's three rules (docs/automation.md): a welcome within a minute, a win-back for lapsed fans
+# who spent over $50, a thank-you on tips. None auto-approves: every draft waits in the inbox.
+RULES: tuple[dict[str, Any], ...] = (
+    {
+        "name": "Welcome new subscribers",
+        "description": "Greets every new subscriber by name, half a minute after they subscribe.",
+        "trigger": {"type": "subscriptions.new", "delay": "30s"},
+        "actions": [{"type": "send_message", "template": "Welcome"}, {"type": "tag", "tag": "welcomed"}],
+        "cooldown": "30d",
+    },
+    {
+        "name": "Win back big spenders",
+        "description": "Three days after a subscription expires, a win-back draft for fans who spent over $50.",
+        "trigger": {"type": "schedule.after_expiry", "days": 3},
+        "conditions": {"field": "lifetime_spend", "op": "gt", "value": 50},
+        "actions": [{"type": "draft_by_agent"}, {"type": "tag", "tag": "win-back"}],
+        "cooldown": "30d",
+    },
+    {
+        "name": "Thank tippers",
+        "description": "A thank-you that names the tip.",
+        "trigger": {"type": "tips.received"},
+        "actions": [{"type": "send_message", "template": "Tip thank-you"}],
+        "cooldown": "1h",
+    },
+)
+
+
+# Two of Mia's fans whose subscription lapsed three days ago, so the win-back rule has work on the
+# first start: Leo spent over $50 (the rule drafts for him), Ivy did not (it records why not).
+LAPSED: tuple[tuple[str, str, str, tuple[tuple[TransactionKind, str], ...], tuple[str, ...]], ...] = (
+    (
+        "Leo R.",
+        "99130422",
+        "leo_rides",
+        ((TransactionKind.ppv, "45"), (TransactionKind.ppv, "35"), (TransactionKind.tip, "50")),
+        (
+            "your cosplay sets are the best thing on my feed, seriously",
+            "the Zelda one last month 😍 any more of those coming?",
+            "money's tight this month, might have to pause my sub for a bit",
+        ),
+    ),
+    (
+        "Ivy",
+        "99130533",
+        "ivy_reads",
+        ((TransactionKind.tip, "5"),),
+        ("hiii just checking out your page", "cute pics! not sure I'll stay subscribed though"),
+    ),
+)
+
+
+async def _stage_lapsed_fans(session: AsyncSession, creator_id: uuid.UUID, now: datetime) -> None:
+    """Fans whose subscription expired three days and an hour ago, through the fan services."""
+    for name, platform_fan_id, username, purchases, lines in LAPSED:
+        fan, account, _ = await fan_service.upsert_fan_from_platform(
+            session, SYSTEM, creator_id=creator_id, platform=Platform.onlyfans,
+            platform_fan_id=platform_fan_id, username=username, display_name=name,
+        )  # fmt: skip
+        expired = now - timedelta(days=3, hours=1)
+        start = expired - 4 * DEFAULT_PERIOD
+        for k, event in enumerate(
+            (SubscriptionEventType.new, *([SubscriptionEventType.renewed] * 3), SubscriptionEventType.expired)
+        ):
+            await fan_subscriptions.apply_subscription_event(
+                session, SYSTEM, creator_id=creator_id, fan_id=fan.id, platform_account_id=account.id,
+                event_type=event, occurred_at=start + k * DEFAULT_PERIOD, price=MIA.sub_price,
+            )  # fmt: skip
+        for n, (kind, amount) in enumerate(purchases):
+            await fan_service.record_transaction(
+                session, SYSTEM, creator_id=creator_id, fan_id=fan.id, platform=Platform.onlyfans, kind=kind,
+                amount=Decimal(amount), occurred_at=start + (n + 1) * timedelta(days=20),
+                external_id=f"txn_demo_lapsed_{platform_fan_id}_{n}",
+            )  # fmt: skip
+        for n, text in enumerate(lines):
+            await fan_service.log_message(
+                session, SYSTEM, creator_id=creator_id, fan_id=fan.id, direction=MessageDirection.inbound,
+                sender=MessageSender.fan, text=text, sent_at=expired - timedelta(days=len(lines) - n),
+                platform_message_id=f"demo-lapsed-{platform_fan_id}-{n}", platform_account_id=account.id,
+            )  # fmt: skip
+
+
+async def _seed_rules(session: AsyncSession, creator_id: uuid.UUID) -> None:
+    """The demo creator's automation rules, saved through the rules service like any other."""
+    from crm.automation import service as automation
+    from crm.automation.schemas import RuleSpec
+
+    for rule in RULES:
+        await automation.create_rule(
+            session, SYSTEM, creator_id=creator_id, spec=RuleSpec.model_validate(rule)
+        )
 
 
 async def _seed(
@@ -916,6 +1015,7 @@ async def _seed(
             await template_service.create_template(
                 session, SYSTEM, creator_id=creator.id, name=name, category=category, body=body, price=price
             )
+        await _seed_rules(session, creator.id)
     seeder.report("agency and creators", 1, 1)
 
     manager_id = staff[StaffRole.manager].id
@@ -947,6 +1047,7 @@ async def _seed(
             written += len(chunk)
             seeder.report("writing", written, total_rows)
 
+    await _stage_lapsed_fans(session, creators[0].id, seeder.now)
     fan_ids = [row["id"] for row in seeder.rows.get(FanProfile, [])]
     seeder.report("spend rollups", 0, 1)
     await fan_service.recompute_spend_rollups(session, SYSTEM, fan_ids=fan_ids)

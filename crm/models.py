@@ -4,7 +4,7 @@ The whole schema (CRM + memory) for Alembic and the schema tests is `migrations.
 
 from crm.accounts.models import Agency, ApiToken, AuditLog, StaffCreatorAccess, StaffUser
 from crm.approvals.models import DeliveryAttempt, HitlAction
-from crm.automation.models import AutomationRule, AutomationRuleAction, AutomationRuleRun
+from crm.automation.models import AutomationRule, AutomationRuleAction, AutomationRuleRun, AutomationTimer
 from crm.base import Base
 from crm.creators.models import CreatorProfile, PlatformConnection
 from crm.fans.models import (
@@ -32,6 +32,7 @@ __all__ = [
     "AutomationRule",
     "AutomationRuleAction",
     "AutomationRuleRun",
+    "AutomationTimer",
     "Base",
     "ChatThread",
     "CreatorProfile",

@@ -133,7 +133,9 @@ async def populate_every_table(engine: AsyncEngine, creator_id: uuid.UUID) -> uu
             started_at=now,
         )
         segment = m.FanSegment(id=uuid.uuid4(), creator_id=cid, name=f"seg-{uuid.uuid4().hex[:6]}", rules={})
-        rule = m.AutomationRule(id=uuid.uuid4(), creator_id=cid, name="r", trigger="subscriptions.new")
+        rule = m.AutomationRule(
+            id=uuid.uuid4(), creator_id=cid, name=f"r-{uuid.uuid4().hex[:6]}", trigger="subscriptions.new"
+        )
         template = m.MessageTemplate(
             id=uuid.uuid4(), creator_id=cid, name=f"t-{uuid.uuid4().hex[:6]}", body="hi"
         )
@@ -168,6 +170,18 @@ async def populate_every_table(engine: AsyncEngine, creator_id: uuid.UUID) -> uu
         )
         s.add_all([item, rule_run, broadcast])
         await s.flush()
+        s.add(
+            m.AutomationTimer(
+                creator_id=cid,
+                rule_id=rule.id,
+                fan_id=fan.id,
+                run_id=rule_run.id,
+                kind="wait",
+                event_key=f"e-{uuid.uuid4()}",
+                step=1,
+                due_at=now + timedelta(hours=1),
+            )
+        )
         s.add_all(
             [
                 m.FanSubscriptionEvent(

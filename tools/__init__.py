@@ -1,6 +1,6 @@
 """Typed agent tools over the CRM and memory services, each with a risk level (read|write|gated)."""
 
-from tools import gated, read, write
+from tools import automation, gated, read, write
 from tools.base import (
     REGISTRY,
     OtherFanRefused,
@@ -27,6 +27,7 @@ __all__ = [
     "RiskLevel",
     "Tool",
     "ToolContext",
+    "automation",
     "fan_scoped_tools",
     "gated",
     "read",

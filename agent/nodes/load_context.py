@@ -154,4 +154,8 @@ async def load_context(state: ReplyState, runtime: Runtime[AgentContext]) -> dic
         "style_samples": style_samples[-16:],
         "safety_signals": [s.code for s in signals],
     }
+    # --- lifecycle facts (issue 11): the run's kind and what triggered it, for the drafter -------
+    context["kind"] = state.get("kind") or "reply"
+    context["facts"] = dict(state.get("facts") or {})
+    # ----------------------------------------------------------------------------------------------
     return {"context": context}

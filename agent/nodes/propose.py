@@ -58,6 +58,9 @@ def reviewer_context(state: ReplyState) -> dict[str, Any]:
         "attempt": state.get("attempt", 0),
         "rejection": state.get("rejection"),
         "tool_calls": context.get("tool_calls", []),
+        # The moment the draft is for, and the rule that asked for it (shown in the inbox).
+        "facts": context.get("facts") or {},
+        "rule": (context.get("facts") or {}).get("rule"),
     }
 
 

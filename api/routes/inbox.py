@@ -131,6 +131,15 @@ class AttemptOut(BaseModel):
     finished_at: datetime
 
 
+class RuleRef(BaseModel):
+    """The automation rule whose step queued the item (or asked the agent for the draft)."""
+
+    id: uuid.UUID
+    name: str
+    trigger: str | None = None
+    step: int | None = None
+
+
 class ItemDetail(ItemSummary):
     """Everything a reviewer needs to decide in one glance."""
 
@@ -152,6 +161,7 @@ class ItemDetail(ItemSummary):
     decision_reason: str | None
     result: dict[str, Any] | None
     delivery_attempts: list[AttemptOut] = Field(description="Every platform attempt, oldest first.")
+    rule: RuleRef | None = Field(default=None, description="The automation rule that made it, if any.")
 
 
 class EditRequest(BaseModel):
@@ -367,7 +377,19 @@ async def _detail(session: Any, principal: Principal, item: HitlAction) -> ItemD
         decision_reason=item.decision_reason,
         result=item.result,
         delivery_attempts=[AttemptOut.model_validate(a, from_attributes=True) for a in attempts],
+        rule=_rule_of(item),
     )
+
+
+def _rule_of(item: HitlAction) -> RuleRef | None:
+    """A rule's template step puts it in the context; an agent draft a rule asked for, in its facts."""
+    raw = item.context.get("rule") or (item.context.get("facts") or {}).get("rule")
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return RuleRef.model_validate(raw)
+    except ValueError:
+        return None
 
 
 def _check_cursor(cursor: str | None) -> None:

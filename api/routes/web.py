@@ -47,6 +47,7 @@ class Page:
 PAGES: tuple[Page, ...] = (
     Page("/inbox", "inbox.html", "Inbox"),
     Page("/chat", "chat.html", "Chat"),
+    Page("/rules", "rules.html", "Rules"),
     Page("/login", "login.html", "Sign in", nav=False),
     Page("/join", "join.html", "Join", nav=False),
 )

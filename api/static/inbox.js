@@ -392,6 +392,9 @@
     $("d-draft-label").htmlFor = hasText(d) ? "d-draft" : "d-price";
     $("d-confidence").textContent = d.confidence == null ? "" : `confidence ${Math.round(d.confidence * 100)}%`;
     $("d-why").textContent = d.why ? `Why: ${d.why}` : "";
+    // Made by an automation rule: say which (the Rules page has its runs).
+    $("d-rule").hidden = !d.rule;
+    $("d-rule").textContent = d.rule ? `Made by the rule “${d.rule.name}”${d.rule.trigger ? ` (${d.rule.trigger})` : ""}` : "";
     const diff = $("d-diff");
     diff.hidden = !d.diff;
     if (d.diff) {

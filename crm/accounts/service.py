@@ -38,16 +38,36 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     "persona:write": "read and change the persona of creators you see: voice, rules, price bounds",
     "admin:read": "read creators, personas, connections, staff, tokens and the audit log",
     "admin:write": "change creators, personas, connections, staff and tokens",
+    "automation:read": "read automation rules and their runs, templates and broadcasts",
+    "automation:write": "create, change, pause and resume rules; create and change templates",
 }
 ALL_SCOPES = frozenset(SCOPE_DESCRIPTIONS)
 ROLE_SCOPES: dict[StaffRole, frozenset[str]] = {
     StaffRole.owner: ALL_SCOPES,
     StaffRole.admin: ALL_SCOPES,
-    StaffRole.manager: frozenset({"inbox:read", "inbox:write", "chat:write", "analytics:read", "admin:read"}),
-    StaffRole.chatter: frozenset({"inbox:read", "inbox:write", "chat:write"}),
+    StaffRole.manager: frozenset(
+        {
+            "inbox:read",
+            "inbox:write",
+            "chat:write",
+            "analytics:read",
+            "admin:read",
+            "automation:read",
+            "automation:write",
+        }
+    ),
+    StaffRole.chatter: frozenset({"inbox:read", "inbox:write", "chat:write", "automation:read"}),
     # Their own inbox, chat, rules and numbers; never staff, tokens of others, connections or audit.
     StaffRole.creator: frozenset(
-        {"inbox:read", "inbox:write", "chat:write", "analytics:read", "persona:write"}
+        {
+            "inbox:read",
+            "inbox:write",
+            "chat:write",
+            "analytics:read",
+            "persona:write",
+            "automation:read",
+            "automation:write",
+        }
     ),
 }
 # Who may create or change a staff member of a given role.

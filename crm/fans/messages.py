@@ -17,7 +17,7 @@ from crm.fans.common import now, parse_amount, parse_enum
 from crm.fans.models import FanMessage
 from crm.fans.repository import FanRepository
 
-__all__ = ["log_message", "recent_messages"]
+__all__ = ["log_message", "mark_ppv_unlocked", "recent_messages"]
 
 
 async def log_message(
@@ -82,3 +82,23 @@ async def recent_messages(
     """The fan's last `limit` messages, oldest first."""
     newest_first = await FanRepository.from_session(session).latest_messages(fan_id, limit=limit)
     return list(reversed(newest_first))
+
+
+async def mark_ppv_unlocked(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    fan_id: uuid.UUID,
+    unlocked_at: datetime,
+    platform_message_id: str | None = None,
+    price: Decimal | None = None,
+) -> FanMessage | None:
+    """The fan bought a PPV we sent: set its `unlocked_at` (once; a repeat keeps the first time).
+    None when no such PPV is on record (sent before we were connected)."""
+    message = await FanRepository.from_session(session).unlockable_ppv(
+        fan_id=fan_id, platform_message_id=platform_message_id, price=price, before=unlocked_at
+    )
+    if message is not None and message.unlocked_at is None:
+        message.unlocked_at = unlocked_at
+        await session.flush()
+    return message

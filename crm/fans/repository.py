@@ -20,7 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import TypedReturnsRows
 
 from crm.base import Base
-from crm.enums import CustomRequestStatus, Platform, SpendTier, SubscriptionEventType, TransactionKind
+from crm.enums import (
+    CustomRequestStatus,
+    MessageDirection,
+    Platform,
+    SpendTier,
+    SubscriptionEventType,
+    TransactionKind,
+)
 from crm.fans.models import (
     FanCustomRequest,
     FanIdentityLink,
@@ -287,6 +294,28 @@ class FanRepository:
             FanMessage.creator_id == creator_id, FanMessage.platform_message_id == platform_message_id
         )
         return await self._one(stmt)
+
+    async def unlockable_ppv(
+        self, *, fan_id: uuid.UUID, platform_message_id: str | None, price: Decimal | None, before: datetime
+    ) -> FanMessage | None:
+        """The outbound PPV a `messages.ppv.unlocked` event is about: by its platform id, else the
+        fan's newest still-locked PPV sent before the unlock (at the paid price, when it is known)."""
+        base = sa.select(FanMessage).where(
+            FanMessage.fan_id == fan_id,
+            FanMessage.direction == MessageDirection.outbound,
+            FanMessage.is_ppv.is_(True),
+        )
+        if platform_message_id:
+            found = (
+                await self.session.execute(base.where(FanMessage.platform_message_id == platform_message_id))
+            ).scalar_one_or_none()
+            if found is not None:
+                return found
+        stmt = base.where(FanMessage.unlocked_at.is_(None), FanMessage.sent_at <= before)
+        if price is not None:
+            stmt = stmt.where(FanMessage.price == price)
+        stmt = stmt.order_by(FanMessage.sent_at.desc()).limit(1)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def latest_messages(self, fan_id: uuid.UUID, *, limit: int) -> list[FanMessage]:
         """Newest first."""

@@ -13,7 +13,7 @@ from crm.fans.annotations import add_note, add_tag, list_notes, remove_tag, set_
 from crm.fans.common import OPEN_REQUEST_STATUSES
 from crm.fans.custom_requests import create_custom_request, update_custom_request_price
 from crm.fans.dossier import get_dossier
-from crm.fans.messages import log_message, recent_messages
+from crm.fans.messages import log_message, mark_ppv_unlocked, recent_messages
 from crm.fans.money import list_transactions, recompute_spend_rollups, record_transaction, sync_platform_spend
 from crm.fans.profiles import (
     get_fan,
@@ -37,6 +37,7 @@ __all__ = [
     "list_notes",
     "list_transactions",
     "log_message",
+    "mark_ppv_unlocked",
     "recent_messages",
     "recompute_spend_rollups",
     "record_transaction",

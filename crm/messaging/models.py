@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crm.base import Base, CreatorOwned, IdPk, Timestamps, fan_fk, str_enum
+from crm.base import JSONB, Base, CreatorOwned, IdPk, Timestamps, fan_fk, str_enum
 from crm.enums import BroadcastStatus, DeliveryStatus
 
 
@@ -22,10 +23,22 @@ class MessageTemplate(IdPk, Timestamps, CreatorOwned, Base):
     category: Mapped[str] = mapped_column(sa.String(40), server_default="general")
     body: Mapped[str] = mapped_column(sa.Text)
     price: Mapped[Decimal | None] = mapped_column(sa.Numeric(10, 2))
+    # Per-platform bodies ({"fansly": "…"}); the fan's platform picks one, else `body`.
+    variants: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
 
 
 class MessageBroadcast(IdPk, Timestamps, CreatorOwned, Base):
+    """A broadcast whose audience was frozen when its queue item was approved and executed."""
+
     __tablename__ = "message_broadcasts"
+    __table_args__ = (
+        sa.Index(
+            "uq_message_broadcasts_hitl_item_id",
+            "hitl_item_id",
+            unique=True,
+            postgresql_where=sa.text("hitl_item_id IS NOT NULL"),
+        ),
+    )
 
     segment_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), sa.ForeignKey("fan_segments.id", ondelete="SET NULL"), index=True
@@ -42,11 +55,22 @@ class MessageBroadcast(IdPk, Timestamps, CreatorOwned, Base):
     hitl_item_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), sa.ForeignKey("hitl_action_queue.id", ondelete="SET NULL")
     )
+    # How many members the approver saw when the broadcast was proposed; `recipient_count` is the
+    # audience frozen at approval.
+    audience_seen: Mapped[int | None] = mapped_column(sa.Integer)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    frozen_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
 class MessageBroadcastDelivery(IdPk, Timestamps, CreatorOwned, Base):
+    """One frozen member of a broadcast: sent once (idempotency key `broadcast:<id>:<fan>`), failed,
+    or skipped with the reason (opted out, subscription ended)."""
+
     __tablename__ = "message_broadcast_deliveries"
-    __table_args__ = (sa.UniqueConstraint("broadcast_id", "fan_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("broadcast_id", "fan_id"),
+        sa.Index("ix_message_broadcast_deliveries_broadcast_status", "broadcast_id", "status"),
+    )
 
     broadcast_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), sa.ForeignKey("message_broadcasts.id", ondelete="CASCADE")
@@ -55,3 +79,10 @@ class MessageBroadcastDelivery(IdPk, Timestamps, CreatorOwned, Base):
     status: Mapped[DeliveryStatus] = mapped_column(str_enum(DeliveryStatus), server_default="pending")
     sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     error: Mapped[str | None] = mapped_column(sa.Text)
+    reason: Mapped[str | None] = mapped_column(sa.Text)  # why it was skipped
+    attempts: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    fan_message_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), sa.ForeignKey("fan_messages.id", ondelete="SET NULL")
+    )
+    purchased_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

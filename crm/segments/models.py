@@ -32,3 +32,6 @@ class FanSegmentMember(IdPk, CreatedAt, CreatorOwned, Base):
         UUID(as_uuid=True), sa.ForeignKey("fan_segments.id", ondelete="CASCADE")
     )
     fan_id: Mapped[uuid.UUID] = fan_fk()
+    # Added by a rule's `add_to_segment` step (or a person): a refresh keeps it although the rules
+    # do not select the fan.
+    pinned: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())

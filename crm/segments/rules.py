@@ -47,6 +47,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "days_since_last_purchase": NUMERIC_OPS,
     "days_until_expiry": NUMERIC_OPS,
     "platform": SET_OPS,
+    "language": SET_OPS,
 }
 SCORE_FIELD = re.compile(r"^score:([a-z0-9_]{1,40})$")
 MAX_DEPTH = 8
@@ -109,6 +110,17 @@ def _check_value(field: str, kind: str, op: str, value: Any) -> Any:
         if not isinstance(value, str) or not value.strip():
             raise ValueError(f"field 'tag' needs a tag name, got {value!r}")
         return "-".join(value.strip().lower().split())
+    if kind == "language":
+        codes = value if op in ("in", "not_in") else [value]
+        if not isinstance(codes, list | tuple) or not codes:
+            raise ValueError(f"field 'language': {op!r} needs a non-empty list")
+        for code in codes:
+            if not isinstance(code, str) or not re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{2,8})?", code.lower()):
+                raise ValueError(
+                    f"field 'language' needs a language code such as 'en' or 'pt-br', got {code!r}"
+                )
+        clean = tuple(c.lower() for c in codes)
+        return clean if op in ("in", "not_in") else clean[0]
     allowed: tuple[str, ...] | None = {
         "spend_tier": tuple(t.value for t in TIER_ORDER),
         "subscription_status": tuple(s.value for s in SubscriptionStatus),
@@ -257,6 +269,9 @@ def _compile_leaf(leaf: LeafRule, now: datetime) -> ColumnElement[bool]:
             FanSubscription.expires_at.is_not(None),
             _compare(until, op, value),
         )
+    if kind == "language":
+        # A fan whose language is unknown matches neither `eq` nor `ne`: missing data is "false".
+        return _false_if_null(_compare(sa.func.lower(fan.language), op, value))
     if kind in ("subscription_status", "platform"):
         # "Any of the fan's accounts"; ne / not_in mean "none of them".
         positive = {"ne": "eq", "not_in": "in"}.get(op, op)

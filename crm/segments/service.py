@@ -21,10 +21,13 @@ from crm.segments.rules import compile_rule, parse_rule, rule_to_json
 __all__ = [
     "create_segment",
     "delete_segment",
+    "find_segment",
     "get_segment",
     "list_segments",
     "matching_fans_query",
+    "pin_member",
     "preview_segment",
+    "refresh_creator_segments",
     "refresh_segment",
     "segment_members",
     "update_segment",
@@ -151,6 +154,7 @@ async def refresh_segment(
     await session.execute(
         sa.delete(FanSegmentMember).where(
             FanSegmentMember.segment_id == segment.id,
+            FanSegmentMember.pinned.is_(False),
             FanSegmentMember.fan_id.not_in(matching.scalar_subquery()),
         )
     )
@@ -179,6 +183,68 @@ async def refresh_segment(
     segment.refreshed_at = now
     await session.flush()
     return count
+
+
+async def refresh_creator_segments(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    creator_id: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> dict[uuid.UUID, int]:
+    """Refresh every segment of the creator (or every segment the session sees): members by segment."""
+    stmt = sa.select(FanSegment.id).order_by(FanSegment.creator_id, FanSegment.name)
+    if creator_id is not None:
+        stmt = stmt.where(FanSegment.creator_id == creator_id)
+    ids = list((await session.scalars(stmt)).all())
+    return {sid: await refresh_segment(session, principal, segment_id=sid, now=now) for sid in ids}
+
+
+async def find_segment(
+    session: AsyncSession, principal: Principal, *, creator_id: uuid.UUID, name: str
+) -> FanSegment:
+    """A creator's segment by name (case-insensitive)."""
+    found = (
+        await session.execute(
+            sa.select(FanSegment).where(
+                FanSegment.creator_id == creator_id, sa.func.lower(FanSegment.name) == name.strip().lower()
+            )
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"no segment named {name!r}")
+    return found
+
+
+async def pin_member(
+    session: AsyncSession, principal: Principal, *, segment_id: uuid.UUID, fan_id: uuid.UUID
+) -> bool:
+    """Add the fan to the segment and keep them there on refreshes (a rule's add_to_segment step).
+    True when the fan was not pinned before."""
+    segment = await get_segment(session, principal, segment_id=segment_id)
+    stmt = (
+        pg_insert(FanSegmentMember)
+        .values(
+            id=uuid.uuid4(), creator_id=segment.creator_id, segment_id=segment_id, fan_id=fan_id, pinned=True
+        )
+        .on_conflict_do_update(
+            index_elements=["segment_id", "fan_id"],
+            set_={"pinned": True},
+            where=FanSegmentMember.pinned.is_(False),
+        )
+        .returning(FanSegmentMember.id)
+    )
+    changed = (await session.execute(stmt)).scalar_one_or_none() is not None
+    segment.member_count = int(
+        await session.scalar(
+            sa.select(sa.func.count())
+            .select_from(FanSegmentMember)
+            .where(FanSegmentMember.segment_id == segment_id)
+        )
+        or 0
+    )
+    await session.flush()
+    return changed
 
 
 async def segment_members(

@@ -7,6 +7,11 @@ fan's lifetime spend by type. Message text is HTML. Fansly events from the same 
 
 Every update here is idempotent (messages by platform message id, money by a derived external id,
 subscription events by type + time), so a redelivered or re-processed event changes nothing twice.
+
+Each outcome also says what happened in a form automation can use: `event_key` names the event
+stably (the same platform event under a new delivery key gets the same one, so a rule evaluates it
+once) and `facts` carries what a draft or a template needs (the tip and its note, the unlocked PPV,
+how long an expired fan was subscribed and what they spent).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import html
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from html.parser import HTMLParser
@@ -33,6 +38,7 @@ from crm.enums import (
 )
 from crm.fans import service as fans
 from crm.fans import subscriptions
+from crm.messaging import broadcasts
 
 RunKind = Literal["reply", "welcome", "winback", "thank_you"]
 
@@ -43,6 +49,9 @@ class RunRequest:
     creator_id: uuid.UUID
     fan_id: uuid.UUID
     inbound_message_id: uuid.UUID | None = None
+    # What the moment is about (tip amount and note, unlocked PPV, months subscribed …), JSON-able:
+    # it reaches the run's state and the drafter's context.
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,10 @@ class MappingOutcome:
     fan_id: uuid.UUID | None
     run: RunRequest | None
     handled: bool  # False: an event type we store but do not act on
+    # The platform event's stable identity (None: the payload has none; use the delivery's) and its
+    # facts, for the rules that listen to it.
+    event_key: str | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 # Which payload key holds the fan, per event (after the `fansly.` prefix is stripped).
@@ -139,6 +152,38 @@ def _replace_pair(payload: dict[str, Any], name: str) -> Any:
     return pairs.get(name) if isinstance(pairs, dict) else None
 
 
+_FIRST_ID = re.compile(r"[?&]firstId=(\d+)")
+
+
+def _unlocked_message_id(payload: dict[str, Any]) -> str | None:
+    """The platform id of the unlocked PPV message: explicit, or in the chat link's `firstId`."""
+    for key in ("messageId", "message_id"):
+        if payload.get(key) not in (None, ""):
+            return str(payload[key])
+    message = payload.get("message")
+    if isinstance(message, dict) and message.get("id") not in (None, ""):
+        return str(message["id"])
+    link = _replace_pair(payload, "{MESSAGE_LINK}")
+    match = _FIRST_ID.search(link) if isinstance(link, str) else None
+    return match.group(1) if match else None
+
+
+def _note(payload: dict[str, Any]) -> str | None:
+    for key in ("message", "text", "note", "comment"):
+        value = payload.get(key)
+        if isinstance(value, str) and value.strip():
+            return html_to_text(value)[:500] or None
+    return None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _amount(value: Decimal | None) -> str | None:
+    return f"{value:.2f}" if value is not None else None
+
+
 class EventMapper:
     """Applies one stored event to the CRM for the creator that owns its connection."""
 
@@ -222,12 +267,19 @@ class EventMapper:
             media_count=int(payload.get("mediaCount") or 0),
         )
         run = RunRequest("reply", self.creator_id, fan_id, inbound_message_id=message.id)
-        return MappingOutcome(fan_id=fan_id, run=run, handled=True)
+        facts = {
+            "event": "messages.received",
+            "message_id": str(message.id),
+            "message_at": _iso(message.sent_at),
+        }
+        return MappingOutcome(
+            fan_id=fan_id, run=run, handled=True, event_key=f"message:{message.id}", facts=facts
+        )
 
     async def _message_sent(self, payload: dict[str, Any]) -> MappingOutcome:
         fan_id, account_id = await self._fan(payload)
         price = self.money(payload.get("price"))
-        await fans.log_message(
+        message = await fans.log_message(
             self.session,
             self.principal,
             creator_id=self.creator_id,
@@ -242,7 +294,18 @@ class EventMapper:
             is_ppv=bool(price and price > 0),
             media_count=int(payload.get("mediaCount") or 0),
         )
-        return MappingOutcome(fan_id=fan_id, run=None, handled=True)
+        facts = {"event": "messages.sent", "message_at": _iso(message.sent_at)}
+        return MappingOutcome(
+            fan_id=fan_id, run=None, handled=True, event_key=f"message:{message.id}", facts=facts
+        )
+
+    def _event_key(self, payload: dict[str, Any], fan_id: uuid.UUID, *, at: Any = None) -> str | None:
+        """The platform event's identity: its id, else its time; None when the payload has neither."""
+        stable = payload.get("id") if payload.get("id") not in (None, "") else _timestamp(at)
+        if stable is None:
+            return None
+        stamp = stable.isoformat() if isinstance(stable, datetime) else str(stable)
+        return f"{self.platform}:{self.event}:{fan_id}:{stamp}"
 
     async def _money_event(
         self, payload: dict[str, Any], *, kind: TransactionKind, amount: Decimal | None
@@ -269,15 +332,57 @@ class EventMapper:
             _replace_pair(payload, "{AMOUNT}") or payload.get("price") or payload.get("amount")
         )
         fan_id = await self._money_event(payload, kind=TransactionKind.ppv, amount=amount)
+        unlocked_at = _timestamp(payload.get("createdAt")) or datetime.now(UTC)
+        message = await fans.mark_ppv_unlocked(
+            self.session,
+            self.principal,
+            fan_id=fan_id,
+            unlocked_at=unlocked_at,
+            platform_message_id=_unlocked_message_id(payload),
+            price=amount,
+        )
+        ppv: dict[str, Any] | None = None
+        if message is not None:
+            # A broadcast's PPV counts as purchased on its delivery.
+            await broadcasts.mark_purchased(
+                self.session, self.principal, fan_message_id=message.id, at=unlocked_at
+            )
+            ppv = {
+                "message_id": str(message.id),
+                "text": message.text,
+                "price": _amount(message.price),
+                "media_ids": list(message.media_ids or []),
+                "sent_at": _iso(message.sent_at),
+            }
+        facts = {
+            "event": "messages.ppv.unlocked",
+            "ppv_amount": _amount(amount),
+            "unlocked_at": _iso(unlocked_at),
+            "ppv": ppv,
+        }
         return MappingOutcome(
-            fan_id=fan_id, run=RunRequest("thank_you", self.creator_id, fan_id), handled=True
+            fan_id=fan_id,
+            run=RunRequest("thank_you", self.creator_id, fan_id, facts=facts),
+            handled=True,
+            event_key=self._event_key(payload, fan_id, at=payload.get("createdAt")),
+            facts=facts,
         )
 
     async def _tip_received(self, payload: dict[str, Any]) -> MappingOutcome:
         amount = self.money(payload.get("amountGross", payload.get("amount")))
         fan_id = await self._money_event(payload, kind=TransactionKind.tip, amount=amount)
+        facts = {
+            "event": "tips.received",
+            "tip_amount": _amount(amount),
+            "tip_note": _note(payload),
+            "tipped_at": _iso(_timestamp(payload.get("createdAt"))),
+        }
         return MappingOutcome(
-            fan_id=fan_id, run=RunRequest("thank_you", self.creator_id, fan_id), handled=True
+            fan_id=fan_id,
+            run=RunRequest("thank_you", self.creator_id, fan_id, facts=facts),
+            handled=True,
+            event_key=self._event_key(payload, fan_id, at=payload.get("createdAt")),
+            facts=facts,
         )
 
     async def _transaction(self, payload: dict[str, Any]) -> MappingOutcome:
@@ -303,7 +408,7 @@ class EventMapper:
             or datetime.now(UTC)
         )
         price = self.money(_replace_pair(payload, "{PRICE}") or payload.get("price"))
-        await subscriptions.apply_subscription_event(
+        sub = await subscriptions.apply_subscription_event(
             self.session,
             self.principal,
             creator_id=self.creator_id,
@@ -316,9 +421,24 @@ class EventMapper:
             renews_at=_timestamp(payload.get("renewsAt")),
             details={"source_event": self.event},
         )
+        fan = await fans.get_fan(self.session, self.principal, fan_id=fan_id)
+        facts: dict[str, Any] = {
+            "event": self.event,
+            "subscription_price": _amount(price if price is not None else sub.price),
+            "lifetime_spend": _amount(fan.lifetime_spend),
+        }
         run: RunRequest | None = None
         if name == "new":
-            run = RunRequest("welcome", self.creator_id, fan_id)
+            facts.update(new_subscriber=True, subscribed_at=_iso(occurred))
+            run = RunRequest("welcome", self.creator_id, fan_id, facts=facts)
+        elif name == "renewed":
+            facts.update(renewal_count=sub.renewal_count, renewed_at=_iso(occurred))
         elif name == "expired":
-            run = RunRequest("winback", self.creator_id, fan_id)
-        return MappingOutcome(fan_id=fan_id, run=run, handled=True)
+            months = max(1, round((occurred - sub.started_at).total_seconds() / (30 * 86400)))
+            facts.update(
+                expired_at=_iso(occurred), subscribed_since=_iso(sub.started_at), months_subscribed=months
+            )
+            run = RunRequest("winback", self.creator_id, fan_id, facts=facts)
+        stamp = _timestamp(payload.get("expiredAt") if name == "expired" else payload.get("createdAt"))
+        key = f"{self.platform}:{self.event}:{account_id}:{stamp.isoformat()}" if stamp else None
+        return MappingOutcome(fan_id=fan_id, run=run, handled=True, event_key=key, facts=facts)

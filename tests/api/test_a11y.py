@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.api.browser_kit import (
     VIEWPORTS,
+    SeededInbox,
     Viewport,
     audit,
     describe,
@@ -43,6 +44,8 @@ class AuditedPage:
     ready: str  # a selector present once the page has rendered its data
     signed_in: bool = True
     states: tuple[State, ...] = field(default_factory=tuple)
+    # Data the page needs beyond the seeded inbox (its creator is `inbox.shop.creator_id`).
+    prepare: Callable[[AsyncEngine, SeededInbox], Awaitable[Any]] | None = None
 
 
 # ---------------------------------------------------------------- steps to each state
@@ -124,6 +127,22 @@ async def chat_editing(page: Any, _: Viewport) -> None:
     await page.locator(".card .edit-fields textarea").wait_for()
 
 
+async def seed_rules(engine: AsyncEngine, inbox: SeededInbox) -> None:
+    from tests.automation.support import seed_rules as seed
+
+    await seed(engine, inbox.shop.creator_id)
+
+
+async def open_rule(page: Any, viewport: Viewport) -> None:
+    await page.locator(".rule-card .rule-open").nth(1).click()
+    await page.locator("#d-runs .run").first.wait_for()
+
+
+async def dry_run(page: Any, _: Viewport) -> None:
+    await page.locator("#btn-dry-run").click()
+    await page.locator("#d-dry-run:not([hidden])").wait_for()
+
+
 PAGES = [
     AuditedPage(
         "sign-in", "/login", ready="#login-form", signed_in=False, states=(State("error", wrong_password),)
@@ -147,7 +166,14 @@ PAGES = [
         ready="body[data-ready='true'] #composer-input",
         states=(State("answer", chat_answer), State("card", chat_card), State("editing", chat_editing)),
     ),
-    # Pages on their way: AuditedPage("rules", "/rules", ...), AuditedPage("performance", "/performance", ...).
+    AuditedPage(
+        "rules",
+        "/rules",
+        ready="body[data-ready='true'] .rule-card",
+        states=(State("rule", open_rule), State("dry-run", dry_run)),
+        prepare=seed_rules,
+    ),
+    # Page on its way: AuditedPage("performance", "/performance", ...).
 ]
 
 # ---------------------------------------------------------------- layout checks
@@ -227,6 +253,8 @@ async def test_page_passes_accessibility_audit(
     from playwright.async_api import async_playwright
 
     inbox = await seed_inbox(engine)
+    if audited.prepare is not None:
+        await audited.prepare(engine, inbox)
     findings: list[str] = []
     async with async_playwright() as pw:
         browser = await launch(pw)

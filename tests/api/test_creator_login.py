@@ -40,7 +40,10 @@ async def test_a_creator_login_sees_and_decides_only_its_own_creator(
     me = await sign_in(client, email)
     assert me["role"] == "creator" and me["creator_id"] == str(mine)
     assert [c["id"] for c in me["creators"]] == [str(mine)]
-    assert set(me["scopes"]) == {"inbox:read", "inbox:write", "chat:write", "analytics:read", "persona:write"}
+    assert set(me["scopes"]) == {
+        "inbox:read", "inbox:write", "chat:write", "analytics:read", "persona:write",
+        "automation:read", "automation:write",
+    }  # fmt: skip
 
     listed = await client.get("/api/inbox/items")
     assert [i["id"] for i in listed.json()["items"]] == [str(my_item)]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from bench import agent, approvals, readme_table, webhooks
+from bench import agent, approvals, automation, readme_table, webhooks
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -112,3 +112,12 @@ def test_readme_table_renders_known_and_unknown_suites(tmp_path: Path) -> None:
     assert "p50 80.0 ms" in text
     assert "| recall_p50_ms | 4.500 |" in text and "| baseline.p50_ms | 1.250 |" in text
     assert "### broken" in text and "unreadable" in text
+
+
+def test_automation_bench_evaluates_once_and_sends_every_delivery_once(common: dict[str, Any]) -> None:
+    code = automation.run_cli(_quiet(), fans=60, rules=6, events=8, broadcast=40, concurrency=2, **common)
+    result = _load(common["results_dir"], "automation")
+    assert code == 0 and result["integrity"]["all"] is True
+    assert result["rules"]["run_rows"] == 2 * 2 * 8 * 6
+    assert {"concurrency_1", "concurrency_2"} <= result["rules"].keys()
+    assert result["broadcast"]["sent"] == result["broadcast"]["recipients"] == 40

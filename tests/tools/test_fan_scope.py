@@ -30,6 +30,7 @@ FAN_ARGS: dict[str, dict[str, Any]] = {
     "remember_fact": {"text": "Birthday is 12 May"},
     "send_message": {"text": "hi"},
     "send_ppv_offer": {"text": "new set", "price": "20"},
+    "send_template": {"template": "Welcome"},
 }
 
 
@@ -77,7 +78,7 @@ async def test_a_fan_scoped_context_refuses_another_fans_id(engine: AsyncEngine,
         assert await tool.run(creator_wide, {"fan_id": str(b), **FAN_ARGS[tool_name]}) is not None
 
 
-@pytest.mark.parametrize("tool_name", ["search_fans", "list_segments"])
+@pytest.mark.parametrize("tool_name", ["search_fans", "list_segments", "list_templates"])
 async def test_a_fan_scoped_context_refuses_tools_that_read_across_fans(
     engine: AsyncEngine, tool_name: str
 ) -> None:

@@ -1,0 +1,1 @@
+"""Fan scores computed from the CRM's own records: churn risk, upsell readiness, engagement."""
