@@ -9,15 +9,20 @@ reason retrying cannot fix records the error where a person can see it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
+import signal
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
 
 from arq import Retry, cron
 from arq.connections import RedisSettings
-from arq.worker import func
+from arq.constants import in_progress_key_prefix
+from arq.worker import Worker, func
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -225,6 +230,74 @@ async def extract_memories(ctx: dict[str, Any], creator_id: str, fan_id: str, it
         raise _backoff(ctx) from exc
 
 
+# ---------------------------------------------------------------- killed workers
+#
+# arq marks a running job with an in-progress key that expires only after the job timeout (minutes):
+# a worker killed mid-job (SIGKILL, OOM, a lost machine) leaves its jobs blocked that long. Each
+# worker keeps a heartbeat key alive and names itself the owner of every job it starts; a job whose
+# owner's heartbeat is gone is released, and the next poll of any worker runs it again (every job is
+# idempotent, so a job that did get partway only finishes what is left).
+
+HEARTBEAT_KEY = "fp:worker:{}"
+JOB_OWNER_KEY = "fp:job-owner:{}"
+HEARTBEAT_EVERY_SECONDS = 2.0
+HEARTBEAT_TTL_SECONDS = 6
+JOB_TIMEOUT_SECONDS = 300
+
+
+async def _heartbeat(redis: Any, worker_id: str) -> None:
+    while True:
+        with contextlib.suppress(RedisError, OSError):
+            await redis.set(HEARTBEAT_KEY.format(worker_id), "1", ex=HEARTBEAT_TTL_SECONDS)
+        await asyncio.sleep(HEARTBEAT_EVERY_SECONDS)
+
+
+async def on_startup(ctx: dict[str, Any]) -> None:
+    ctx["worker_id"] = uuid.uuid4().hex
+    await ctx["redis"].set(HEARTBEAT_KEY.format(ctx["worker_id"]), "1", ex=HEARTBEAT_TTL_SECONDS)
+    ctx["heartbeat"] = asyncio.create_task(_heartbeat(ctx["redis"], ctx["worker_id"]))
+
+
+async def on_shutdown(ctx: dict[str, Any]) -> None:
+    task = ctx.pop("heartbeat", None)
+    if task is not None:
+        task.cancel()
+    with contextlib.suppress(RedisError, OSError):
+        await ctx["redis"].delete(HEARTBEAT_KEY.format(ctx.get("worker_id", "")))
+
+
+async def on_job_start(ctx: dict[str, Any]) -> None:
+    with contextlib.suppress(RedisError, OSError):
+        await ctx["redis"].set(
+            JOB_OWNER_KEY.format(ctx["job_id"]), ctx["worker_id"], ex=JOB_TIMEOUT_SECONDS + 30
+        )
+
+
+async def release_orphaned_jobs(ctx: dict[str, Any]) -> int:
+    """Release jobs whose worker died mid-job (its heartbeat expired), so another worker runs them now
+    instead of after arq's job timeout."""
+    redis = get_redis()
+    unowned_before: set[str] = ctx.setdefault("unowned_jobs", set())
+    unowned_now: set[str] = set()
+    released = 0
+    async for key in redis.scan_iter(match=in_progress_key_prefix + "*", count=500):
+        job_id = key.removeprefix(in_progress_key_prefix)
+        owner = await redis.get(JOB_OWNER_KEY.format(job_id))
+        if owner is None:
+            # Between arq marking a job and its start hook: only an orphan if still so next sweep.
+            unowned_now.add(job_id)
+            if job_id not in unowned_before:
+                continue
+        elif await redis.exists(HEARTBEAT_KEY.format(owner)):
+            continue
+        await redis.delete(key, JOB_OWNER_KEY.format(job_id))
+        released += 1
+    ctx["unowned_jobs"] = unowned_now
+    if released:
+        log.warning("released %d job(s) of a worker that stopped mid-job", released)
+    return released
+
+
 async def expire_items(ctx: dict[str, Any]) -> int:
     """Expire pending approvals past their TTL (fail-closed: nothing runs)."""
     from crm.approvals import service as approvals
@@ -249,10 +322,11 @@ class WorkerSettings:
     cron_jobs = [  # noqa: RUF012
         cron(expire_items, second=0, run_at_startup=True, unique=True),
         cron(deliver_due, second=set(range(5, 60, 10)), run_at_startup=True, unique=True),
-        cron(sweep_webhooks, second=30, run_at_startup=True, unique=True),
+        cron(sweep_webhooks, second=set(range(0, 60, 15)), run_at_startup=True, unique=True),
+        cron(release_orphaned_jobs, second=set(range(0, 60, 3)), run_at_startup=True, unique=True),
     ]
     max_tries = MAX_TRIES
-    job_timeout = 300
+    job_timeout = JOB_TIMEOUT_SECONDS
     keep_result = 3600
     redis_settings: RedisSettings | None = None  # filled in by `fanpilot worker` from settings
 
@@ -266,4 +340,63 @@ def worker_settings() -> dict[str, Any]:
         "job_timeout": WorkerSettings.job_timeout,
         "keep_result": WorkerSettings.keep_result,
         "redis_settings": queue.redis_settings(),
+        "on_startup": on_startup,
+        "on_shutdown": on_shutdown,
+        "on_job_start": on_job_start,
     }
+
+
+# ---------------------------------------------------------------- surviving Redis outages
+
+RECONNECT_MIN_SECONDS = 0.5
+RECONNECT_MAX_SECONDS = 5.0
+# A worker that ran this long before losing Redis starts again at the shortest pause.
+_HEALTHY_AFTER_SECONDS = 30.0
+
+
+async def run_until_stopped(*, burst: bool = False, stop: asyncio.Event | None = None) -> None:
+    """Run an arq worker until `stop` is set (or, with `burst`, the queue is empty). When Redis goes
+    away the worker is closed and started again after a short pause, so an outage never ends the
+    process; whatever was lost from the queue meanwhile is re-derived from Postgres by the sweeps."""
+    stop = stop or asyncio.Event()
+    pause = RECONNECT_MIN_SECONDS
+    while not stop.is_set():
+        worker = Worker(**worker_settings(), burst=burst, handle_signals=False)
+        started = time.monotonic()
+        main = asyncio.ensure_future(worker.main())
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({main, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if main.done():
+                main.result()  # a Redis error raises here
+                return  # burst: the queue is empty
+        except (RedisError, OSError) as exc:
+            if time.monotonic() - started > _HEALTHY_AFTER_SECONDS:
+                pause = RECONNECT_MIN_SECONDS
+            log.warning("worker lost Redis (%s: %s); reconnecting in %.1f s", type(exc).__name__, exc, pause)
+        finally:
+            stopping.cancel()
+            await _close_quietly(worker, main)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=pause)
+        pause = min(pause * 2, RECONNECT_MAX_SECONDS)
+
+
+async def _close_quietly(worker: Worker, main: asyncio.Future[None]) -> None:
+    """Stop a worker whose Redis may be gone: its loop and running jobs are cancelled (the jobs are
+    released to the next worker and run again, idempotently), its pool closed."""
+    main.cancel()
+    with contextlib.suppress(asyncio.CancelledError, RedisError, OSError):
+        await main
+    with contextlib.suppress(asyncio.CancelledError, RedisError, OSError):
+        await worker.close()
+    if worker._pool is not None:  # close() stops early when a cancelled job re-raises
+        with contextlib.suppress(RedisError, OSError):
+            await worker._pool.close(close_connection_pool=True)
+
+
+def install_stop_signals(stop: asyncio.Event) -> None:
+    """SIGTERM / SIGINT end the worker (running jobs are released to the next worker)."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)

@@ -36,8 +36,10 @@ return 1
 """
 
 
-def redis_settings() -> RedisSettings:
-    return RedisSettings.from_dsn(resolve_redis_url())
+def redis_settings(*, conn_retries: int = 5) -> RedisSettings:
+    settings = RedisSettings.from_dsn(resolve_redis_url())
+    settings.conn_retries = conn_retries
+    return settings
 
 
 async def _pool_and_script() -> tuple[ArqRedis, AsyncScript]:
@@ -45,7 +47,9 @@ async def _pool_and_script() -> tuple[ArqRedis, AsyncScript]:
     loop = asyncio.get_running_loop()
     entry = _pools.get(loop)
     if entry is None:
-        pool = await create_pool(redis_settings())
+        # No connection retries: an enqueue during a Redis outage must fail at once (the caller keeps
+        # the work in Postgres for the sweeps), not hold a webhook or an approval for seconds.
+        pool = await create_pool(redis_settings(conn_retries=0))
         entry = (pool, pool.register_script(_ENQUEUE_ONCE))
         _pools[loop] = entry
     return entry
