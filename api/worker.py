@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 
 MAX_TRIES = 6
 SWEEP_AFTER = timedelta(minutes=2)
+# An event the API stored but could not enqueue (Redis was down) is swept this soon.
+SWEEP_NEVER_QUEUED_AFTER = timedelta(seconds=5)
+# A queued event whose job is gone from Redis after this long was lost with Redis' data.
+SWEEP_LOST_JOB_AFTER = timedelta(seconds=10)
 TRANSIENT = (OperationalError, DBAPIError, RedisError, OSError)
 _DONE_KEY = "fp:job-done:{}"
 # The name agent.learn enqueues memory extraction under.
@@ -125,10 +129,32 @@ async def _enqueue_run(run: RunRequest, *, dedupe_key: str, trigger: str) -> Non
 
 
 async def sweep_webhooks(ctx: dict[str, Any]) -> int:
-    """Re-enqueue stored events that were never processed (Redis was down, a worker crashed)."""
+    """Re-enqueue stored events that were never processed: never enqueued (Redis was down), lost
+    from the queue (Redis restarted without them), or left behind (a worker crashed, retries ran out
+    of a bad moment)."""
     async with tenant_session(SYSTEM) as s:
+        never_queued = await store.stale_event_ids(
+            s, older_than=SWEEP_NEVER_QUEUED_AFTER, statuses=(WebhookStatus.received,)
+        )
         stale = await store.stale_event_ids(s, older_than=SWEEP_AFTER)
+        queued = await store.stale_event_ids(
+            s, older_than=SWEEP_LOST_JOB_AFTER, statuses=(WebhookStatus.queued,)
+        )
     count = 0
+    # The original job id for work that never reached the queue or was lost from it: no job or
+    # result can exist under it, and enqueuing it twice is a no-op.
+    lost = await queue.missing_jobs([f"webhook:{e}" for e in queued if e not in set(stale)])
+    first_time = [e for e in never_queued if e not in set(stale)]
+    for event_id in first_time:
+        if await queue.enqueue("process_webhook_event", str(event_id), job_id=f"webhook:{event_id}"):
+            async with tenant_session(SYSTEM) as s:
+                await store.set_status(
+                    s, event_id=event_id, status=WebhookStatus.queued, only_if=(WebhookStatus.received,)
+                )
+            count += 1
+    for job_id in lost:
+        if await queue.enqueue("process_webhook_event", job_id.removeprefix("webhook:"), job_id=job_id):
+            count += 1
     for event_id in stale:
         # A fresh job id: the earlier job (if any) is finished or lost.
         if await queue.enqueue(
@@ -136,7 +162,10 @@ async def sweep_webhooks(ctx: dict[str, Any]) -> int:
         ):
             count += 1
     if count:
-        log.info("sweeper re-enqueued %d webhook event(s)", count)
+        log.info(
+            "sweeper enqueued %d webhook event(s): %d never queued, %d lost from the queue, %d overdue",
+            count, len(first_time), len(lost), len(stale),
+        )  # fmt: skip
     return count
 
 
