@@ -34,6 +34,11 @@ def client_address(request: Request) -> str:
 
 
 async def _principal(request: Request, redis: RedisDep) -> Principal:
+    return await resolve_principal(request, redis)
+
+
+async def resolve_principal(request: Request, redis: Redis) -> Principal:
+    """Who sends this request, read afresh (a long-lived stream calls it again to re-check access)."""
     authorization = request.headers.get("authorization", "")
     scheme, _, credentials = authorization.partition(" ")
     if scheme.lower() == "bearer" and credentials:
