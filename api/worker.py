@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import time
 import uuid
@@ -277,13 +278,14 @@ JOB_TIMEOUT_SECONDS = 300
 async def _heartbeat(redis: Any, worker_id: str) -> None:
     while True:
         with contextlib.suppress(RedisError, OSError):
-            await redis.set(HEARTBEAT_KEY.format(worker_id), "1", ex=HEARTBEAT_TTL_SECONDS)
+            # The value is the process id: operators (and the fault tests) can tell workers apart.
+            await redis.set(HEARTBEAT_KEY.format(worker_id), str(os.getpid()), ex=HEARTBEAT_TTL_SECONDS)
         await asyncio.sleep(HEARTBEAT_EVERY_SECONDS)
 
 
 async def on_startup(ctx: dict[str, Any]) -> None:
     ctx["worker_id"] = uuid.uuid4().hex
-    await ctx["redis"].set(HEARTBEAT_KEY.format(ctx["worker_id"]), "1", ex=HEARTBEAT_TTL_SECONDS)
+    await ctx["redis"].set(HEARTBEAT_KEY.format(ctx["worker_id"]), str(os.getpid()), ex=HEARTBEAT_TTL_SECONDS)
     ctx["heartbeat"] = asyncio.create_task(_heartbeat(ctx["redis"], ctx["worker_id"]))
 
 
