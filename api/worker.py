@@ -22,7 +22,7 @@ from typing import Any
 
 from arq import Retry, cron
 from arq.connections import RedisSettings
-from arq.constants import in_progress_key_prefix
+from arq.constants import in_progress_key_prefix, retry_key_prefix
 from arq.worker import Worker, func
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -270,6 +270,10 @@ async def extract_memories(ctx: dict[str, Any], creator_id: str, fan_id: str, it
 
 HEARTBEAT_KEY = "fp:worker:{}"
 JOB_OWNER_KEY = "fp:job-owner:{}"
+RELEASED_KEY = "fp:job-released:{}"
+# Releases after a kill given back to a job's retry budget: a dead worker is not the job's failure,
+# but a job that keeps killing its workers (out of memory, say) still runs out of tries.
+FORGIVEN_KILLS = 3
 HEARTBEAT_EVERY_SECONDS = 2.0
 HEARTBEAT_TTL_SECONDS = 6
 JOB_TIMEOUT_SECONDS = 300
@@ -284,6 +288,13 @@ async def _heartbeat(redis: Any, worker_id: str) -> None:
 
 
 async def on_startup(ctx: dict[str, Any]) -> None:
+    from memory.embeddings import LocalMiniLMEmbedder, get_embedder
+
+    # Load the local embedding model before taking jobs: otherwise the first reply run pays for it,
+    # and a worker killed while loading it costs that run a try.
+    embedder = get_embedder()
+    if isinstance(embedder, LocalMiniLMEmbedder):
+        await embedder.embed(["warm up"])
     ctx["worker_id"] = uuid.uuid4().hex
     await ctx["redis"].set(HEARTBEAT_KEY.format(ctx["worker_id"]), str(os.getpid()), ex=HEARTBEAT_TTL_SECONDS)
     ctx["heartbeat"] = asyncio.create_task(_heartbeat(ctx["redis"], ctx["worker_id"]))
@@ -322,6 +333,9 @@ async def release_orphaned_jobs(ctx: dict[str, Any]) -> int:
         elif await redis.exists(HEARTBEAT_KEY.format(owner)):
             continue
         await redis.delete(key, JOB_OWNER_KEY.format(job_id))
+        if await redis.incr(RELEASED_KEY.format(job_id)) <= FORGIVEN_KILLS:
+            await redis.decr(retry_key_prefix + job_id)
+        await redis.expire(RELEASED_KEY.format(job_id), 24 * 3600)
         released += 1
     ctx["unowned_jobs"] = unowned_now
     if released:

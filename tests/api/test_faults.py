@@ -60,6 +60,7 @@ from tests.api.test_delivery_api import platform_item
 pytestmark = [pytest.mark.slow, pytest.mark.faults]
 
 KILL_CYCLES = 50
+WORKERS = 3
 SEND_DEADLINE_S = 60.0
 REDIS_DOWN_S = 30.0
 
@@ -82,20 +83,6 @@ async def _worker_ids_by_pid() -> dict[int, str]:
         if pid and pid.isdigit():
             found[int(pid)] = key.removeprefix(HEARTBEAT_KEY.format(""))
     return found
-
-
-async def _wait_up(child: Child, within: float = 90) -> str:
-    """The worker id of a started child, once it polls the queue."""
-    assert child.process is not None
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if not child.alive:
-            raise AssertionError(f"the worker exited:\n{child.tail()}")
-        worker_id = (await _worker_ids_by_pid()).get(child.process.pid)
-        if worker_id:
-            return worker_id
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"the worker did not start:\n{child.tail()}")
 
 
 def _kind(job_id: str) -> str:
@@ -143,13 +130,12 @@ async def test_killing_workers_mid_reply_runs_and_executions_loses_and_doubles_n
         shop = await connected_tenant(engine, stub.url)
         await clear_queue()
         env = child_env(api_environment)
-        workers = [worker(env, log_path(f"worker{n}", tmp_path)) for n in range(2)]
+        workers = [worker(env, log_path(f"worker{n}", tmp_path)) for n in range(WORKERS)]
         approved_at: dict[uuid.UUID, float] = {}
         restarts: list[float] = []
         kills: collections.Counter[str] = collections.Counter()
         for child in workers:
             child.start()
-        ids = {id(c): await _wait_up(c) for c in workers}
         try:
             for cycle in range(KILL_CYCLES):
                 body = fan_message(shop, cycle)
@@ -158,18 +144,24 @@ async def test_killing_workers_mid_reply_runs_and_executions_loses_and_doubles_n
                 )
                 assert answer.status_code == 200, answer.text
                 await _approve_pending(engine, shop.creator_id, approved_at)
-                # Every fifth cycle kills both (no worker left), the others one of the two.
-                victims = workers if cycle % 5 == 4 else [workers[cycle % 2]]
-                for victim in victims:
-                    if ids.get(id(victim)) is None:
-                        ids[id(victim)] = await _wait_up(victim)
-                await asyncio.sleep(rng.uniform(0.2, 2.5))
-                running = await _running_jobs({ids[id(v)] for v in victims})
+                # Aim each kill at a random point of a reply run or of an execution (alternately):
+                # wait for a worker to be in the middle of one, then kill it a moment later.
+                wanted = "reply run" if cycle % 2 == 0 else "execution"
+                owner = await _owner_of_a_running(wanted, within=4.0)
+                await asyncio.sleep(rng.uniform(0.0, 0.4))
+                up = await _worker_ids_by_pid()
+                ready = [c for c in workers if c.process is not None and c.process.pid in up]
+                if not ready:  # all still starting: wait for the first one
+                    ready = [await _first_up(workers)]
+                    up = await _worker_ids_by_pid()
+                chosen = [c for c in ready if c.process is not None and up[c.process.pid] == owner]
+                # Every tenth cycle kills every worker that is up (none left), the others one of them.
+                victims = ready if cycle % 10 == 9 else chosen or [rng.choice(ready)]
+                running = await _running_jobs({up[v.process.pid] for v in victims if v.process is not None})
                 kills.update({_kind(j) for j in running} or {"idle"})
                 for victim in victims:
                     victim.kill()
                     victim.start()
-                    ids[id(victim)] = None  # type: ignore[assignment]
                 restarts.append(time.time())
 
             async def settled() -> bool:
@@ -180,16 +172,16 @@ async def test_killing_workers_mid_reply_runs_and_executions_loses_and_doubles_n
                     i.status not in (ApprovalStatus.pending, ApprovalStatus.approved) for i in items
                 )
 
-            done = await wait_for(settled, within=240, every=1.0)
+            done = await wait_for(settled, within=180, every=1.0)
         finally:
             for child in workers:
                 child.stop()
         items = await items_of(engine, shop.creator_id)
     logs = "\n".join(c.tail(1500) for c in workers)
-    assert done, logs
     replies = [i for i in items if i.origin == ApprovalOrigin.reply_run]
     per_fan = collections.Counter(i.fan_id for i in replies)
     approved = [i for i in items if i.id in approved_at]
+    assert done, (len(per_fan), collections.Counter(str(i.status) for i in items), logs)
     sent = await sent_per_item(engine, [i.id for i in approved])
     # 0 lost: every fan's message got its draft; 0 doubled: exactly one draft per message.
     assert len(per_fan) == KILL_CYCLES and set(per_fan.values()) == {1}, per_fan
@@ -205,7 +197,7 @@ async def test_killing_workers_mid_reply_runs_and_executions_loses_and_doubles_n
         )
     to_send = [i.executed_at.timestamp() - approved_at[i.id] for i in approved if i.executed_at]
     print(
-        f"\n[faults] {KILL_CYCLES} SIGKILL cycles over 2 workers ({KILL_CYCLES // 5} of them killing both), "
+        f"\n[faults] {KILL_CYCLES} SIGKILL cycles over {WORKERS} workers (every tenth killing all of them), "
         f"kills landed in: {dict(sorted(kills.items()))}; {len(per_fan)}/{KILL_CYCLES} fan messages drafted once "
         f"(0 lost, 0 doubled); {len(approved)}/{len(approved)} approvals executed exactly once "
         f"({len(stub.requests)} platform calls for {len(fake.messages)} messages); approval→send median "
@@ -214,6 +206,30 @@ async def test_killing_workers_mid_reply_runs_and_executions_loses_and_doubles_n
     )
     assert kills["reply run"] > 0 and kills["execution"] > 0, kills
     assert max(after_restart) <= SEND_DEADLINE_S
+
+
+async def _owner_of_a_running(kind: str, *, within: float) -> str | None:
+    """The worker id running a job of this kind right now (waiting up to `within`), if any."""
+    redis = get_redis()
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        async for key in redis.scan_iter(match=in_progress_key_prefix + "*"):
+            job_id = key.removeprefix(in_progress_key_prefix)
+            if _kind(job_id) == kind and (owner := await redis.get(JOB_OWNER_KEY.format(job_id))):
+                return str(owner)
+        await asyncio.sleep(0.05)
+    return None
+
+
+async def _first_up(workers: list[Child]) -> Child:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        up = await _worker_ids_by_pid()
+        for child in workers:
+            if child.process is not None and child.process.pid in up:
+                return child
+        await asyncio.sleep(0.1)
+    raise AssertionError("no worker came up:\n" + "\n".join(c.tail(1500) for c in workers))
 
 
 async def test_redis_down_30s_during_a_webhook_burst_and_approvals(
