@@ -38,7 +38,10 @@ UNAVAILABLE = (
 
 async def app_error_handler(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return JSONResponse(status_code=exc.status_code, content={"detail": exc.message})
+    # `error`: the class name, for clients to switch on (e.g. TwoFactorRequired at sign-in).
+    return JSONResponse(
+        status_code=exc.status_code, content={"detail": exc.message, "error": type(exc).__name__}
+    )
 
 
 async def unavailable_handler(request: Request, exc: Exception) -> JSONResponse:

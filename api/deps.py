@@ -22,6 +22,12 @@ class NotAuthenticated(AppError):
     status_code = 401
 
 
+# What a session that must first set up two-factor sign-in may reach.
+ENROLMENT_PATHS = frozenset(
+    {"/api/auth/me", "/api/auth/logout", "/api/auth/2fa/setup", "/api/auth/2fa/enable"}
+)
+
+
 def redis_client() -> Redis:
     return get_redis()
 
@@ -50,6 +56,10 @@ async def resolve_principal(request: Request, redis: Redis) -> Principal:
     session_id = request.cookies.get(sessions.COOKIE_NAME)
     if session_id:
         web = await sessions.load_session(redis, session_id)
+        if web is not None and web.enrol_only and request.url.path not in ENROLMENT_PATHS:
+            raise Forbidden(
+                "your agency requires two-factor sign-in: set it up first (POST /api/auth/2fa/setup)"
+            )
         if web is not None:
             if request.method not in ("GET", "HEAD", "OPTIONS") and (
                 request.headers.get(sessions.CSRF_HEADER) != web.csrf_token
