@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -108,7 +108,10 @@ SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
 
 
 class ErrorDetail(BaseModel):
-    detail: str
+    detail: str | list[dict[str, Any]] = Field(
+        description="What went wrong (a list of field errors when the request did not validate)."
+    )
+    error: str | None = Field(default=None, description="Machine-readable name, e.g. TwoFactorRequired.")
 
 
 _ERROR_TEXT = {
@@ -119,6 +122,7 @@ _ERROR_TEXT = {
     413: "Request body too large",
     422: "Invalid request",
     429: "Rate limited",
+    503: "A backing service (database, Redis) is unavailable: retry after Retry-After seconds",
 }
 
 

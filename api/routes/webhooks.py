@@ -33,6 +33,33 @@ class PayloadTooLarge(AppError):
     status_code = 413
 
 
+# The body, for the OpenAPI document (the endpoints read the raw bytes: signatures cover them).
+WEBHOOK_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["event", "account_id", "payload"],
+                    "properties": {
+                        "event": {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": 80,
+                            "example": "messages.received",
+                        },
+                        "account_id": {"type": "string", "minLength": 1, "maxLength": 120},
+                        "payload": {"type": "object"},
+                        "platform": {"type": "string", "enum": ["onlyfans", "fansly"]},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
 class WebhookAccepted(BaseModel):
     status: Literal["accepted", "duplicate"]
     event_id: uuid.UUID | None = None
@@ -142,7 +169,12 @@ async def _accept(
     return WebhookAccepted(status="accepted", event_id=event_id)
 
 
-@router.post("/onlyfansapi", response_model=WebhookAccepted, responses=errors(401, 413, 422, 429))
+@router.post(
+    "/onlyfansapi",
+    response_model=WebhookAccepted,
+    responses=errors(401, 413, 422, 429, 503),
+    openapi_extra=WEBHOOK_BODY,
+)
 async def onlyfansapi(request: Request) -> WebhookAccepted:
     """Receive an OnlyFansAPI event (hex HMAC-SHA256 `Signature` over the raw body)."""
     # The shared client directly: as a (sync) dependency it would cost a thread-pool hop per delivery.
@@ -162,7 +194,12 @@ async def onlyfansapi(request: Request) -> WebhookAccepted:
     )
 
 
-@router.post("/generic", response_model=WebhookAccepted, responses=errors(401, 413, 422, 429))
+@router.post(
+    "/generic",
+    response_model=WebhookAccepted,
+    responses=errors(401, 413, 422, 429, 503),
+    openapi_extra=WEBHOOK_BODY,
+)
 async def generic(request: Request) -> WebhookAccepted:
     """Receive an event signed the Standard Webhooks way (webhook-id/-timestamp/-signature)."""
     await ratelimit.hit(get_redis(), ratelimit.WEBHOOKS_PER_ADDRESS, client_address(request), fail_open=True)
