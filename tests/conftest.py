@@ -56,6 +56,14 @@ def _start_suite_logs() -> Path:
 SUITE_LOGS = _start_suite_logs()
 
 
+def record_figure(line: str) -> None:
+    """A measured figure of this run: printed (`-s`) and kept in var/test-logs/run-<pid>/figures.txt,
+    where the README's reliability section takes them from."""
+    print(line)
+    with (SUITE_LOGS / "figures.txt").open("a", encoding="utf-8") as out:
+        out.write(line.strip() + "\n")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The log scan reads what every other test logged: it runs last."""
     items.sort(key=lambda item: item.get_closest_marker("log_scan") is not None)

@@ -21,7 +21,7 @@ from core.settings import (
 )
 from crm.demo import DEMO_PASSWORD
 from tests.api.conftest import PASSWORD
-from tests.conftest import SUITE_LOGS
+from tests.conftest import SUITE_LOGS, record_figure
 
 pytestmark = pytest.mark.log_scan
 
@@ -103,7 +103,7 @@ def test_the_scanner_finds_each_kind_of_secret(tmp_path: Path) -> None:
 def test_no_secret_in_the_logs_of_the_whole_run() -> None:
     files, lines, leaks = scan(SUITE_LOGS, secrets_to_find())
     children = sorted({p.name.rsplit("-", 1)[0] for p in SUITE_LOGS.rglob("*.log") if p.name != "pytest.log"})
-    print(
+    record_figure(
         f"\n[log scan] {files} log files ({', '.join(children) or 'this process only'}), {lines} lines: "
         f"{len(leaks)} secrets"
     )

@@ -56,6 +56,7 @@ from tests.api.faults_kit import (
     worker,
 )
 from tests.api.test_delivery_api import platform_item
+from tests.conftest import record_figure
 
 pytestmark = [pytest.mark.slow, pytest.mark.faults]
 
@@ -196,7 +197,7 @@ async def test_killing_workers_mid_reply_runs_and_executions_loses_and_doubles_n
             item.executed_at.timestamp() - (following[0] if following else approved_at[item.id])
         )
     to_send = [i.executed_at.timestamp() - approved_at[i.id] for i in approved if i.executed_at]
-    print(
+    record_figure(
         f"\n[faults] {KILL_CYCLES} SIGKILL cycles over {WORKERS} workers (every tenth killing all of them), "
         f"kills landed in: {dict(sorted(kills.items()))}; {len(per_fan)}/{KILL_CYCLES} fan messages drafted once "
         f"(0 lost, 0 doubled); {len(approved)}/{len(approved)} approvals executed exactly once "
@@ -309,7 +310,7 @@ async def test_redis_down_30s_during_a_webhook_burst_and_approvals(
     assert await sent_per_item(engine, item_ids) == dict.fromkeys(item_ids, 1)
     assert sorted(fake.messages) == sorted(str(i) for i in item_ids)
     last_sent = max(i.executed_at.timestamp() for i in items.values() if i.executed_at)
-    print(
+    record_figure(
         f"\n[faults] Redis SIGKILLed for {moments['back'] - moments['down']:.0f} s during a burst of "
         f"{sum(result.statuses.values())} signed webhooks: answers {dict(sorted(result.statuses.items()))} "
         f"({collections.Counter(during)} while down); {len(result.acknowledged)} acknowledged, "
@@ -382,7 +383,7 @@ async def test_postgres_restarted_under_load_answers_503_and_recovers(
     assert health == 200
     assert len(statuses) == len(result.acknowledged)  # 0 acknowledged events lost
     assert all_processed and worker_alive, logs
-    print(
+    record_figure(
         f"\n[faults] Postgres stopped for {moments['back'] - moments['down']:.0f} s under {sum(result.statuses.values())} "
         f"webhooks (10/s): answers {dict(sorted(result.statuses.items()))}; while down {dict(during)}, slowest "
         f"refusal {result.slowest_refusal_s:.2f} s; first 200 {first_ok - moments['starting']:.1f} s after it was started again, "

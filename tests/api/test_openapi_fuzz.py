@@ -34,6 +34,7 @@ from crm.creators import service as creators
 from crm.enums import Platform
 from tests.api.conftest import PASSWORD, Shop, make_login, make_shop
 from tests.api.test_auth_inbox import make_item
+from tests.conftest import record_figure
 from tests.factories import make_fan
 from tools import REGISTRY, ToolContext
 
@@ -187,7 +188,7 @@ def test_no_server_errors_and_every_answer_matches_its_schema(
                     )
 
         probe()
-    print(
+    record_figure(
         f"\n[fuzz] {len(operations)} operations × {len(world.auth)} callers, {calls} requests "
         f"({accepted_webhooks} signed webhooks accepted): {len(failures)} failures (5xx or off-schema)"
     )
@@ -259,7 +260,9 @@ def test_ids_of_another_creator_and_another_fan_return_no_foreign_rows(
             if response.status_code < 400 and any(s in response.text for s in world.secrets[1:]):
                 leaked += 1
                 wrong.append(f"{who}: GET {path}?creator_id=<B> shows B's data")
-    print(f"\n[fuzz] {probes} probes with another creator's / another agency's ids: {leaked} foreign rows")
+    record_figure(
+        f"\n[fuzz] {probes} probes with another creator's / another agency's ids: {leaked} foreign rows"
+    )
     assert not wrong, "\n".join(wrong[:20])
 
 
@@ -289,7 +292,7 @@ async def test_tools_with_another_creators_fan_id_return_nothing_of_it(
             continue
         # Found nothing is the only acceptable success: no data of that fan, nothing queued for it.
         assert not result, (tool.name, json.dumps(result, default=str)[:300])
-    print(f"\n[fuzz] {len(fan_tools)} fan-scoped tools with another agency's fan id: 0 foreign rows")
+    record_figure(f"\n[fuzz] {len(fan_tools)} fan-scoped tools with another agency's fan id: 0 foreign rows")
 
 
 def test_platform_enum_is_what_the_webhook_schema_says() -> None:

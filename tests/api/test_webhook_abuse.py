@@ -22,6 +22,7 @@ from core.db import tenant_session
 from core.tenancy import SYSTEM
 from crm.runtime.models import WebhookEvent
 from tests.api.conftest import Shop, make_shop
+from tests.conftest import record_figure
 
 pytestmark = pytest.mark.slow
 
@@ -226,7 +227,7 @@ async def test_the_abuse_table(engine: AsyncEngine, live_server: str) -> None:
     ]
     five_xx = sum(status >= 500 for _, status, _ in outcomes) + (chunked.status_code >= 500)
     refused = [o for o in outcomes if o[0].expected >= 400]
-    print(
+    record_figure(
         f"\n[abuse] {len(refused)} hostile deliveries in {len({c.family for c, _, _ in refused})} families: "
         f"{sum(s == c.expected for c, s, _ in refused)}/{len(refused)} got the documented 4xx, {five_xx} 5xx, "
         f"{sum(r for c, _, r in refused)} stored; {replays}/{len(resent)} replays answered duplicate, "

@@ -21,6 +21,7 @@ from core.settings import get_settings
 from core.tenancy import SYSTEM, Principal
 from crm.demo import seed_demo
 from migrations import runner
+from tests.conftest import record_figure
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,7 +105,7 @@ async def test_backup_and_restore_round_trip_the_demo_data(test_db: Any, tmp_pat
         assert _fingerprint(_url(admin, target)) == before
         missing = await asyncio.to_thread(_cli, env(target), "restore", str(tmp_path / "nope.dump"))
         assert missing.returncode == 1 and "no backup" in missing.stderr
-        print(
+        record_figure(
             f"\n[backup] demo ({before['fan_profiles'][0]} fans, {sum(n for n, _ in before.values())} rows in "
             f"{len(before)} tables) → {dump.stat().st_size:,} bytes → restored: every table identical"
         )
