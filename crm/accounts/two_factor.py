@@ -28,7 +28,7 @@ from urllib.parse import quote
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.crypto import get_vault
+from core.crypto import Vault, get_vault
 from core.errors import Forbidden, ValidationFailed
 from core.passwords import hash_password, needs_rehash, verify_password
 from core.settings import get_settings
@@ -92,6 +92,22 @@ def _seal(user: StaffUser, secret: str) -> bytes:
 def _open(user: StaffUser) -> str:
     assert user.totp_secret_encrypted is not None
     return get_vault().decrypt(user.totp_secret_encrypted, **{**_SEALED, "creator_id": f"staff:{user.id}"})
+
+
+async def rotate_secrets(session: AsyncSession, vault: Vault) -> int:
+    """Re-encrypt every TOTP seed not under the vault's active key (`fanpilot vault rotate`)."""
+    query = sa.select(StaffUser).where(StaffUser.totp_secret_encrypted.is_not(None)).with_for_update()
+    rotated = 0
+    for user in (await session.scalars(query)).all():
+        assert user.totp_secret_encrypted is not None
+        if vault.needs_rotation(user.totp_secret_encrypted):
+            context = {**_SEALED, "creator_id": f"staff:{user.id}"}
+            user.totp_secret_encrypted = vault.encrypt(
+                vault.decrypt(user.totp_secret_encrypted, **context), **context
+            )
+            rotated += 1
+    await session.flush()
+    return rotated
 
 
 def _hash(code: str) -> str:

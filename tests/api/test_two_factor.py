@@ -159,3 +159,22 @@ def test_totp_matches_rfc_6238_vectors() -> None:
         assert two_factor.code_at(secret, at // 30) == expected[-6:]
     assert two_factor.matching_step(secret, expected[-6:], after=None, now=1234567890) == 1234567890 // 30
     assert two_factor.matching_step(secret, expected[-6:], after=1234567890 // 30, now=1234567890) is None
+
+
+async def test_vault_rotation_re_encrypts_totp_seeds(client: httpx.AsyncClient, engine: AsyncEngine) -> None:
+    from core.crypto import Vault, generate_key
+    from core.settings import get_settings
+    from crm.accounts.models import StaffUser
+
+    tenant = await make_tenant(engine)
+    staff_id, email = await make_login(engine, tenant, role=StaffRole.owner)
+    await sign_in(client, email)
+    secret, _ = await _enrol(client)
+    rotated = Vault.from_spec(generate_key("k2") + "," + get_settings().vault_keys.get_secret_value())
+    async with tenant_session(SYSTEM, engine=engine) as s:
+        assert await two_factor.rotate_secrets(s, rotated) >= 1
+        user = await s.get(StaffUser, staff_id)
+        assert user is not None and user.totp_secret_encrypted is not None
+        assert rotated.key_id_of(user.totp_secret_encrypted) == "k2"
+        context = {"creator_id": f"staff:{staff_id}", "platform": "fanpilot", "field": "totp_secret"}
+        assert rotated.decrypt(user.totp_secret_encrypted, **context) == secret
