@@ -2,21 +2,69 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import psycopg
+import psycopg_pool
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy import exc as sa_exc
 
 from core import health
 from core.db import get_engine
 from core.errors import AppError
 from core.redis import get_redis
 
+log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 5
+# A backing server that is down or unreachable: the request may succeed later, so 503 + Retry-After
+# (what load balancers and webhook senders retry), never a 500 and never a hang.
+UNAVAILABLE = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    psycopg_pool.PoolTimeout,
+    ConnectionError,
+)
+
 
 async def app_error_handler(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return JSONResponse(status_code=exc.status_code, content={"detail": exc.message})
+    # `error`: the class name, for clients to switch on (e.g. TwoFactorRequired at sign-in).
+    return JSONResponse(
+        status_code=exc.status_code, content={"detail": exc.message, "error": type(exc).__name__}
+    )
+
+
+async def unavailable_handler(request: Request, exc: Exception) -> JSONResponse:
+    # The class name only: a driver's message can quote connection details.
+    log.warning(
+        "%s %s: backing service unavailable (%s)", request.method, request.url.path, type(exc).__name__
+    )
+    return JSONResponse(
+        status_code=503,
+        content={"detail": "a backing service is unavailable; retry shortly"},
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+async def dbapi_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """A database error: 503 when the connection broke (server restart), else the generic 500."""
+    assert isinstance(exc, sa_exc.DBAPIError)
+    if exc.connection_invalidated:
+        return await unavailable_handler(request, exc)
+    log.error(
+        "%s %s: database error %s", request.method, request.url.path, type(exc.orig).__name__, exc_info=exc
+    )
+    return JSONResponse(status_code=500, content={"detail": "internal error"})
 
 
 def create_app() -> FastAPI:
@@ -35,6 +83,9 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     app.add_exception_handler(AppError, app_error_handler)
+    for unavailable in UNAVAILABLE:
+        app.add_exception_handler(unavailable, unavailable_handler)
+    app.add_exception_handler(sa_exc.DBAPIError, dbapi_error_handler)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> JSONResponse:

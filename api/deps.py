@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +22,12 @@ class NotAuthenticated(AppError):
     status_code = 401
 
 
+# What a session that must first set up two-factor sign-in may reach.
+ENROLMENT_PATHS = frozenset(
+    {"/api/auth/me", "/api/auth/logout", "/api/auth/2fa/setup", "/api/auth/2fa/enable"}
+)
+
+
 def redis_client() -> Redis:
     return get_redis()
 
@@ -34,6 +40,11 @@ def client_address(request: Request) -> str:
 
 
 async def _principal(request: Request, redis: RedisDep) -> Principal:
+    return await resolve_principal(request, redis)
+
+
+async def resolve_principal(request: Request, redis: Redis) -> Principal:
+    """Who sends this request, read afresh (a long-lived stream calls it again to re-check access)."""
     authorization = request.headers.get("authorization", "")
     scheme, _, credentials = authorization.partition(" ")
     if scheme.lower() == "bearer" and credentials:
@@ -45,6 +56,10 @@ async def _principal(request: Request, redis: RedisDep) -> Principal:
     session_id = request.cookies.get(sessions.COOKIE_NAME)
     if session_id:
         web = await sessions.load_session(redis, session_id)
+        if web is not None and web.enrol_only and request.url.path not in ENROLMENT_PATHS:
+            raise Forbidden(
+                "your agency requires two-factor sign-in: set it up first (POST /api/auth/2fa/setup)"
+            )
         if web is not None:
             if request.method not in ("GET", "HEAD", "OPTIONS") and (
                 request.headers.get(sessions.CSRF_HEADER) != web.csrf_token
@@ -102,7 +117,10 @@ SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
 
 
 class ErrorDetail(BaseModel):
-    detail: str
+    detail: str | list[dict[str, Any]] = Field(
+        description="What went wrong (a list of field errors when the request did not validate)."
+    )
+    error: str | None = Field(default=None, description="Machine-readable name, e.g. TwoFactorRequired.")
 
 
 _ERROR_TEXT = {
@@ -113,6 +131,7 @@ _ERROR_TEXT = {
     413: "Request body too large",
     422: "Invalid request",
     429: "Rate limited",
+    503: "A backing service (database, Redis) is unavailable: retry after Retry-After seconds",
 }
 
 

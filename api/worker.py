@@ -10,8 +10,12 @@ reason retrying cannot fix records the error where a person can see it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
+import os
+import signal
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -19,7 +23,8 @@ from typing import Any
 
 from arq import Retry, cron
 from arq.connections import RedisSettings
-from arq.worker import func
+from arq.constants import in_progress_key_prefix, retry_key_prefix
+from arq.worker import Worker, func
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -37,6 +42,10 @@ log = logging.getLogger(__name__)
 
 MAX_TRIES = 6
 SWEEP_AFTER = timedelta(minutes=2)
+# An event the API stored but could not enqueue (Redis was down) is swept this soon.
+SWEEP_NEVER_QUEUED_AFTER = timedelta(seconds=5)
+# A queued event whose job is gone from Redis after this long was lost with Redis' data.
+SWEEP_LOST_JOB_AFTER = timedelta(seconds=10)
 TRANSIENT = (OperationalError, DBAPIError, RedisError, OSError)
 _DONE_KEY = "fp:job-done:{}"
 # The name agent.learn enqueues memory extraction under.
@@ -272,10 +281,32 @@ async def compute_scores(ctx: dict[str, Any]) -> int:
 
 
 async def sweep_webhooks(ctx: dict[str, Any]) -> int:
-    """Re-enqueue stored events that were never processed (Redis was down, a worker crashed)."""
+    """Re-enqueue stored events that were never processed: never enqueued (Redis was down), lost
+    from the queue (Redis restarted without them), or left behind (a worker crashed, retries ran out
+    of a bad moment)."""
     async with tenant_session(SYSTEM) as s:
+        never_queued = await store.stale_event_ids(
+            s, older_than=SWEEP_NEVER_QUEUED_AFTER, statuses=(WebhookStatus.received,)
+        )
         stale = await store.stale_event_ids(s, older_than=SWEEP_AFTER)
+        queued = await store.stale_event_ids(
+            s, older_than=SWEEP_LOST_JOB_AFTER, statuses=(WebhookStatus.queued,)
+        )
     count = 0
+    # The original job id for work that never reached the queue or was lost from it: no job or
+    # result can exist under it, and enqueuing it twice is a no-op.
+    lost = await queue.missing_jobs([f"webhook:{e}" for e in queued if e not in set(stale)])
+    first_time = [e for e in never_queued if e not in set(stale)]
+    for event_id in first_time:
+        if await queue.enqueue("process_webhook_event", str(event_id), job_id=f"webhook:{event_id}"):
+            async with tenant_session(SYSTEM) as s:
+                await store.set_status(
+                    s, event_id=event_id, status=WebhookStatus.queued, only_if=(WebhookStatus.received,)
+                )
+            count += 1
+    for job_id in lost:
+        if await queue.enqueue("process_webhook_event", job_id.removeprefix("webhook:"), job_id=job_id):
+            count += 1
     for event_id in stale:
         # A fresh job id: the earlier job (if any) is finished or lost.
         if await queue.enqueue(
@@ -283,7 +314,10 @@ async def sweep_webhooks(ctx: dict[str, Any]) -> int:
         ):
             count += 1
     if count:
-        log.info("sweeper re-enqueued %d webhook event(s)", count)
+        log.info(
+            "sweeper enqueued %d webhook event(s): %d never queued, %d lost from the queue, %d overdue",
+            count, len(first_time), len(lost), len(stale),
+        )  # fmt: skip
     return count
 
 
@@ -383,6 +417,89 @@ async def extract_memories(ctx: dict[str, Any], creator_id: str, fan_id: str, it
         return 0
 
 
+# ---------------------------------------------------------------- killed workers
+#
+# arq marks a running job with an in-progress key that expires only after the job timeout (minutes):
+# a worker killed mid-job (SIGKILL, OOM, a lost machine) leaves its jobs blocked that long. Each
+# worker keeps a heartbeat key alive and names itself the owner of every job it starts; a job whose
+# owner's heartbeat is gone is released, and the next poll of any worker runs it again (every job is
+# idempotent, so a job that did get partway only finishes what is left).
+
+HEARTBEAT_KEY = "fp:worker:{}"
+JOB_OWNER_KEY = "fp:job-owner:{}"
+RELEASED_KEY = "fp:job-released:{}"
+# Releases after a kill given back to a job's retry budget: a dead worker is not the job's failure,
+# but a job that keeps killing its workers (out of memory, say) still runs out of tries.
+FORGIVEN_KILLS = 3
+HEARTBEAT_EVERY_SECONDS = 2.0
+HEARTBEAT_TTL_SECONDS = 6
+JOB_TIMEOUT_SECONDS = 300
+
+
+async def _heartbeat(redis: Any, worker_id: str) -> None:
+    while True:
+        with contextlib.suppress(RedisError, OSError):
+            # The value is the process id: operators (and the fault tests) can tell workers apart.
+            await redis.set(HEARTBEAT_KEY.format(worker_id), str(os.getpid()), ex=HEARTBEAT_TTL_SECONDS)
+        await asyncio.sleep(HEARTBEAT_EVERY_SECONDS)
+
+
+async def on_startup(ctx: dict[str, Any]) -> None:
+    from memory.embeddings import LocalMiniLMEmbedder, get_embedder
+
+    # Load the local embedding model before taking jobs: otherwise the first reply run pays for it,
+    # and a worker killed while loading it costs that run a try.
+    embedder = get_embedder()
+    if isinstance(embedder, LocalMiniLMEmbedder):
+        await embedder.embed(["warm up"])
+    ctx["worker_id"] = uuid.uuid4().hex
+    await ctx["redis"].set(HEARTBEAT_KEY.format(ctx["worker_id"]), str(os.getpid()), ex=HEARTBEAT_TTL_SECONDS)
+    ctx["heartbeat"] = asyncio.create_task(_heartbeat(ctx["redis"], ctx["worker_id"]))
+
+
+async def on_shutdown(ctx: dict[str, Any]) -> None:
+    task = ctx.pop("heartbeat", None)
+    if task is not None:
+        task.cancel()
+    with contextlib.suppress(RedisError, OSError):
+        await ctx["redis"].delete(HEARTBEAT_KEY.format(ctx.get("worker_id", "")))
+
+
+async def on_job_start(ctx: dict[str, Any]) -> None:
+    with contextlib.suppress(RedisError, OSError):
+        await ctx["redis"].set(
+            JOB_OWNER_KEY.format(ctx["job_id"]), ctx["worker_id"], ex=JOB_TIMEOUT_SECONDS + 30
+        )
+
+
+async def release_orphaned_jobs(ctx: dict[str, Any]) -> int:
+    """Release jobs whose worker died mid-job (its heartbeat expired), so another worker runs them now
+    instead of after arq's job timeout."""
+    redis = get_redis()
+    unowned_before: set[str] = ctx.setdefault("unowned_jobs", set())
+    unowned_now: set[str] = set()
+    released = 0
+    async for key in redis.scan_iter(match=in_progress_key_prefix + "*", count=500):
+        job_id = key.removeprefix(in_progress_key_prefix)
+        owner = await redis.get(JOB_OWNER_KEY.format(job_id))
+        if owner is None:
+            # Between arq marking a job and its start hook: only an orphan if still so next sweep.
+            unowned_now.add(job_id)
+            if job_id not in unowned_before:
+                continue
+        elif await redis.exists(HEARTBEAT_KEY.format(owner)):
+            continue
+        await redis.delete(key, JOB_OWNER_KEY.format(job_id))
+        if await redis.incr(RELEASED_KEY.format(job_id)) <= FORGIVEN_KILLS:
+            await redis.decr(retry_key_prefix + job_id)
+        await redis.expire(RELEASED_KEY.format(job_id), 24 * 3600)
+        released += 1
+    ctx["unowned_jobs"] = unowned_now
+    if released:
+        log.warning("released %d job(s) of a worker that stopped mid-job", released)
+    return released
+
+
 async def expire_items(ctx: dict[str, Any]) -> int:
     """Expire pending approvals past their TTL (fail-closed: nothing runs)."""
     from crm.approvals import service as approvals
@@ -409,7 +526,8 @@ class WorkerSettings:
     cron_jobs = [  # noqa: RUF012
         cron(expire_items, second=0, run_at_startup=True, unique=True),
         cron(deliver_due, second=set(range(5, 60, 10)), run_at_startup=True, unique=True),
-        cron(sweep_webhooks, second=30, run_at_startup=True, unique=True),
+        cron(sweep_webhooks, second=set(range(0, 60, 15)), run_at_startup=True, unique=True),
+        cron(release_orphaned_jobs, second=set(range(0, 60, 3)), run_at_startup=True, unique=True),
         cron(fire_timers, second=set(range(0, 60, 10)), run_at_startup=True, unique=True),
         cron(scan_schedules, second=20, run_at_startup=True, unique=True),
         cron(send_due_broadcasts, second=set(range(7, 60, 15)), run_at_startup=True, unique=True),
@@ -417,7 +535,7 @@ class WorkerSettings:
         cron(compute_scores, minute=50, second=50, run_at_startup=True, unique=True),
     ]
     max_tries = MAX_TRIES
-    job_timeout = 300
+    job_timeout = JOB_TIMEOUT_SECONDS
     keep_result = 3600
     redis_settings: RedisSettings | None = None  # filled in by `fanpilot worker` from settings
 
@@ -439,4 +557,63 @@ def worker_settings() -> dict[str, Any]:
         "keep_result": WorkerSettings.keep_result,
         "on_shutdown": on_shutdown,
         "redis_settings": queue.redis_settings(),
+        "on_startup": on_startup,
+        "on_shutdown": on_shutdown,
+        "on_job_start": on_job_start,
     }
+
+
+# ---------------------------------------------------------------- surviving Redis outages
+
+RECONNECT_MIN_SECONDS = 0.5
+RECONNECT_MAX_SECONDS = 5.0
+# A worker that ran this long before losing Redis starts again at the shortest pause.
+_HEALTHY_AFTER_SECONDS = 30.0
+
+
+async def run_until_stopped(*, burst: bool = False, stop: asyncio.Event | None = None) -> None:
+    """Run an arq worker until `stop` is set (or, with `burst`, the queue is empty). When Redis goes
+    away the worker is closed and started again after a short pause, so an outage never ends the
+    process; whatever was lost from the queue meanwhile is re-derived from Postgres by the sweeps."""
+    stop = stop or asyncio.Event()
+    pause = RECONNECT_MIN_SECONDS
+    while not stop.is_set():
+        worker = Worker(**worker_settings(), burst=burst, handle_signals=False)
+        started = time.monotonic()
+        main = asyncio.ensure_future(worker.main())
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({main, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if main.done():
+                main.result()  # a Redis error raises here
+                return  # burst: the queue is empty
+        except (RedisError, OSError) as exc:
+            if time.monotonic() - started > _HEALTHY_AFTER_SECONDS:
+                pause = RECONNECT_MIN_SECONDS
+            log.warning("worker lost Redis (%s: %s); reconnecting in %.1f s", type(exc).__name__, exc, pause)
+        finally:
+            stopping.cancel()
+            await _close_quietly(worker, main)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=pause)
+        pause = min(pause * 2, RECONNECT_MAX_SECONDS)
+
+
+async def _close_quietly(worker: Worker, main: asyncio.Future[None]) -> None:
+    """Stop a worker whose Redis may be gone: its loop and running jobs are cancelled (the jobs are
+    released to the next worker and run again, idempotently), its pool closed."""
+    main.cancel()
+    with contextlib.suppress(asyncio.CancelledError, RedisError, OSError):
+        await main
+    with contextlib.suppress(asyncio.CancelledError, RedisError, OSError):
+        await worker.close()
+    if worker._pool is not None:  # close() stops early when a cancelled job re-raises
+        with contextlib.suppress(RedisError, OSError):
+            await worker._pool.close(close_connection_pool=True)
+
+
+def install_stop_signals(stop: asyncio.Event) -> None:
+    """SIGTERM / SIGINT end the worker (running jobs are released to the next worker)."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)

@@ -108,8 +108,21 @@ def _ping_after_idle(engine: AsyncEngine, idle_seconds: float) -> None:
             raise exc.InvalidatePoolError(str(error)) from error
 
 
+# Seconds to wait for a connection: a server that is down answers at once, one that is unreachable
+# must not hold a request (or a worker job) for the OS default of minutes.
+CONNECT_TIMEOUT_SECONDS = 5
+
+
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    engine = create_async_engine(sqlalchemy_url(url), pool_size=pool_size, max_overflow=pool_size)
+    # hide_parameters: a failed statement's error (and every log line quoting it) shows the SQL, never
+    # its values: they can be a sealed webhook secret, a token hash or a fan's message.
+    engine = create_async_engine(
+        sqlalchemy_url(url),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        hide_parameters=True,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+    )
     _ping_after_idle(engine, PING_AFTER_IDLE_SECONDS)
     return engine
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from arq import ArqRedis, create_pool
 from arq.connections import RedisSettings
-from arq.constants import job_key_prefix, result_key_prefix
+from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_prefix
 from arq.jobs import serialize_job
 from arq.utils import timestamp_ms
 from redis.commands.core import AsyncScript
@@ -36,8 +36,10 @@ return 1
 """
 
 
-def redis_settings() -> RedisSettings:
-    return RedisSettings.from_dsn(resolve_redis_url())
+def redis_settings(*, conn_retries: int = 5) -> RedisSettings:
+    settings = RedisSettings.from_dsn(resolve_redis_url())
+    settings.conn_retries = conn_retries
+    return settings
 
 
 async def _pool_and_script() -> tuple[ArqRedis, AsyncScript]:
@@ -45,7 +47,9 @@ async def _pool_and_script() -> tuple[ArqRedis, AsyncScript]:
     loop = asyncio.get_running_loop()
     entry = _pools.get(loop)
     if entry is None:
-        pool = await create_pool(redis_settings())
+        # No connection retries: an enqueue during a Redis outage must fail at once (the caller keeps
+        # the work in Postgres for the sweeps), not hold a webhook or an approval for seconds.
+        pool = await create_pool(redis_settings(conn_retries=0))
         entry = (pool, pool.register_script(_ENQUEUE_ONCE))
         _pools[loop] = entry
     return entry
@@ -73,3 +77,22 @@ async def enqueue(
         log.warning("could not enqueue %s (%s): %s", function, job_id, exc)
         return False
     return True
+
+
+async def missing_jobs(job_ids: list[str]) -> list[str]:
+    """The ids among these with no job, no running mark and no result in Redis (lost, or never
+    enqueued). Empty when Redis is unreachable: nothing can be enqueued then anyway."""
+    if not job_ids:
+        return []
+    try:
+        pool = await get_queue()
+        async with pool.pipeline(transaction=False) as pipe:
+            for job_id in job_ids:
+                pipe.exists(
+                    job_key_prefix + job_id, in_progress_key_prefix + job_id, result_key_prefix + job_id
+                )
+            found = await pipe.execute()
+    except (RedisError, OSError) as exc:
+        log.warning("could not look up %d job(s): %s", len(job_ids), exc)
+        return []
+    return [job_id for job_id, exists in zip(job_ids, found, strict=True) if not exists]

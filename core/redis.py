@@ -22,6 +22,21 @@ def resolve_redis_url(settings: Settings | None = None, *, start: bool = True) -
     return info.url
 
 
+# Connect timeout: an unreachable server fails a command in seconds instead of hanging it; a server
+# that is down refuses at once either way.
+CONNECT_TIMEOUT_SECONDS = 2
+READ_TIMEOUT_SECONDS = 10
+
+
+def _client() -> Redis:
+    return Redis.from_url(
+        resolve_redis_url(),
+        decode_responses=True,
+        socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        socket_timeout=READ_TIMEOUT_SECONDS,
+    )
+
+
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Redis] = weakref.WeakKeyDictionary()
 _outside_loop: list[Redis] = []
 
@@ -33,11 +48,11 @@ def get_redis() -> Redis:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         if not _outside_loop:
-            _outside_loop.append(Redis.from_url(resolve_redis_url(), decode_responses=True))
+            _outside_loop.append(_client())
         return _outside_loop[0]
     client = _clients.get(loop)
     if client is None:
-        client = _clients[loop] = Redis.from_url(resolve_redis_url(), decode_responses=True)
+        client = _clients[loop] = _client()
     return client
 
 

@@ -2,7 +2,7 @@
 
 The whole schema (CRM + memory) for Alembic and the schema tests is `migrations.models`."""
 
-from crm.accounts.models import Agency, ApiToken, AuditLog, StaffCreatorAccess, StaffUser
+from crm.accounts.models import Agency, ApiToken, AuditLog, LoginLockout, StaffCreatorAccess, StaffUser
 from crm.approvals.models import DeliveryAttempt, HitlAction
 from crm.automation.models import AutomationRule, AutomationRuleAction, AutomationRuleRun, AutomationTimer
 from crm.base import Base
@@ -52,6 +52,7 @@ __all__ = [
     "FanTagValue",
     "FanTransaction",
     "HitlAction",
+    "LoginLockout",
     "MessageBroadcast",
     "MessageBroadcastDelivery",
     "MessageTemplate",

@@ -8,17 +8,25 @@ to owner/admin.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import NotFound
-from core.tenancy import Principal
+from core.errors import Forbidden, NotFound, ValidationFailed
+from core.settings import get_settings
+from core.tenancy import Principal, StaffRole
+from crm.accounts import audit
 from crm.fans.models import FanProfile
+
+# How long the confirmation of an erase request stays valid.
+ERASE_CONFIRMATION_TTL = timedelta(minutes=10)
 
 # Columns an export leaves out: derived vectors and search documents, not the fan's data.
 _EXPORT_DROP = ("embedding", "search")
@@ -79,4 +87,100 @@ async def export_fan(session: AsyncSession, principal: Principal, *, fan_id: uui
             {"id": fan_id},
         )
         export[table] = [r[0] for r in rows]
+    return export
+
+
+# ---------------------------------------------------------------- who, and erase in two calls
+
+
+def require_data_officer(principal: Principal) -> None:
+    """Export and erase are for an agency's owners and admins (and the system)."""
+    if not principal.system and principal.role not in (StaffRole.owner, StaffRole.admin):
+        raise Forbidden("only an owner or admin can export or erase a fan's data")
+
+
+async def count_fan_rows(session: AsyncSession, principal: Principal, *, fan_id: uuid.UUID) -> dict[str, int]:
+    """What an erase would remove: the fan's rows per table (tables with none left out)."""
+    fan = await session.get(FanProfile, fan_id)
+    if fan is None:
+        raise NotFound("fan not found")
+    counts = {"fan_profiles": 1}
+    for table in await tables_with_fan_id(session):
+        found = await session.execute(
+            text(f'SELECT count(*) FROM "{table}" WHERE fan_id = :id'), {"id": fan_id}
+        )
+        if n := int(found.scalar_one()):
+            counts[table] = n
+    return counts
+
+
+def _signature(fan_id: uuid.UUID, actor_id: uuid.UUID | None, expires: int) -> str:
+    key = get_settings().secret_key.get_secret_value().encode()
+    message = f"fanpilot:erase:v1:{fan_id}:{actor_id}:{expires}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class EraseRequest:
+    confirmation: str  # give it back in the second call, within ERASE_CONFIRMATION_TTL
+    expires_at: datetime
+    rows: dict[str, int]
+
+
+async def request_erase(
+    session: AsyncSession, principal: Principal, *, fan_id: uuid.UUID, now: datetime | None = None
+) -> EraseRequest:
+    """The first of the two calls an erase takes: what would go, and the confirmation for the second
+    call (bound to this fan and this actor, valid for ten minutes). Audited; nothing is removed."""
+    require_data_officer(principal)
+    rows = await count_fan_rows(session, principal, fan_id=fan_id)
+    fan = await session.get(FanProfile, fan_id)
+    assert fan is not None
+    expires_at = (now or datetime.now(UTC)).replace(microsecond=0) + ERASE_CONFIRMATION_TTL
+    expires = int(expires_at.timestamp())
+    await audit.record(
+        session, principal, action="fan.erase_requested", target_type="fan", target_id=fan_id,
+        creator_id=fan.creator_id, details={"tables": sorted(rows)},
+    )  # fmt: skip
+    return EraseRequest(
+        confirmation=f"{expires}.{_signature(fan_id, principal.actor_id, expires)}",
+        expires_at=expires_at,
+        rows=rows,
+    )
+
+
+async def confirm_erase(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    fan_id: uuid.UUID,
+    confirmation: str,
+    now: datetime | None = None,
+) -> dict[str, int]:
+    """The second call: erase the fan if `confirmation` is the one `request_erase` gave this actor for
+    this fan and has not expired (422 otherwise). The erase itself is audited as `fan.erased`."""
+    require_data_officer(principal)
+    expires_text, _, signature = confirmation.partition(".")
+    current = int((now or datetime.now(UTC)).timestamp())
+    valid = (
+        expires_text.isdigit()
+        and current <= int(expires_text)
+        and hmac.compare_digest(signature, _signature(fan_id, principal.actor_id, int(expires_text)))
+    )
+    if not valid:
+        raise ValidationFailed("the erase confirmation is wrong or expired: request a new one")
+    return await erase_fan(session, principal, fan_id=fan_id)
+
+
+async def export_fan_audited(
+    session: AsyncSession, principal: Principal, *, fan_id: uuid.UUID
+) -> dict[str, Any]:
+    """`export_fan` for an owner or admin, audited (which fan, by whom; not what)."""
+    require_data_officer(principal)
+    export = await export_fan(session, principal, fan_id=fan_id)
+    fan = export["fan_profiles"][0]
+    await audit.record(
+        session, principal, action="fan.exported", target_type="fan", target_id=fan_id,
+        creator_id=uuid.UUID(str(fan["creator_id"])),
+    )  # fmt: skip
     return export

@@ -14,7 +14,8 @@ __all__ = ["APPEND_ONLY_TABLES", "CREATOR_SCOPED_TABLES", "Base", "FanMemory"]
 CREATOR_SCOPED_TABLES: dict[str, str] = {
     t.name: ("id" if t.name == "creator_profiles" else "creator_id")
     for t in Base.metadata.sorted_tables
-    if t.name not in {"agencies", "staff_users", "staff_creator_access", "api_tokens", "audit_log"}
+    if t.name
+    not in {"agencies", "staff_users", "staff_creator_access", "api_tokens", "audit_log", "login_lockouts"}
 }
 APPEND_ONLY_TABLES = (
     "fan_subscription_events",

@@ -8,9 +8,12 @@ each makes its own agency and creators, so RLS keeps them apart and nothing need
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -24,6 +27,46 @@ from core import embedded
 from core.db import DatabaseUrls, _with_credentials, make_engine
 from core.settings import Settings, get_settings
 from migrations import runner
+
+ROOT = Path(__file__).resolve().parents[1]
+LOG_ROOT = ROOT / "var" / "test-logs"
+
+
+def _start_suite_logs() -> Path:
+    """Every log line of this run goes to files under var/test-logs/run-<pid>/: this process' through a
+    root handler, child processes' (API, workers) through FANPILOT_TEST_LOG_DIR. The log-scan test reads
+    them all at the end of the run."""
+    for old in LOG_ROOT.glob("run-*"):
+        pid = old.name.removeprefix("run-")
+        if pid.isdigit() and int(pid) != os.getpid() and not embedded._pid_alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    directory = LOG_ROOT / f"run-{os.getpid()}"
+    directory.mkdir(parents=True, exist_ok=True)
+    os.environ["FANPILOT_TEST_LOG_DIR"] = str(directory)
+    handler = logging.FileHandler(directory / "pytest.log", encoding="utf-8")
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+    return directory
+
+
+SUITE_LOGS = _start_suite_logs()
+
+
+def record_figure(line: str) -> None:
+    """A measured figure of this run: printed (`-s`) and kept in var/test-logs/run-<pid>/figures.txt,
+    where the README's reliability section takes them from."""
+    print(line)
+    with (SUITE_LOGS / "figures.txt").open("a", encoding="utf-8") as out:
+        out.write(line.strip() + "\n")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The log scan reads what every other test logged: it runs last."""
+    items.sort(key=lambda item: item.get_closest_marker("log_scan") is not None)
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from core.errors import AppError
+
+log = logging.getLogger(__name__)
+_QUIET_SECONDS = 10.0  # one warning per outage burst, not one per request
+_last_warning = [0.0]
 
 
 class RateLimited(AppError):
@@ -36,11 +42,25 @@ return count
 """
 
 
-async def hit(redis: Redis, limit: Limit, subject: str) -> None:
-    """Count one request for `subject`; raise RateLimited (429) past the limit."""
+async def hit(redis: Redis, limit: Limit, subject: str, *, fail_open: bool = False) -> None:
+    """Count one request for `subject`; raise RateLimited (429) past the limit.
+
+    `fail_open`: when Redis cannot count, let the request through (webhooks: an event refused for
+    want of a counter would be an event lost to a retry storm; it is stored in Postgres instead).
+    Otherwise the Redis error propagates (the API answers 503).
+    """
     window = int(time.time()) // limit.window_seconds
     key = f"fp:rl:{limit.name}:{subject}:{window}"
-    count = await redis.register_script(_COUNT_HIT)(keys=[key], args=[limit.window_seconds + 1])
+    try:
+        count = await redis.register_script(_COUNT_HIT)(keys=[key], args=[limit.window_seconds + 1])
+    except (RedisError, OSError) as exc:
+        if not fail_open:
+            raise
+        if time.monotonic() - _last_warning[0] > _QUIET_SECONDS:
+            _last_warning[0] = time.monotonic()
+            log.warning("rate limit %s not counted (Redis unavailable, letting requests through): %s",
+                        limit.name, exc)  # fmt: skip
+        return
     if int(count) > limit.requests:
         raise RateLimited("too many requests, slow down and retry shortly")
 

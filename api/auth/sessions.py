@@ -25,20 +25,28 @@ _USER_KEY = "fp:user-sessions:{}"
 class WebSession:
     staff_user_id: uuid.UUID
     csrf_token: str
+    enrol_only: bool = False  # must set up two-factor sign-in before anything else
 
 
 def _key(session_id: str) -> str:
     return _KEY.format(hashlib.sha256(session_id.encode()).hexdigest())
 
 
-async def create_session(redis: Redis, *, staff_user_id: uuid.UUID) -> tuple[str, WebSession]:
+async def create_session(
+    redis: Redis, *, staff_user_id: uuid.UUID, enrol_only: bool = False
+) -> tuple[str, WebSession]:
     session_id = secrets.token_urlsafe(32)
-    web = WebSession(staff_user_id=staff_user_id, csrf_token=secrets.token_urlsafe(24))
+    web = WebSession(staff_user_id=staff_user_id, csrf_token=secrets.token_urlsafe(24), enrol_only=enrol_only)
     key = _key(session_id)
     async with redis.pipeline(transaction=True) as pipe:
         pipe.hset(
             key,
-            mapping={"uid": str(staff_user_id), "csrf": web.csrf_token, "created": str(int(time.time()))},
+            mapping={
+                "uid": str(staff_user_id),
+                "csrf": web.csrf_token,
+                "created": str(int(time.time())),
+                "enrol": "1" if enrol_only else "0",
+            },
         )
         pipe.expire(key, SESSION_TTL_SECONDS)
         pipe.sadd(_USER_KEY.format(staff_user_id), key)
@@ -56,7 +64,14 @@ async def load_session(redis: Redis, session_id: str) -> WebSession | None:
     if not data or "uid" not in data:
         return None
     await redis.expire(key, SESSION_TTL_SECONDS)
-    return WebSession(staff_user_id=uuid.UUID(data["uid"]), csrf_token=data["csrf"])
+    return WebSession(
+        staff_user_id=uuid.UUID(data["uid"]), csrf_token=data["csrf"], enrol_only=data.get("enrol") == "1"
+    )
+
+
+async def finish_enrolment(redis: Redis, session_id: str) -> None:
+    """The session's staff member has set up two-factor sign-in: lift the enrol-only restriction."""
+    await redis.hset(_key(session_id), "enrol", "0")  # type: ignore[misc]
 
 
 async def delete_session(redis: Redis, session_id: str) -> None:

@@ -6,18 +6,19 @@ import base64
 import binascii
 import difflib
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field, field_validator
 
 from agent import decisions
-from api.deps import InboxReader, InboxWriter, RedisDep, errors
+from api.deps import InboxReader, InboxWriter, RedisDep, errors, resolve_principal
 from api.schemas import Text
 from core.db import tenant_session
 from core.errors import AppError, NotFound, ValidationFailed
@@ -183,6 +184,15 @@ class EditRequest(BaseModel):
 
 class RejectRequest(BaseModel):
     reason: Text = Field(min_length=1, max_length=2000, description="Why; a reply is redrafted using it.")
+
+
+class DecisionOutcome(BaseModel):
+    """What a decision did, for a caller without `inbox:read` (no fan data, no conversation)."""
+
+    id: uuid.UUID
+    status: ApprovalStatus
+    decided_at: datetime | None
+    error: str | None
 
 
 class BulkApproveRequest(BaseModel):
@@ -408,10 +418,19 @@ def _check_cursor(cursor: str | None) -> None:
         raise ValidationFailed("invalid cursor")
 
 
-async def _decided_detail(principal: Principal, item_id: uuid.UUID) -> ItemDetail:
+async def _decided(principal: Principal, item_id: uuid.UUID) -> ItemDetail | DecisionOutcome:
+    """The decided item as the caller may see it: the full detail needs `inbox:read` (a write-only
+    token learns the outcome, not the fan's messages or dossier)."""
     async with tenant_session(principal) as s:
         item = await approvals.get_item(s, principal, item_id=item_id)
+        if "inbox:read" not in principal.scopes:
+            return DecisionOutcome(
+                id=item.id, status=item.status, decided_at=item.decided_at, error=item.error
+            )
         return await _detail(s, principal, item)
+
+
+DECIDED = ItemDetail | DecisionOutcome
 
 
 # ---------------------------------------------------------------- endpoints
@@ -467,36 +486,38 @@ async def get_item(item_id: uuid.UUID, principal: InboxReader) -> ItemDetail:
         return await _detail(s, principal, item)
 
 
-@router.post("/items/{item_id}/approve", response_model=ItemDetail, responses=errors(401, 403, 404, 409, 422))
-async def approve(item_id: uuid.UUID, principal: InboxWriter) -> ItemDetail:
+@router.post("/items/{item_id}/approve", response_model=DECIDED, responses=errors(401, 403, 404, 409, 422))
+async def approve(item_id: uuid.UUID, principal: InboxWriter) -> ItemDetail | DecisionOutcome:
     """Approve as proposed; the action then runs exactly once (see the sending and failed views)."""
     await decisions.decide(principal=principal, item_id=item_id, decision="approve", deliver="later")
-    return await _decided_detail(principal, item_id)
+    return await _decided(principal, item_id)
 
 
-@router.post("/items/{item_id}/edit", response_model=ItemDetail, responses=errors(401, 403, 404, 409, 422))
-async def edit(item_id: uuid.UUID, body: EditRequest, principal: InboxWriter) -> ItemDetail:
+@router.post("/items/{item_id}/edit", response_model=DECIDED, responses=errors(401, 403, 404, 409, 422))
+async def edit(item_id: uuid.UUID, body: EditRequest, principal: InboxWriter) -> ItemDetail | DecisionOutcome:
     """Approve with edited arguments (re-validated; same action and target)."""
     await decisions.decide(
         principal=principal, item_id=item_id, decision="edit", args=body.args, deliver="later"
     )
-    return await _decided_detail(principal, item_id)
+    return await _decided(principal, item_id)
 
 
-@router.post("/items/{item_id}/reject", response_model=ItemDetail, responses=errors(401, 403, 404, 409, 422))
-async def reject(item_id: uuid.UUID, body: RejectRequest, principal: InboxWriter) -> ItemDetail:
+@router.post("/items/{item_id}/reject", response_model=DECIDED, responses=errors(401, 403, 404, 409, 422))
+async def reject(
+    item_id: uuid.UUID, body: RejectRequest, principal: InboxWriter
+) -> ItemDetail | DecisionOutcome:
     """Reject with a reason; nothing runs (a reply is redrafted once using the reason)."""
     await decisions.decide(
         principal=principal, item_id=item_id, decision="reject", reason=body.reason, deliver="later"
     )
-    return await _decided_detail(principal, item_id)
+    return await _decided(principal, item_id)
 
 
-@router.post("/items/{item_id}/retry", response_model=ItemDetail, responses=errors(401, 403, 404, 409))
-async def retry(item_id: uuid.UUID, principal: InboxWriter) -> ItemDetail:
+@router.post("/items/{item_id}/retry", response_model=DECIDED, responses=errors(401, 403, 404, 409))
+async def retry(item_id: uuid.UUID, principal: InboxWriter) -> ItemDetail | DecisionOutcome:
     """Send a failed item again (a decision: audited, the first retry wins; same idempotency key)."""
     await decisions.decide(principal=principal, item_id=item_id, decision="retry", deliver="later")
-    return await _decided_detail(principal, item_id)
+    return await _decided(principal, item_id)
 
 
 @router.post("/items/bulk-approve", response_model=BulkApproveResponse, responses=errors(401, 403, 422))
@@ -515,12 +536,40 @@ async def bulk_approve(body: BulkApproveRequest, principal: InboxWriter) -> Bulk
     return BulkApproveResponse(results=results, approved=sum(r.ok for r in results))
 
 
+# How often an open stream re-reads who it is for: an unassigned chatter, a revoked token or a
+# deactivated account stops receiving events within this long.
+ACCESS_RECHECK_SECONDS = 5.0
+
+
 @router.get("/stream", response_class=EventSourceResponse, responses=errors(401, 403))
-async def stream(principal: InboxReader, redis: RedisDep) -> AsyncIterator[ServerSentEvent]:
-    """Server-sent events: one `inbox` event whenever items of your creators change."""
-    yield ServerSentEvent(event="ready", data={"creators": sorted(str(c) for c in principal.creator_ids)})
-    async for change in inbox_changes(redis, principal.creator_ids):
+async def stream(request: Request, principal: InboxReader, redis: RedisDep) -> AsyncIterator[ServerSentEvent]:
+    """Server-sent events: one `inbox` event whenever items of your creators change. Access is
+    re-checked while the stream is open: when it changes, an `access_changed` event ends the stream
+    (reconnect to follow the creators you may see now)."""
+    visible = principal.creator_ids
+    yield ServerSentEvent(event="ready", data={"creators": sorted(str(c) for c in visible)})
+    checked = time.monotonic()
+    async for change in inbox_changes(redis, visible, idle_seconds=ACCESS_RECHECK_SECONDS):
+        if time.monotonic() - checked >= ACCESS_RECHECK_SECONDS or change is not None:
+            if not await _still_sees(request, redis, visible):
+                yield ServerSentEvent(event="access_changed", data={"reason": "your access changed"})
+                return
+            checked = time.monotonic()
         if change is None:
             yield ServerSentEvent(comment="keepalive")
-        else:
+        elif _concerns(change, visible):
             yield ServerSentEvent(event="inbox", data=change)
+
+
+async def _still_sees(request: Request, redis: Any, visible: frozenset[uuid.UUID]) -> bool:
+    """The stream's caller still signs in, with the inbox:read scope, and sees the same creators."""
+    try:
+        now = await resolve_principal(request, redis)
+    except AppError:  # signed out, deactivated, token revoked or expired
+        return False
+    return "inbox:read" in now.scopes and now.creator_ids == visible
+
+
+def _concerns(change: dict[str, Any], visible: frozenset[uuid.UUID]) -> bool:
+    creator = change.get("creator_id")
+    return creator is None or creator in {str(c) for c in visible}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from pydantic import BaseModel
 from api.auth import ratelimit
 from api.deps import NotAuthenticated, client_address, errors
 from api.webhooks import signing
+from api.webhooks.body import parse_object
 from core import queue
 from core.db import tenant_session
 from core.errors import AppError, ValidationFailed
@@ -31,6 +31,33 @@ MAX_BODY_BYTES = 256 * 1024
 
 class PayloadTooLarge(AppError):
     status_code = 413
+
+
+# The body, for the OpenAPI document (the endpoints read the raw bytes: signatures cover them).
+WEBHOOK_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["event", "account_id", "payload"],
+                    "properties": {
+                        "event": {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": 80,
+                            "example": "messages.received",
+                        },
+                        "account_id": {"type": "string", "minLength": 1, "maxLength": 120},
+                        "payload": {"type": "object"},
+                        "platform": {"type": "string", "enum": ["onlyfans", "fansly"]},
+                    },
+                }
+            }
+        },
+    }
+}
 
 
 class WebhookAccepted(BaseModel):
@@ -61,21 +88,8 @@ class ParsedEvent:
 
 
 def _parse(body: bytes) -> ParsedEvent:
-    """The delivery's event type, account id and document, or 422."""
-    try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValidationFailed("body is not valid JSON") from exc
-    if not isinstance(document, dict):
-        raise ValidationFailed("body must be a JSON object")
-    # Postgres (jsonb and text) cannot store NUL characters.
-    if b"\\u0000" in body or b"\x00" in body:
-        raise ValidationFailed("body must not contain NUL characters")
-    document_json = json.dumps(document, ensure_ascii=False)
-    try:
-        document_json.encode()
-    except UnicodeEncodeError as exc:
-        raise ValidationFailed("body must be valid UTF-8 text") from exc
+    """The delivery's event type, account id and document, or 422 (strict, bounded JSON first)."""
+    document, document_json = parse_object(body)
     event = document.get("event", document.get("type"))
     account_id = document.get("account_id")
     payload = document.get("payload", document.get("data", {}))
@@ -155,11 +169,16 @@ async def _accept(
     return WebhookAccepted(status="accepted", event_id=event_id)
 
 
-@router.post("/onlyfansapi", response_model=WebhookAccepted, responses=errors(401, 413, 422, 429))
+@router.post(
+    "/onlyfansapi",
+    response_model=WebhookAccepted,
+    responses=errors(401, 413, 422, 429, 503),
+    openapi_extra=WEBHOOK_BODY,
+)
 async def onlyfansapi(request: Request) -> WebhookAccepted:
     """Receive an OnlyFansAPI event (hex HMAC-SHA256 `Signature` over the raw body)."""
     # The shared client directly: as a (sync) dependency it would cost a thread-pool hop per delivery.
-    await ratelimit.hit(get_redis(), ratelimit.WEBHOOKS_PER_ADDRESS, client_address(request))
+    await ratelimit.hit(get_redis(), ratelimit.WEBHOOKS_PER_ADDRESS, client_address(request), fail_open=True)
     body = await _read_body(request)
     parsed = _parse(body)
     signature = request.headers.get("signature")
@@ -175,10 +194,15 @@ async def onlyfansapi(request: Request) -> WebhookAccepted:
     )
 
 
-@router.post("/generic", response_model=WebhookAccepted, responses=errors(401, 413, 422, 429))
+@router.post(
+    "/generic",
+    response_model=WebhookAccepted,
+    responses=errors(401, 413, 422, 429, 503),
+    openapi_extra=WEBHOOK_BODY,
+)
 async def generic(request: Request) -> WebhookAccepted:
     """Receive an event signed the Standard Webhooks way (webhook-id/-timestamp/-signature)."""
-    await ratelimit.hit(get_redis(), ratelimit.WEBHOOKS_PER_ADDRESS, client_address(request))
+    await ratelimit.hit(get_redis(), ratelimit.WEBHOOKS_PER_ADDRESS, client_address(request), fail_open=True)
     body = await _read_body(request)
     msg_id = request.headers.get("webhook-id") or ""
     timestamp = request.headers.get("webhook-timestamp") or ""

@@ -733,6 +733,9 @@
         if (change.item_id && state.detail && change.item_id === state.detail.id && !state.editing) loadDetail();
       });
     });
+    // Access changed (an assignment, a role): the list may now show other creators. EventSource
+    // reconnects by itself and the server answers with what this account may see now.
+    source.addEventListener("access_changed", () => loadQueue({ announceNew: false }));
     source.onerror = () => {
       live.textContent = "Reconnecting…";
       live.classList.add("off");

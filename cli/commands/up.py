@@ -83,9 +83,8 @@ def register(app: typer.Typer) -> None:
 
 async def _serve(host: str, port: int, *, demo: bool, started: float) -> None:
     import uvicorn
-    from arq.worker import Worker
 
-    from api.worker import worker_settings
+    from api.worker import run_until_stopped
     from cli.commands._startup import verify_embedder_or_exit
     from core.db import get_engine
     from crm.demo import DEMO_CREATOR_LOGIN, DEMO_PASSWORD, DEMO_STAFF, seed_if_empty
@@ -101,8 +100,8 @@ async def _serve(host: str, port: int, *, demo: bool, started: float) -> None:
             with console.status("learning demo fans' memories from their histories…"):
                 await learn_from_histories(get_engine(), summary.creator_ids)
             drafts = await prime_demo_drafts(summary.creator_ids)
-    worker = Worker(**worker_settings(), handle_signals=False)
-    worker_task = asyncio.create_task(worker.async_run())
+    stop_worker = asyncio.Event()
+    worker_task = asyncio.create_task(run_until_stopped(stop=stop_worker))
     base = f"http://{host}:{port}"
     logins = "\n".join(f"  {email:<34} {role}" for email, _, role in (*DEMO_STAFF, DEMO_CREATOR_LOGIN))
     console.print(
@@ -119,5 +118,5 @@ async def _serve(host: str, port: int, *, demo: bool, started: float) -> None:
     try:
         await uvicorn.Server(config).serve()
     finally:
-        await worker.close()
-        worker_task.cancel()
+        stop_worker.set()
+        await worker_task

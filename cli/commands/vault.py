@@ -17,7 +17,7 @@ async def _rotate() -> tuple[int, str]:
     from core.db import get_engine, tenant_session
     from core.settings import get_settings
     from core.tenancy import SYSTEM
-    from crm.accounts import audit
+    from crm.accounts import audit, two_factor
     from crm.creators import service as creator_service
 
     vault = Vault.from_settings(get_settings())
@@ -25,6 +25,7 @@ async def _rotate() -> tuple[int, str]:
     try:
         async with tenant_session(SYSTEM, engine=engine) as session:
             count = await creator_service.rotate_connection_secrets(session, vault)
+            count += await two_factor.rotate_secrets(session, vault)
             if count:
                 await audit.record(
                     session,

@@ -16,8 +16,6 @@ def register(app: typer.Typer) -> None:
         """Run a background worker (any number can run side by side)."""
         import asyncio
 
-        from arq.worker import Worker
-
         from core import embedded
         from core.db import resolve_database_urls
         from core.redis import resolve_redis_url
@@ -28,9 +26,14 @@ def register(app: typer.Typer) -> None:
         except embedded.EmbeddedServiceError as exc:
             console.print(f"[bold red]error:[/] {exc}")
             raise typer.Exit(code=1) from exc
-        from api.worker import worker_settings
+        from api import worker as jobs
         from cli.commands._startup import verify_embedder_or_exit
 
         asyncio.run(verify_embedder_or_exit(console))
-        asyncio.set_event_loop(asyncio.new_event_loop())
-        Worker(**worker_settings(), burst=burst).run()
+
+        async def run() -> None:
+            stop = asyncio.Event()
+            jobs.install_stop_signals(stop)
+            await jobs.run_until_stopped(burst=burst, stop=stop)
+
+        asyncio.run(run())

@@ -19,6 +19,8 @@ class Agency(IdPk, Timestamps, Base):
 
     name: Mapped[str] = mapped_column(sa.String(200))
     slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    # Owners and admins must sign in with a second factor (crm.accounts.two_factor).
+    require_two_factor: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
 
 
 class StaffUser(IdPk, Timestamps, Base):
@@ -45,6 +47,11 @@ class StaffUser(IdPk, Timestamps, Base):
     # An open invitation: the SHA-256 of the one-time token, until it is accepted or expires.
     invite_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     invite_expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Two-factor sign-in (TOTP, RFC 6238): the seed as a vault envelope, enabled once confirmed.
+    totp_secret_encrypted: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    totp_recovery_hashes: Mapped[list[str]] = mapped_column(ARRAY(sa.String(64)), server_default="{}")
 
 
 class StaffCreatorAccess(IdPk, CreatedAt, Base):
@@ -98,3 +105,20 @@ class AuditLog(IdPk, CreatedAt, Base):
     target_type: Mapped[str | None] = mapped_column(sa.String(80))
     target_id: Mapped[str | None] = mapped_column(sa.String(80))
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+
+
+class LoginLockout(IdPk, Timestamps, Base):
+    """Failed sign-ins of one staff member from one device ('' = any client without a trusted-device
+    cookie). A lock ends by itself; a trusted device has its own counter, so strangers cannot lock
+    the staff member out of the devices they signed in from before."""
+
+    __tablename__ = "login_lockouts"
+    __table_args__ = (sa.UniqueConstraint("staff_user_id", "device"),)
+
+    staff_user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), sa.ForeignKey("staff_users.id", ondelete="CASCADE")
+    )
+    device: Mapped[str] = mapped_column(sa.String(64), server_default="")
+    failures: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    locks: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

@@ -133,14 +133,19 @@ async def set_status(
 
 
 async def stale_event_ids(
-    session: AsyncSession, *, older_than: timedelta, limit: int = 200, now: datetime | None = None
+    session: AsyncSession,
+    *,
+    older_than: timedelta,
+    statuses: tuple[WebhookStatus, ...] = RETRYABLE,
+    limit: int = 200,
+    now: datetime | None = None,
 ) -> list[uuid.UUID]:
-    """Events that should have been processed by now (the sweeper re-enqueues them)."""
+    """Events in one of `statuses` untouched for `older_than`, oldest first (the sweeper's work)."""
     cutoff = (now or datetime.now(UTC)) - older_than
     query = (
         sa.select(WebhookEvent.id)
         .where(
-            WebhookEvent.status.in_(RETRYABLE),
+            WebhookEvent.status.in_(statuses),
             WebhookEvent.updated_at < cutoff,
             WebhookEvent.attempts < MAX_ATTEMPTS,
         )

@@ -167,14 +167,20 @@ def live_server(api_environment: dict[str, str]) -> Iterator[str]:
     import subprocess
     import sys
 
+    from tests.api.faults_kit import log_path
+
     port = _free_port()
     root = Path(__file__).resolve().parents[2]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
-        cwd=root,
-        env={**os.environ, **api_environment, "PYTHONPATH": str(root)},
-    )  # fmt: skip
+    log = log_path("live-server", root / "var" / "test-logs")
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
+             "--port", str(port), "--log-level", "info"],
+            cwd=root,
+            env={**os.environ, **api_environment, "PYTHONPATH": str(root)},
+            stdout=out,
+            stderr=out,
+        )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):

@@ -92,8 +92,9 @@ async def test_login_is_rate_limited(client: httpx.AsyncClient, engine: AsyncEng
         (await client.post("/api/auth/login", json={"email": email, "password": f"guess-{i}"})).status_code
         for i in range(12)
     ]
-    assert codes[:10] == [401] * 10
-    assert codes[10:] == [429, 429]
+    # The fifth failure locks the account from this (untrusted) client; the email limit backs it up.
+    assert codes[:4] == [401] * 4
+    assert set(codes[4:]) == {429}
     # Even the right password waits out the window.
     assert (
         await client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
