@@ -458,6 +458,10 @@ async def on_startup(ctx: dict[str, Any]) -> None:
 
 
 async def on_shutdown(ctx: dict[str, Any]) -> None:
+    """Write what is still pending (recall's batched access counts) and stop the heartbeat."""
+    from memory.access import ACCESS_LOG
+
+    await ACCESS_LOG.flush()
     task = ctx.pop("heartbeat", None)
     if task is not None:
         task.cancel()
@@ -540,13 +544,6 @@ class WorkerSettings:
     redis_settings: RedisSettings | None = None  # filled in by `fanpilot worker` from settings
 
 
-async def on_shutdown(ctx: dict[str, Any]) -> None:
-    """Write what is still pending (recall's batched access counts) before the worker exits."""
-    from memory.access import ACCESS_LOG
-
-    await ACCESS_LOG.flush()
-
-
 def worker_settings() -> dict[str, Any]:
     """Keyword arguments for arq's Worker, with Redis resolved from settings (REDIS_URL / embedded)."""
     return {
@@ -555,7 +552,6 @@ def worker_settings() -> dict[str, Any]:
         "max_tries": WorkerSettings.max_tries,
         "job_timeout": WorkerSettings.job_timeout,
         "keep_result": WorkerSettings.keep_result,
-        "on_shutdown": on_shutdown,
         "redis_settings": queue.redis_settings(),
         "on_startup": on_startup,
         "on_shutdown": on_shutdown,

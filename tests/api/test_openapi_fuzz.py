@@ -34,6 +34,7 @@ from crm.creators import service as creators
 from crm.enums import Platform
 from tests.api.conftest import PASSWORD, Shop, make_login, make_shop
 from tests.api.test_auth_inbox import make_item
+from tests.automation import support as automation_support
 from tests.conftest import record_figure
 from tests.factories import make_fan
 from tools import REGISTRY, ToolContext
@@ -89,6 +90,16 @@ async def _world(engine: AsyncEngine, live_server: str) -> World:
         engine, other.creator_id, fan_name="Zebediah Foreign", text="zebediah secret draft"
     )
     b_fan = await make_fan(engine, other.creator_id, name="Zebediah Other")
+    b_template = await automation_support.template(
+        engine, other.creator_id, "Zebediah hello", "Hey {fan_name}"
+    )
+    b_rule = await automation_support.rule(
+        engine,
+        other.creator_id,
+        name="Zebediah welcome",
+        trigger={"type": "subscriptions.new"},
+        actions=[{"type": "send_message", "template": "Zebediah hello"}],
+    )
     async with tenant_session(SYSTEM, engine=engine) as s:
         token = await accounts.list_api_tokens(s, SYSTEM)
         b_token = next(t.id for t in token if t.staff_user_id == b_owner)
@@ -101,6 +112,10 @@ async def _world(engine: AsyncEngine, live_server: str) -> World:
         "token_id": str(b_token),
         "connection_id": str(b_connection),
         "thread_id": str(uuid.uuid4()),
+        "template_id": str(b_template),
+        "rule_id": str(b_rule),
+        # A broadcast exists only once an approved item froze one: an unknown id must 404 the same way.
+        "broadcast_id": str(uuid.uuid4()),
     }
     secrets = [*foreign.values(), "Zebediah", "zebediah", b_email, other.account_id]
     return World(shop=shop, other_creator=a2, auth=auth, foreign=foreign, secrets=secrets, b_fan=b_fan)
@@ -279,6 +294,7 @@ async def test_tools_with_another_creators_fan_id_return_nothing_of_it(
         "remember_fact": {"text": "Birthday is 12 May"},
         "send_message": {"text": "hi"},
         "send_ppv_offer": {"text": "new set", "price": "20"},
+        "send_template": {"template": "Welcome"},
     }
     ctx = ToolContext(
         principal=world.shop.tenant.principal(), creator_id=world.shop.creator_id, engine=engine
