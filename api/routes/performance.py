@@ -194,7 +194,8 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 TEAM_COLUMNS = (
     "name", "kind", "role", "decided", "approved", "approved_as_drafted", "edited", "rejected",
-    "approval_rate_without_edit", "chars_changed", "avg_chars_changed", "edit_share",
+    "approval_rate_without_edit", "chars_changed", "avg_chars_changed", "median_chars_changed",
+    "edit_share",
     "median_decision_minutes", "replies", "median_reply_minutes", "sla_breaches", "ppv_offers",
     "ppv_sales", "ppv_revenue", "tips_after", "tip_revenue", "attributed_revenue",
 )  # fmt: skip

@@ -47,6 +47,7 @@ class Page:
 PAGES: tuple[Page, ...] = (
     Page("/inbox", "inbox.html", "Inbox"),
     Page("/chat", "chat.html", "Chat"),
+    Page("/performance", "performance.html", "Performance", roles=("owner", "admin", "manager", "creator")),
     Page("/login", "login.html", "Sign in", nav=False),
     Page("/join", "join.html", "Join", nav=False),
 )

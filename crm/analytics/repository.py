@@ -352,6 +352,8 @@ class AnalyticsRepository:
                    count(*) FILTER (WHERE status = 'rejected') AS rejected,
                    coalesce(sum(edit_distance) FILTER (WHERE edited), 0) AS chars_changed,
                    count(edit_distance) FILTER (WHERE edited) AS edits_measured,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY edit_distance) FILTER (WHERE edited)
+                     AS median_chars_changed,
                    coalesce(sum(longer_text) FILTER (WHERE edited AND edit_distance IS NOT NULL), 0)
                      AS chars_drafted,
                    percentile_cont(0.5) WITHIN GROUP (ORDER BY waited) AS median_decision_seconds

@@ -156,6 +156,7 @@ class TeamRow(BaseModel):
     approval_rate_without_edit: float | None = Field(description="approved_as_drafted / decided, 0..1.")
     chars_changed: int = Field(description="Edit distance summed over edited items (characters).")
     avg_chars_changed: float | None = Field(description="Per edited item.")
+    median_chars_changed: float | None = Field(description="Median edit distance over edited items.")
     edit_share: float | None = Field(
         description="chars_changed / characters drafted, over edited items: how much of a draft an edit "
         "rewrote, 0..1."

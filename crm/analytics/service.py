@@ -414,6 +414,10 @@ async def performance_scope(session: AsyncSession, principal: Principal) -> Perf
     )
 
 
+def _maybe_float(value: float | Decimal | None) -> float | None:
+    return round(float(value), 1) if value is not None else None
+
+
 def _ratio(part: float, whole: float) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -441,6 +445,7 @@ def _team_row(key: str, kind: str, name: str, role: str | None, parts: dict[str,
         approval_rate_without_edit=_ratio(as_drafted, decided),
         chars_changed=chars,
         avg_chars_changed=round(chars / measured, 1) if measured else None,
+        median_chars_changed=_maybe_float(d.get("median_chars_changed")),
         edit_share=min(share, 1.0) if share is not None else None,
         median_decision_minutes=_minutes(d.get("median_decision_seconds")),
         replies=int(r.get("replies", 0)),

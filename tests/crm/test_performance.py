@@ -71,7 +71,11 @@ async def test_team_figures_per_decider_and_for_the_ai(engine: AsyncEngine, ledg
         3, 3, 2, 1, 0,
     )  # fmt: skip
     assert chatter.approval_rate_without_edit == pytest.approx(2 / 3, abs=1e-4)
-    assert (chatter.chars_changed, chatter.avg_chars_changed) == (changed, float(changed))
+    assert (chatter.chars_changed, chatter.avg_chars_changed, chatter.median_chars_changed) == (
+        changed,
+        float(changed),
+        float(changed),
+    )
     assert chatter.edit_share == pytest.approx(changed / max(len(EDIT_FROM), len(EDIT_TO)), abs=1e-4)
     # Two replies: 20 min (from the first of Sam's two messages) and 90 min (over the 60 min SLA).
     assert (chatter.replies, chatter.median_reply_minutes, chatter.sla_breaches) == (2, 55.0, 1)
