@@ -100,6 +100,7 @@ InboxWriter = Annotated[Principal, Depends(require_scope("inbox:write"))]
 AdminReader = Annotated[Principal, Depends(require_scope("admin:read"))]
 AdminWriter = Annotated[Principal, Depends(require_scope("admin:write"))]
 ChatWriter = Annotated[Principal, Depends(require_scope("chat:write"))]
+AnalyticsReader = Annotated[Principal, Depends(require_scope("analytics:read"))]
 # A creator's own login changes its persona (voice, rules, price bounds) without admin rights.
 PersonaReader = Annotated[Principal, Depends(require_scope("admin:read", "persona:write"))]
 PersonaWriter = Annotated[Principal, Depends(require_scope("admin:write", "persona:write"))]

@@ -14,7 +14,7 @@ from typing import Any
 
 from bench._common import RESULTS_DIR
 
-KNOWN_ORDER = ("webhooks", "memory", "memory-1m", "agent", "approvals", "automation", "locomo")
+KNOWN_ORDER = ("webhooks", "memory", "memory-1m", "agent", "approvals", "automation", "performance", "locomo")
 
 
 def _num(value: Any, digits: int = 1) -> str:
@@ -215,7 +215,29 @@ def _locomo(document: dict[str, Any]) -> str:
     return head + "\n\n" + _table(["category", "n", "method", "R@5", "R@10", "MRR@10"], rows)
 
 
+def _performance(doc: dict[str, Any]) -> str:
+    rows = []
+    for size, data in doc.get("sizes", {}).items():
+        counts = data.get("rows", {})
+        label = f"{size} ({_num(counts.get('fan_messages'))} msgs, {_num(counts.get('fan_transactions'))} tx)"
+        for report, figures in data.get("reports", {}).items():
+            product, baseline = figures.get("product", {}), figures.get("baseline", {})
+            rows.append(
+                [
+                    label,
+                    report,
+                    _num(baseline.get("p95_ms"), 1),
+                    _num(product.get("p50_ms"), 1),
+                    _num(product.get("p95_ms"), 1),
+                    f"{figures.get('p95_ratio')}×",
+                ]
+            )
+    header = ["size", "report", "GROUP BY p95 ms", "Fanpilot p50 ms", "Fanpilot p95 ms", "p95 ratio"]
+    return _table(header, rows)
+
+
 RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "performance": _performance,
     "memory": _memory,
     "memory-1m": _memory,
     "locomo": _locomo,

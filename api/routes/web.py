@@ -48,6 +48,7 @@ PAGES: tuple[Page, ...] = (
     Page("/inbox", "inbox.html", "Inbox"),
     Page("/chat", "chat.html", "Chat"),
     Page("/rules", "rules.html", "Rules"),
+    Page("/performance", "performance.html", "Performance", roles=("owner", "admin", "manager", "creator")),
     Page("/login", "login.html", "Sign in", nav=False),
     Page("/join", "join.html", "Join", nav=False),
 )

@@ -36,7 +36,7 @@ def _memory(sizes: str, out: Path, queries: int) -> dict[str, Any]:
 
 SUITES: dict[str, Callable[[str, Path, int], dict[str, Any]]] = {"memory": _memory}
 # Suites with their own runner (`bench/<suite>.py: run_cli(console, **options) -> int`).
-RUN_CLI_SUITES = ("webhooks", "agent", "approvals", "automation")
+RUN_CLI_SUITES = ("webhooks", "agent", "approvals", "automation", "performance")
 KNOWN = (*SUITES, *RUN_CLI_SUITES)
 
 

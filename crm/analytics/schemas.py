@@ -124,3 +124,135 @@ class PricePoints(BaseModel):
     points: list[PricePoint] = Field(description="Best first: by revenue, then purchases.")
     best_by_revenue: Decimal | None
     best_by_unlock_rate: Decimal | None = Field(description="Among prices offered at least 3 times.")
+
+
+# ---------------------------------------------------------------- the performance page
+
+
+class Attribution(BaseModel):
+    """How money is credited to a reply (last touch, each transaction at most once)."""
+
+    ppv_hours: int = Field(
+        description="A PPV purchase by the fan at the offer's price within this many hours after an "
+        "approved PPV offer was sent counts for that offer (the latest such offer, if several)."
+    )
+    tip_hours: int = Field(
+        description="A tip counts for the latest message sent to the fan within this many hours before it."
+    )
+
+
+class TeamRow(BaseModel):
+    """One decider (a staff member, auto-approval, a script) or everyone together (`kind` = all)."""
+
+    key: str = Field(description="Staff id; or all | auto | script | platform.")
+    kind: str = Field(description="staff | all | auto | script | platform")
+    name: str
+    role: str | None = None
+    decided: int = Field(description="Queue items approved, edited or rejected in the window.")
+    approved: int = Field(description="Approved as drafted or after an edit.")
+    approved_as_drafted: int
+    edited: int
+    rejected: int
+    approval_rate_without_edit: float | None = Field(description="approved_as_drafted / decided, 0..1.")
+    chars_changed: int = Field(description="Edit distance summed over edited items (characters).")
+    avg_chars_changed: float | None = Field(description="Per edited item.")
+    median_chars_changed: float | None = Field(description="Median edit distance over edited items.")
+    edit_share: float | None = Field(
+        description="chars_changed / characters drafted, over edited items: how much of a draft an edit "
+        "rewrote, 0..1."
+    )
+    median_decision_minutes: float | None = Field(description="Item queued → decided.")
+    replies: int = Field(description="Replies sent in the window (a message answering a fan's turn).")
+    median_reply_minutes: float | None = Field(
+        description="Fan's first unanswered message → the reply sent, median."
+    )
+    sla_breaches: int = Field(description="Replies sent later than the SLA.")
+    ppv_offers: int = Field(description="Approved PPV offers sent in the window.")
+    ppv_sales: int
+    ppv_revenue: Decimal = Field(description="PPV purchases credited to those offers (see attribution).")
+    tips_after: int
+    tip_revenue: Decimal = Field(description="Tips credited to this decider's replies (see attribution).")
+    attributed_revenue: Decimal = Field(description="ppv_revenue + tip_revenue.")
+
+
+class DecisionBucket(BaseModel):
+    start: date
+    approved_as_drafted: int
+    edited: int
+    rejected: int
+
+
+class TeamPerformance(BaseModel):
+    """Per decider and for every AI draft together: decisions, edits, reply times, credited money."""
+
+    window: WindowInfo
+    sla_minutes: int
+    attribution: Attribution
+    staff_id: uuid.UUID | None = Field(description="The decider the rows and buckets are narrowed to.")
+    total: TeamRow = Field(description="Every AI-drafted item in the window, whoever decided it.")
+    people: list[TeamRow] = Field(description="Most decisions first.")
+    expired_undecided: int = Field(description="Drafts that expired in the window with nobody deciding.")
+    bucket_unit: str | None = None
+    buckets: list[DecisionBucket] = Field(default_factory=list)
+
+
+class CreatorRow(BaseModel):
+    creator_id: uuid.UUID
+    name: str
+    revenue_by_type: dict[str, Decimal]
+    gross: Decimal
+    refunds: Decimal
+    net: Decimal
+    new: int
+    renewed: int
+    expired: int
+    active_now: int
+    decided: int
+    approval_rate_without_edit: float | None
+    replies: int
+    median_reply_minutes: float | None
+    sla_breaches: int
+    flagged_items: int
+    attributed_revenue: Decimal
+
+
+class CreatorsSummary(BaseModel):
+    window: WindowInfo
+    sla_minutes: int
+    creators: list[CreatorRow]
+
+
+class FlagCount(BaseModel):
+    code: str
+    label: str
+    about: str = Field(description="fan: a signal in the fan's message; draft: a guardrail on the draft.")
+    items: int = Field(description="Queue items carrying the flag (superseded drafts left out).")
+
+
+class SafetyFlags(BaseModel):
+    window: WindowInfo
+    flagged_items: int = Field(description="Items with at least one flag.")
+    flags: list[FlagCount] = Field(description="Most frequent first.")
+
+
+class StaffOption(BaseModel):
+    id: uuid.UUID
+    name: str
+    role: str
+
+
+class CreatorOption(BaseModel):
+    id: uuid.UUID
+    name: str
+    timezone: str
+
+
+class PerformanceScope(BaseModel):
+    """What the caller may filter on: their creators, the people who work on them, the periods."""
+
+    creators: list[CreatorOption]
+    staff: list[StaffOption]
+    periods: list[str]
+    default_period: str
+    sla_minutes: int
+    attribution: Attribution

@@ -31,6 +31,14 @@ class HitlAction(IdPk, Timestamps, CreatorOwned, Base):
             postgresql_where=sa.text("status = 'pending'"),
         ),
         sa.Index("ix_hitl_action_queue_fan_status", "fan_id", "status"),
+        # The performance page: decisions and flags of a creator in a window are range scans.
+        sa.Index(
+            "ix_hitl_action_queue_creator_decided",
+            "creator_id",
+            "decided_at",
+            postgresql_where=sa.text("decided_at IS NOT NULL"),
+        ),
+        sa.Index("ix_hitl_action_queue_creator_created", "creator_id", "created_at"),
         sa.Index(
             "ix_hitl_action_queue_delivery",
             "next_attempt_at",
@@ -70,6 +78,9 @@ class HitlAction(IdPk, Timestamps, CreatorOwned, Base):
     decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     decision_reason: Mapped[str | None] = mapped_column(sa.Text)
     edited: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
+    # Levenshtein distance between the drafted and the approved text (0: sent as drafted), set when
+    # the item is approved or edited; None for a rejection or an action without text.
+    edit_distance: Mapped[int | None] = mapped_column(sa.Integer)
     superseded_by: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), sa.ForeignKey("hitl_action_queue.id", ondelete="SET NULL")
     )

@@ -68,6 +68,7 @@ async def approve_if_pending(
         .values(
             status=ApprovalStatus.approved,
             final_args=sa.func.coalesce(HitlAction.final_args, HitlAction.proposed_args),
+            edit_distance=sa.case((HitlAction.proposed_args.has_key("text"), 0), else_=None),
             decided_by=actor_id,
             decided_at=now,
             updated_at=now,
@@ -392,8 +393,17 @@ async def audit_exists(
     return bool((await session.execute(stmt)).scalar())
 
 
+def _flagged_in(creator_ids: Sequence[uuid.UUID], since: datetime, until: datetime) -> list[Any]:
+    return [
+        HitlAction.creator_id.in_(list(creator_ids)),
+        HitlAction.created_at >= since,
+        HitlAction.created_at < until,
+        HitlAction.status != ApprovalStatus.superseded,
+    ]
+
+
 async def count_flags(
-    session: AsyncSession, *, creator_id: uuid.UUID, since: datetime, until: datetime
+    session: AsyncSession, *, creator_ids: Sequence[uuid.UUID], since: datetime, until: datetime
 ) -> dict[str, int]:
     """Items per flag code (each item counted once per code), superseded drafts left out."""
     flag = sa.func.jsonb_array_elements(HitlAction.flags).table_valued("value").alias("flag")
@@ -402,15 +412,22 @@ async def count_flags(
         sa.select(code.label("code"), sa.func.count(sa.distinct(HitlAction.id)))
         .select_from(HitlAction)
         .join(flag, sa.true())
-        .where(
-            HitlAction.creator_id == creator_id,
-            HitlAction.created_at >= since,
-            HitlAction.created_at < until,
-            HitlAction.status != ApprovalStatus.superseded,
-        )
+        .where(*_flagged_in(creator_ids, since, until))
         .group_by(code)
     )
     return {str(c): int(n) for c, n in (await session.execute(stmt)).all()}
+
+
+async def count_flagged_items(
+    session: AsyncSession, *, creator_ids: Sequence[uuid.UUID], since: datetime, until: datetime
+) -> dict[uuid.UUID, int]:
+    """Items with at least one flag, per creator (superseded drafts left out)."""
+    stmt = (
+        sa.select(HitlAction.creator_id, sa.func.count())
+        .where(*_flagged_in(creator_ids, since, until), HitlAction.flags != sa.text("'[]'::jsonb"))
+        .group_by(HitlAction.creator_id)
+    )
+    return {cid: int(n) for cid, n in (await session.execute(stmt)).all()}
 
 
 async def count_views(session: AsyncSession, *, creator_id: uuid.UUID | None) -> dict[str, int]:

@@ -8,7 +8,7 @@ flags per code for a creator and a period.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +23,13 @@ from crm.fans import service as fan_service
 POSSIBLE_MINOR_TAG = "possible-minor"
 POSSIBLE_MINOR_AUDIT = "safety.possible_minor"
 
-__all__ = ["POSSIBLE_MINOR_AUDIT", "POSSIBLE_MINOR_TAG", "count_flags", "record_inbound_signals"]
+__all__ = [
+    "POSSIBLE_MINOR_AUDIT",
+    "POSSIBLE_MINOR_TAG",
+    "count_flagged_items",
+    "count_flags",
+    "record_inbound_signals",
+]
 
 
 async def record_inbound_signals(
@@ -63,15 +69,31 @@ async def count_flags(
     session: AsyncSession,
     principal: Principal,
     *,
-    creator_id: uuid.UUID,
+    creator_id: uuid.UUID | None = None,
+    creator_ids: Sequence[uuid.UUID] = (),
     since: datetime,
     until: datetime,
 ) -> dict[str, int]:
-    """Queue items per flag code for one creator, created in [since, until).
+    """Queue items per flag code for one creator (or several, together), created in [since, until).
 
     Superseded drafts are left out: the fresh draft that replaced them carries the same flags, so a
     fan who wrote twice is counted once.
     """
-    if until <= since:
+    ids = [*creator_ids, *([creator_id] if creator_id else [])]
+    if until <= since or not ids:
         return {}
-    return await repo.count_flags(session, creator_id=creator_id, since=since, until=until)
+    return await repo.count_flags(session, creator_ids=ids, since=since, until=until)
+
+
+async def count_flagged_items(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    creator_ids: Sequence[uuid.UUID],
+    since: datetime,
+    until: datetime,
+) -> dict[uuid.UUID, int]:
+    """Queue items with at least one flag, per creator, created in [since, until)."""
+    if until <= since or not creator_ids:
+        return {}
+    return await repo.count_flagged_items(session, creator_ids=creator_ids, since=since, until=until)

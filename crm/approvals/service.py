@@ -26,6 +26,7 @@ from core.errors import Forbidden, NotFound, ValidationFailed
 from core.tenancy import SYSTEM, ActorKind, Principal, StaffRole
 from crm.approvals import guardrails
 from crm.approvals import repository as repo
+from crm.approvals.editdistance import text_edit_distance
 from crm.approvals.errors import (
     ApprovalAlreadyDecided,
     ApprovalExpired,
@@ -54,6 +55,7 @@ from crm.enums import (
 from crm.runtime import service as runtime_service
 
 __all__ = [
+    "AUTO_APPROVED_REASON",
     "approve_item",
     "attempts_of",
     "auto_approve_if_allowed",
@@ -294,6 +296,9 @@ def _prompt_version_of(context: dict[str, Any]) -> str | None:
     return str(version)[:40] if version else None
 
 
+AUTO_APPROVED_REASON = "auto-approved by creator policy"
+
+
 async def auto_approve_if_allowed(
     session: AsyncSession, principal: Principal, *, item_id: uuid.UUID
 ) -> HitlAction:
@@ -311,8 +316,9 @@ async def auto_approve_if_allowed(
         {
             "status": ApprovalStatus.approved,
             "final_args": item.proposed_args,
+            "edit_distance": text_edit_distance(item.proposed_args, None),
             "decided_at": _now(),
-            "decision_reason": "auto-approved by creator policy",
+            "decision_reason": AUTO_APPROVED_REASON,
         },
     )
     if decided is None:
@@ -502,6 +508,7 @@ async def edit_item(
             "status": ApprovalStatus.approved,
             "final_args": clean,
             "edited": True,
+            "edit_distance": text_edit_distance(item.proposed_args, clean),
             "flags": guardrails.dump([*kept, *outbound]),
             "context": context,
             "decided_by": principal.actor_id,
