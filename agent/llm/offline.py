@@ -735,7 +735,8 @@ def compose_draft(context: dict[str, Any]) -> DraftReply:
         if memory is not None:
             phrase = say_memory(memory[1], lang, pick=pick // 3, feeling=feeling)
             if phrase:
-                phrase = phrase[0].upper() + phrase[1:]
+                if not (sources and parts and parts[0][:1].islower()):
+                    phrase = phrase[0].upper() + phrase[1:]  # after her own lowercase reply: lowercase too
                 # Right after the line that answers the fan: a length limit drops what comes last.
                 parts.insert(min(len(parts), 1), phrase if phrase.endswith(("?", ".", "!")) else phrase + ".")
                 used.append(str(memory[0].get("id")))

@@ -172,3 +172,10 @@ def test_a_spanish_fans_dog_is_not_an_insult() -> None:
 
 def test_how_long_ago_is_not_the_topic() -> None:
     assert topic("el pedido que hice hace un mes todavía no ha llegado", "es") == "el pedido"
+
+
+def test_a_memory_after_her_lowercase_reply_stays_lowercase() -> None:
+    examples = _examples(MIA_NEWS, similarity=0.8)
+    reply = draft("finally got the promotion I was going for!!", name="Daniel", examples=examples,
+                  voice="Sweet and teasing.", memories=("Daniel works as a graphic designer",))  # fmt: skip
+    assert "designer" in reply and not any(c.isupper() for c in reply), reply
