@@ -8,8 +8,10 @@ before an example reaches any model, so a draft can never carry another fan's na
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
+import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
@@ -29,15 +31,28 @@ def _key(model: str, text: str) -> tuple[str, str]:
     return model, hashlib.sha1(text.encode()).hexdigest()
 
 
+# One embedding batch at a time per event loop: concurrent runs (the worker drafts several fans of
+# one creator at once) wait for the batch already under way instead of embedding the same
+# candidates again, then find them cached.
+_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _missing(model: str, texts: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(t for t in texts if _key(model, t) not in _cache))
+
+
 async def embed_cached(embedder: Any, texts: Sequence[str]) -> list[list[float]]:
     """Vectors for texts, computing only the ones this process has not embedded yet."""
     model = str(getattr(embedder, "model_name", "embedder"))
-    missing = list(dict.fromkeys(t for t in texts if _key(model, t) not in _cache))
-    if missing:
-        for text, vector in zip(missing, await embedder.embed(missing), strict=True):
-            _cache[_key(model, text)] = list(vector)
-            if len(_cache) > _CACHE_SIZE:
-                _cache.popitem(last=False)
+    if _missing(model, texts):
+        lock = _locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+        async with lock:
+            missing = _missing(model, texts)
+            if missing:
+                for text, vector in zip(missing, await embedder.embed(missing), strict=True):
+                    _cache[_key(model, text)] = list(vector)
+                    if len(_cache) > _CACHE_SIZE:
+                        _cache.popitem(last=False)
     out = []
     for text in texts:
         vector = _cache[_key(model, text)]

@@ -61,6 +61,7 @@ __all__ = [
     "DEMO_STAFF",
     "DemoSummary",
     "Progress",
+    "demo_creator_ids",
     "seed_demo",
     "seed_if_empty",
 ]
@@ -1107,3 +1108,15 @@ async def seed_if_empty(
         if await session.scalar(sa.select(sa.exists().where(Agency.id.is_not(None)))):
             return None
         return await _seed(session, fans=fans, progress=progress)
+
+
+async def demo_creator_ids(engine: AsyncEngine) -> tuple[uuid.UUID, ...]:
+    """The demo agency's creators, oldest first (empty when there is no demo agency)."""
+    async with tenant_session(SYSTEM, engine=engine) as session:
+        rows = await session.scalars(
+            sa.select(CreatorProfile.id)
+            .join(Agency, Agency.id == CreatorProfile.agency_id)
+            .where(Agency.slug == DEMO_AGENCY_SLUG)
+            .order_by(CreatorProfile.created_at, CreatorProfile.id)
+        )
+        return tuple(rows)

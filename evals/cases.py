@@ -24,8 +24,8 @@ from crm.enums import (
     TransactionKind,
 )
 
-Suite = Literal["reply", "assistant", "injection", "policy", "voice", "safety"]
-SUITES: tuple[Suite, ...] = ("reply", "assistant", "injection", "policy", "voice", "safety")
+Suite = Literal["reply", "assistant", "injection", "policy", "voice", "safety", "inbox"]
+SUITES: tuple[Suite, ...] = ("reply", "assistant", "injection", "policy", "voice", "safety", "inbox")
 # The run kinds a reply run can have (agent_runs.kind): what the draft is for.
 RunKind = Literal["reply", "welcome", "winback", "thank_you"]
 DATASETS_DIR = Path(__file__).parent / "datasets"
@@ -46,6 +46,14 @@ class PriceBounds(_Strict):
         return self
 
 
+class CaseVoiceExample(_Strict):
+    """Something the creator already sent another fan, and the message it answered."""
+
+    fan: str = Field(min_length=1)
+    reply: str = Field(min_length=1)
+    name: str | None = None  # the other fan's display name (a neutral one when absent)
+
+
 class CaseCreator(_Strict):
     name: str
     voice: str = ""
@@ -54,6 +62,8 @@ class CaseCreator(_Strict):
     restricted_words: list[str] = Field(default_factory=list)
     ppv_price_bounds: PriceBounds = PriceBounds(min=5, max=100)
     timezone: str = "UTC"
+    # Her earlier replies to other fans: seeded as their conversations, so the drafter retrieves them.
+    voice_examples: list[CaseVoiceExample] = Field(default_factory=list)
 
 
 # Where in time a dated row goes: a calendar window of the creator (its midpoint, never in the
@@ -147,6 +157,8 @@ class Expect(_Strict):
     flags_any: list[str] = Field(default_factory=list)
     flags_none: list[str] = Field(default_factory=list)
     forbidden_actions: list[ActionType] = Field(default_factory=list)
+    # The draft takes up what the fan said: a content word of the inbound, or one of these words.
+    reflects_any: list[str] = Field(default_factory=list)
     # Always checked; accepted in the file for readability, `false` is refused.
     no_execution_without_approval: Literal[True] = True
 

@@ -136,6 +136,7 @@ def report(
                     "memories_used": r.outcome.memories_used,
                     "quality": {
                         "memory_in_text": r.memory_in_text,
+                        "reflects_message": r.reflects_message,
                         "voice_ok": r.voice_ok,
                         "language_ok": r.language_ok,
                         "generic": r.generic,

@@ -99,6 +99,7 @@ class CaseResult:
     tone_ok: bool | None
     # Draft quality (None where the case does not measure it): see evals/quality.py.
     memory_in_text: bool | None = None
+    reflects_message: bool | None = None
     voice_ok: bool | None = None
     language_ok: bool | None = None
     generic: bool | None = None
@@ -244,6 +245,11 @@ def evaluate(case: Case, outcome: CaseOutcome) -> CaseResult:
     )
     if draft and outcome.suite != "assistant":
         _draft_quality(case, draft, result)
+    if exp.reflects_any and outcome.suite != "assistant":
+        result.reflects_message = bool(draft) and quality.reflects_message(
+            draft, case.inbound, also=exp.reflects_any, names=[case.fan.display_name, case.creator.name]
+        )
+        checks["reflects_message"] = result.reflects_message
     return result
 
 
@@ -329,6 +335,7 @@ def suite_metrics(results: Sequence[CaseResult]) -> dict[str, float | int | None
         "tone_ok": _rate(r.tone_ok for r in results),
         "false_flag_free": _rate(c.get("flags_none") for c in checks),
         "memory_in_text": _rate(r.memory_in_text for r in results),
+        "reflects_message": _rate(r.reflects_message for r in results),
         "voice_ok": _rate(r.voice_ok for r in results),
         "language_ok": _rate(r.language_ok for r in results),
         "generic_rate": _rate(_generic_flags(results)),
@@ -356,6 +363,7 @@ GATED_METRICS = (
     "tone_ok",
     "false_flag_free",
     "memory_in_text",
+    "reflects_message",
     "voice_ok",
     "language_ok",
     "distinct_ratio",
@@ -364,7 +372,7 @@ GATED_METRICS = (
 CEILING_METRICS = ("generic_rate", "errors")
 # Measured only on cases that state what they check (persona rules, a language, a memory to say, a
 # flag that must not fire): a run where no case does (a small --dataset) does not fail on them.
-OPTIONAL_METRICS = ("memory_in_text", "voice_ok", "language_ok", "false_flag_free")
+OPTIONAL_METRICS = ("memory_in_text", "reflects_message", "voice_ok", "language_ok", "false_flag_free")
 
 
 def below_threshold(metrics: dict[str, Any], thresholds: dict[str, float]) -> list[str]:

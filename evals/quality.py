@@ -309,6 +309,79 @@ def reflects_memory(text: str, memory: str, *, fan_name: str = "") -> bool:
     return False
 
 
+# ------------------------------------------------------------------------------ the fan's message
+
+
+# Words that name no subject of their own: time words, chat fillers, the praise any reply could use
+# and common function words, in the five languages (on top of the memory stop words above).
+_FILLER = frozenset(
+    fold(w)
+    for w in _word_set(
+        """finally tonight today tomorrow morning weekend amazing awesome great best good proud happy
+    excited wait cant can't really totally literally actually super little gonna wanna kinda thing things
+    stuff yeah okay maybe again always almost pretty well even though back feeling think know lol haha
+    hahaha omg btw babe hun guys sooo much over after before then than because while got can now way
+    yet too off out ago bit hey you our not how why who all but per via long whole three second only
+    full made down i'm i've i'll
+    que los las del por con una mis tus muy mal hay voy vas ayer primera primero tenido dieron creo
+    salio buenisima vez
+    ich und der die das den dem mit von bin hab hat was wie aus auf ersten erste bekommen einfach
+    nachste naechste ist wir
+    les des une mon ton mes tes est pas qui sur par moi toi nos vos eux premier premiere prochaine matin ete
+    ela ele com pra pro tem nao sou tao vou meu seu sua primeira primeiro novo consegui fiz dar vem
+    hoy esta este estos estas noche manana mañana tarde semana finde fin para pero como cuando donde
+    porque muy mucho mucha todo toda todos todas nada algo estoy estas tengo tiene tener hacer hice hecho
+    bien genial increible increíble feliz gracias jaja jajaja guapa guapo cariño tambien también ahora
+    menos unos unas mios tuyo sobre desde hasta otra otro veces siempre nunca solo aqui aquí eso esto ese
+    esa esos esas mismo misma queria quería quiero quieres puedo puede vamos estar eres habia había
+    heute morgen abend endlich gerade schon wieder noch sehr mega total echt voll toll geil habe hast
+    haben bist sind waren wird werden mein meine meinen meinem meiner dein deine deinen nicht kein keine
+    aber oder fur für nach über uber unter einen einem einer eine dass wenn weil auch ganz jetzt dann
+    doch diese dieser dieses woche wochenende
+    aujourd'hui soir cette semaine enfin encore deja déjà tres très trop vraiment genial génial bien
+    j'ai suis sont etait était avoir etre être fait faire avec pour dans chez mais donc parce comme tout
+    tous toute toutes rien ouais bonne petit petite chose truc plus moins jamais toujours apres après
+    avant demain hier quoi grand grande
+    hoje amanha amanhã noite finalmente agora ainda muito muita demais incrivel incrível legal minha
+    meus minhas você voce para mais quem quando onde porque tudo nada umas estou está tenho fazer
+    feito mesmo tambem também aqui isso isto esse essa este esta depois antes sempre nunca kkkk rsrs"""
+    )
+)
+
+
+def message_anchors(inbound: str, *, names: Iterable[str] = ()) -> list[str]:
+    """The words of the fan's message a reply that takes it up would echo (things, places, events)."""
+    own = {fold(p) for n in names for p in n.split()}
+    out: list[str] = []
+    for word in _WORD.findall(inbound):
+        w = fold(word.removesuffix("'s"))
+        if len(w) < 3 or w in _STOP or w in _FILLER or w in own:
+            continue
+        out.append(w)
+    out += [fold(n) for n in re.findall(r"\d+[a-z]*", inbound)]
+    return list(dict.fromkeys(out))
+
+
+def reflects_message(
+    draft: str, inbound: str, *, also: Iterable[str] = (), names: Iterable[str] = ()
+) -> bool:
+    """The draft takes up what the fan said: one of the message's own words (five-letter stems), the
+    same thing in another language (the concept table), or one of `also` (a phrase: as written)."""
+    folded = fold(_EMOJI.sub(" ", draft))
+    words = [fold(w) for w in _WORD.findall(draft)] + re.findall(r"\d+[a-z]*", folded)
+    for phrase in also:
+        if " " in phrase.strip() and fold(phrase.strip()) in folded:
+            return True
+    singles = [fold(p) for p in also if " " not in p.strip()]
+    for anchor in [*message_anchors(inbound, names=names), *singles]:
+        if any(_stem_match(anchor, w) for w in words):
+            return True
+        for group in _CONCEPTS:
+            if anchor in group and any(w in group for w in words):
+                return True
+    return False
+
+
 # ------------------------------------------------------------------------------ stock lines
 
 

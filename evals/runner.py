@@ -198,6 +198,41 @@ async def _seed_fan(
     return profile.id
 
 
+async def _seed_voice_examples(
+    engine: AsyncEngine, principal: Principal, creator_id: uuid.UUID, case: Case
+) -> None:
+    """Each of the creator's earlier replies as a conversation with another fan, days ago."""
+    now = datetime.now(UTC)
+    async with tenant_session(principal, engine=engine) as session:
+        for n, example in enumerate(case.creator.voice_examples):
+            fan, _, _ = await fan_service.upsert_fan_from_platform(
+                session,
+                principal,
+                creator_id=creator_id,
+                platform=case.fan.platform,
+                platform_fan_id=f"{case.id}-voice-{n}",
+                display_name=example.name or f"voice-example-fan-{n}",
+            )
+            sent_at = now - timedelta(days=3, minutes=10 * (len(case.creator.voice_examples) - n))
+            for i, (direction, sender, text) in enumerate(
+                (
+                    (MessageDirection.inbound, MessageSender.fan, example.fan),
+                    (MessageDirection.outbound, MessageSender.creator, example.reply),
+                )
+            ):
+                await fan_service.log_message(
+                    session,
+                    principal,
+                    creator_id=creator_id,
+                    fan_id=fan.id,
+                    direction=direction,
+                    sender=sender,
+                    text=text,
+                    sent_at=sent_at + timedelta(minutes=i + 1),
+                    platform_message_id=f"eval-{case.id}-v{n}-{i}",
+                )
+
+
 async def seed_case(engine: AsyncEngine, case: Case) -> Seeded:
     """The case's creator, fans, history and memories, through the product's services."""
     async with tenant_session(SYSTEM, engine=engine) as session:
@@ -225,6 +260,8 @@ async def seed_case(engine: AsyncEngine, case: Case) -> Seeded:
         role=StaffRole.owner,
     )
     seeded = Seeded(principal=principal, creator_id=creator_id, fan_id=uuid.UUID(int=0))
+    if case.creator.voice_examples:
+        await _seed_voice_examples(engine, principal, creator_id, case)
     async with tenant_session(principal, engine=engine) as session:
         for n, fan in enumerate([case.fan, *case.fans]):
             fan_id = await _seed_fan(session, principal, creator_id, fan, case, n)
@@ -406,7 +443,9 @@ async def run_case(engine: AsyncEngine, case: Case, *, provider: ProviderName | 
     except Exception as exc:  # noqa: BLE001 - a crashing case is a failed case, not an aborted suite
         outcome.error = f"{type(exc).__name__}: {exc}"
     if seeded is not None:
-        history_outbound = sum(1 for m in case.history if m.sender != "fan")
+        history_outbound = sum(1 for m in case.history if m.sender != "fan") + len(
+            case.creator.voice_examples
+        )
         await _collect(engine, seeded, outcome, history_outbound)
     outcome.seconds = time.perf_counter() - started
     return evaluate(case, outcome)

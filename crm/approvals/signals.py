@@ -134,7 +134,8 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
         r"\byou(?:'ll| will| are going to|'re going to|'re gonna| gonna) (?:regret|pay for) (?:it|this|that)\b|"
         r"\bwatch your back\b|\b(?:leak|post|share|spread) your (?:pics|nudes|videos|vids|photos|content|address)\b|"
         r"\bi(?:'ll| will) leak\b|\bi'?m going to (?:find|hurt|kill) you\b",
-        r"\bzorra\b|\bputa\b|\bperra\b|\bte vas a (?:enterar|arrepentir)\b|\bse donde vives\b|\bte voy a (?:encontrar|buscar|matar)\b",
+        # "perra" is also a (female) dog: "mi perra Lola ha tenido cachorros" is no insult.
+        r"\bzorra\b|\bputa\b|(?<!\bmi )(?<!\bmis )(?<!\btu )(?<!\bsu )(?<!\bla )(?<!\bnuestra )(?<!\btengo una )\bperra\b|\bte vas a (?:enterar|arrepentir)\b|\bse donde vives\b|\bte voy a (?:encontrar|buscar|matar)\b",
         r"\bschlampe\b|\bhure\b|\bfotze\b|\bich weiss,? wo du wohnst\b|\bich finde dich\b|\bpass (?:bloss|bloß|nur) auf\b|"
         r"\bdu wirst es bereuen\b",
         r"\bsalope\b|\bpute\b|\bconnasse\b|\bje sais ou tu habites\b|\bje vais te (?:retrouver|trouver|tuer)\b|"

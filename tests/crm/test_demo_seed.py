@@ -143,6 +143,7 @@ async def test_seed_if_empty_creates_the_demo_once(test_db: ProvisionedDatabase,
 
         before = await _scalar(engine, sa.select(sa.func.count()).select_from(FanMessage))
         assert await demo.seed_if_empty(engine, fans=30) is None
+        assert set(await demo.demo_creator_ids(engine)) == set(summary.creator_ids)
         with pytest.raises(Conflict):
             await demo.seed_demo(engine, fans=5)
         assert await _scalar(engine, sa.select(sa.func.count()).select_from(FanMessage)) == before

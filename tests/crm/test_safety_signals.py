@@ -60,8 +60,11 @@ HELD_OUT = [
     ("harassment", "reply or I'll post your address online"),
     ("harassment", "you worthless whore, you owe me"),
     ("harassment", "du dumme Schlampe, antworte endlich"),
+    ("harassment", "eres una perra, contesta ya"),
 ]
 LOOK_ALIKES = [
+    "mi perra Lola ha tenido cachorros, ¡seis!",
+    "tengo una perra que se llama Nala y es preciosa",
     "my daughter turns 16 next week, feeling old lol",
     "been a fan since I was 19, ten years later still here",
     "I'm 34 btw, hope that's not too old for you haha",

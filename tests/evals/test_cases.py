@@ -73,3 +73,13 @@ def test_anything_executed_before_a_decision_fails_the_case() -> None:
     result = evaluate(case, outcome)
     assert result.checks["gated_actions"] and result.checks["memories_used_any"]
     assert not result.passed and "no_execution_without_approval" in result.failed_checks
+
+
+def test_voice_examples_of_the_creator_parse_and_are_checked() -> None:
+    data = json.loads(ISSUE_EXAMPLE)
+    data["creator"]["voice_examples"] = [{"fan": "passed my test!!", "reply": "so proud of you 🥰"}]
+    (case,) = parse_lines([json.dumps(data)], source="x")
+    assert case.creator.voice_examples[0].reply == "so proud of you 🥰"
+    data["creator"]["voice_examples"] = [{"fan": "passed my test!!"}]
+    with pytest.raises(CaseFileError, match=r"voice_examples\.0\.reply"):
+        parse_lines([json.dumps(data)], source="x")

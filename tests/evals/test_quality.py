@@ -112,3 +112,52 @@ def test_flags_none_fails_on_a_false_alarm() -> None:
     )
     assert evaluate(case, flagged).checks["flags_none"] is False
     assert evaluate(case, _outcome("ok")).checks["flags_none"] is True
+
+
+@pytest.mark.parametrize(
+    ("draft", "inbound", "also", "ok"),
+    [
+        (
+            "lasagna from your grandma's recipe?! save me a plate hun 😘",
+            "made lasagna from my grandma's recipe tonight, house smells amazing",
+            [],
+            True,
+        ),
+        (
+            "wait really?? that's the best thing i've heard all day 🙈",
+            "made lasagna from my grandma's recipe tonight, house smells amazing",
+            [],
+            False,
+        ),
+        (
+            "omg that's amazing, so proud of you babe",
+            "finally got the promotion I was going for!!",
+            [],
+            False,
+        ),
+        ("a promotion?! so proud of you babe", "finally got the promotion I was going for!!", [], True),
+        ("¿el ascenso? ¡qué crack eres!", "¡por fin me dieron el ascenso que quería!", [], True),
+        ("vorsicht mit dem baum, du armer", "Meine Katze Mimi hat den Weihnachtsbaum umgeworfen", [], False),
+        (
+            "vorsicht mit dem baum, du armer",
+            "Meine Katze Mimi hat den Weihnachtsbaum umgeworfen",
+            ["baum"],
+            True,
+        ),
+        ("good luck with the black belt", "finally got my black belt today", ["black belt"], True),
+    ],
+)
+def test_reflects_message_needs_what_the_fan_said(
+    draft: str, inbound: str, also: list[str], ok: bool
+) -> None:
+    assert quality.reflects_message(draft, inbound, also=also, names=["Kevin"]) is ok
+
+
+def test_reflects_any_is_a_check_and_a_metric() -> None:
+    data = {**_CASE, "suite": "inbox", "expect": {"reflects_any": ["garage", "engine"]}}
+    (case,) = parse_lines([json.dumps(data)], source="t")
+    took_up = evaluate(case, _outcome("a brutal day at the garage? put your feet up"))
+    ignored = evaluate(case, _outcome("hey you, that's the best thing i've heard all day"))
+    assert took_up.checks["reflects_message"] and took_up.reflects_message
+    assert ignored.checks["reflects_message"] is False and not ignored.passed
+    assert suite_metrics([took_up, ignored])["reflects_message"] == 0.5
