@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -42,20 +43,13 @@ async def get(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def approve_if_pending(
-    session: AsyncSession,
-    item_id: uuid.UUID,
-    *,
-    actor_kind: AuditActorKind,
-    actor_id: uuid.UUID | None,
-    now: datetime,
-    may_review: bool,
-) -> HitlAction | None:
-    """Approve as proposed and write its audit entry in one statement, if the item is still pending,
-    inside its TTL, carries no blocking flag and — unless the approver `may_review` — no `review`
-    flag; None otherwise (the caller reads why)."""
+@lru_cache(maxsize=2)
+def _approve_statement(may_review: bool) -> sa.Select[Any]:
+    """The approval statement, built once per `may_review` (building its CTEs costs more than
+    running it); the item, time and actor are bound per call."""
+    now = sa.bindparam("now", type_=HitlAction.expires_at.type)
     conditions = [
-        HitlAction.id == item_id,
+        HitlAction.id == sa.bindparam("item_id", type_=HitlAction.id.type),
         HitlAction.status == ApprovalStatus.pending,
         HitlAction.expires_at > now,
         sa.not_(HitlAction.flags.contains(_BLOCKING)),
@@ -68,7 +62,7 @@ async def approve_if_pending(
         .values(
             status=ApprovalStatus.approved,
             final_args=sa.func.coalesce(HitlAction.final_args, HitlAction.proposed_args),
-            decided_by=actor_id,
+            decided_by=sa.bindparam("decided_by", type_=HitlAction.decided_by.type),
             decided_at=now,
             updated_at=now,
         )
@@ -93,8 +87,8 @@ async def approve_if_pending(
                 sa.func.gen_random_uuid(),
                 CreatorProfile.agency_id,
                 decided.c.creator_id,
-                sa.literal(str(actor_kind)),
-                sa.literal(actor_id, type_=AuditLog.actor_id.type),
+                sa.bindparam("actor_kind", type_=sa.String()),
+                sa.bindparam("audit_actor_id", type_=AuditLog.actor_id.type),
                 sa.literal("approval.approved"),
                 sa.literal("hitl_action"),
                 sa.cast(decided.c.id, sa.String),
@@ -104,8 +98,30 @@ async def approve_if_pending(
         .cte("audit")
     )
     row = aliased(HitlAction, decided)
-    stmt = sa.select(row).add_cte(audit).execution_options(populate_existing=True)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return sa.select(row).add_cte(audit).execution_options(populate_existing=True)
+
+
+async def approve_if_pending(
+    session: AsyncSession,
+    item_id: uuid.UUID,
+    *,
+    actor_kind: AuditActorKind,
+    actor_id: uuid.UUID | None,
+    now: datetime,
+    may_review: bool,
+) -> HitlAction | None:
+    """Approve as proposed and write its audit entry in one statement, if the item is still pending,
+    inside its TTL, carries no blocking flag and — unless the approver `may_review` — no `review`
+    flag; None otherwise (the caller reads why)."""
+    params = {
+        "item_id": item_id,
+        "now": now,
+        "decided_by": actor_id,
+        "actor_kind": str(actor_kind),
+        "audit_actor_id": actor_id,
+    }
+    result = await session.execute(_approve_statement(may_review), params)
+    return result.scalar_one_or_none()  # type: ignore[no-any-return]
 
 
 async def lock_fan(session: AsyncSession, fan_id: uuid.UUID) -> FanProfile | None:

@@ -738,9 +738,12 @@ async def screen_action(
     action_type: ActionType,
     args: dict[str, Any],
     inbound_texts: list[str] | None = None,
+    policy: guardrails.GuardrailPolicy | None = None,
 ) -> list[Flag]:
-    """Every guardrail for a proposed action: outbound checks plus flags on the fan's own message."""
-    policy = await policy_for_creator(session, principal, creator_id=creator_id)
+    """Every guardrail for a proposed action: outbound checks plus flags on the fan's own message.
+    `policy`: the creator's, when the caller loaded it already (a reply run does, at its start)."""
+    if policy is None:
+        policy = await policy_for_creator(session, principal, creator_id=creator_id)
     other_names = await repo.other_fan_names_in(
         session, creator_id=creator_id, fan_id=fan_id, text=str(args.get("text") or "")
     )
