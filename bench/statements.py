@@ -5,8 +5,8 @@ the LangGraph checkpointer), so counting at psycopg's cursor and connection cove
 
 - a *statement* is one SQL command sent: each `execute`, each parameter set of an `executemany`, and
   the `BEGIN` / `COMMIT` / `ROLLBACK` psycopg sends itself;
-- a *round trip* is one wait for the server: a statement outside pipeline mode, or one pipeline
-  sync (everything queued in a pipeline goes out together).
+- a *round trip* is one wait for the server: a statement outside pipeline mode, or one Sync a
+  pipeline sends (everything queued before it goes out together).
 
 `counting()` patches the psycopg classes for the duration of the block (benchmarks and profiling
 only, never the product).
@@ -22,7 +22,7 @@ from typing import Any
 
 import psycopg
 from psycopg import AsyncCursor
-from psycopg._pipeline_async import AsyncPipeline
+from psycopg._pipeline_base import BasePipeline
 
 
 @dataclass
@@ -75,8 +75,7 @@ def counting(*, trace: bool = False) -> Iterator[StatementCount]:
     cursor_execute = AsyncCursor.execute
     cursor_executemany = AsyncCursor.executemany
     exec_command = psycopg.BaseConnection._exec_command
-    pipeline_sync = AsyncPipeline.sync
-    pipeline_exit = AsyncPipeline.__aexit__
+    enqueue_sync_original = BasePipeline._enqueue_sync
 
     def note(query: Any, conn: Any, n: int = 1) -> None:
         kind = _kind(query)
@@ -103,24 +102,17 @@ def counting(*, trace: bool = False) -> Iterator[StatementCount]:
             return exec_command(self, command)
         return exec_command(self, command, result_format)
 
-    async def sync(self: Any) -> None:
+    def enqueue_sync(self: Any) -> None:
+        # Every Sync a pipeline sends (an explicit sync, a commit, leaving the pipeline) is one wait.
         count.round_trips += 1
         count.by_kind["(pipeline sync)"] += 1
-        return await pipeline_sync(self)
-
-    async def aexit(self: Any, *args: Any) -> Any:
-        # Leaving the outermost pipeline syncs once more (psycopg's `_exit`).
-        if getattr(self, "level", 1) == 1:
-            count.round_trips += 1
-            count.by_kind["(pipeline sync)"] += 1
-        return await pipeline_exit(self, *args)
+        enqueue_sync_original(self)
 
     patches: list[tuple[Any, str, Any]] = [
         (AsyncCursor, "execute", execute),
         (AsyncCursor, "executemany", executemany),
         (psycopg.BaseConnection, "_exec_command", command),
-        (AsyncPipeline, "sync", sync),
-        (AsyncPipeline, "__aexit__", aexit),
+        (BasePipeline, "_enqueue_sync", enqueue_sync),
     ]
     originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
     for owner, name, replacement in patches:

@@ -22,6 +22,7 @@ async def _backend_pid(engine: AsyncEngine) -> int:
 
 
 async def test_a_connection_used_moments_ago_is_not_pinged(engine: AsyncEngine) -> None:
+    await checkpointer.close_pools(engine)  # a fresh pool: its one connection, used in turn
     await _backend_pid(engine)  # the pool's connection, returned just now
     with counting(trace=True) as count:
         await _backend_pid(engine)
@@ -31,6 +32,7 @@ async def test_a_connection_used_moments_ago_is_not_pinged(engine: AsyncEngine) 
 
 
 async def test_an_idle_connection_is_pinged(engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    await checkpointer.close_pools(engine)
     await _backend_pid(engine)
     monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)
     with counting() as count:
