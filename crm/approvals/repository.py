@@ -172,16 +172,21 @@ async def get_by_key(session: AsyncSession, idempotency_key: str) -> HitlAction 
 
 
 async def insert_idempotent(session: AsyncSession, values: dict[str, Any]) -> tuple[HitlAction, bool]:
+    """Insert the item, or find the one stored under its key: (the row, whether it is new). A new
+    row comes back from the insert itself (RETURNING the whole row), with no read after it."""
     stmt = (
         insert(HitlAction)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(HitlAction.id)
+        .returning(HitlAction)
+        .execution_options(populate_existing=True)
     )
-    new_id = (await session.execute(stmt)).scalar_one_or_none()
+    created = (await session.scalars(stmt)).one_or_none()
+    if created is not None:
+        return created, True
     item = await get_by_key(session, values["idempotency_key"])
     assert item is not None
-    return item, new_id is not None
+    return item, False
 
 
 async def decide_if_pending(
