@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -80,6 +81,8 @@ class CreatorPolicy:
     ppv_price_min: Decimal
     ppv_price_max: Decimal
     auto_approve: dict[str, Any] = field(default_factory=dict)
+    # The creator's own alert words per inbound signal code (`GuardrailPolicy.safety_keywords`).
+    safety_keywords: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def guardrails(self) -> GuardrailPolicy:
@@ -88,6 +91,7 @@ class CreatorPolicy:
             ppv_price_min=self.ppv_price_min,
             ppv_price_max=self.ppv_price_max,
             rules=self.rules,
+            safety_keywords=self.safety_keywords,
         )
 
 

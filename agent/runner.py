@@ -62,6 +62,7 @@ def policy_of(creator: CreatorProfile) -> CreatorPolicy:
         ppv_price_min=Decimal(creator.ppv_price_min),
         ppv_price_max=Decimal(creator.ppv_price_max),
         auto_approve=dict(creator.auto_approve or {}),
+        safety_keywords={k: tuple(v) for k, v in (creator.safety_keywords or {}).items()},
     )
 
 
@@ -135,10 +136,16 @@ async def _invoke(
             return await _invoke(ctx, thread_id, payload, opened)
     error: str | None = None
     values: dict[str, Any] = {}
-    # Continuing after a decision saves one checkpoint, at the end ("exit"): safe at the gate, because
-    # a crash mid-way leaves the checkpoint at the interrupt and the next delivery continues from
-    # there — the executor, which locks the item row, runs it at most once either way.
-    durability: Durability = "exit" if isinstance(payload, Command) else "async"
+    # One checkpoint per invocation, where it stops ("exit"): at the gate's interrupt, or at the end.
+    # Safe, because the gate's checkpoint is the only one anything reads back. Nothing resumes a run
+    # from a step before its gate (a crashed run is started again by its job, as a new run), and the
+    # gate's checkpoint is written after propose's commit in every durability mode, so a crash in
+    # that window loses the same thing either way: the pending item then has no run waiting on it,
+    # and its decision executes it directly (`agent.decisions`, the same re-check and idempotency
+    # key). Continuing after a decision: a crash mid-way leaves the checkpoint at the interrupt and
+    # the next delivery continues from there; the executor, which locks the item row, runs it at
+    # most once either way.
+    durability: Durability = "exit"
     try:
         values = dict(
             await reply_graph(saver).ainvoke(payload, _config(thread_id), context=ctx, durability=durability)
@@ -246,6 +253,7 @@ async def start_reply_run(
         "fan_id": str(fan_id),
         "inbound_message_id": str(inbound_message_id) if inbound_message_id else None,
         "superseded_item_ids": [str(i.id) for i in superseded],
+        "run_kind": kind,
         "attempt": 0,
         "rejection": None,
         "item_ids": [],
@@ -264,7 +272,7 @@ async def continue_run(
         return None
     if item.fan_id is None:
         return None
-    async with open_checkpointer(knobs.engine) as saver:
+    async with open_checkpointer(knobs.engine, read_once=True) as saver:
         snapshot = await reply_graph(saver).aget_state(_config(item.thread_id))
         if waiting_item_id(snapshot) != str(item.id):
             return None

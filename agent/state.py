@@ -54,6 +54,7 @@ class ReplyState(TypedDict, total=False):
     fan_id: Annotated[str, _keep_last]
     inbound_message_id: Annotated[str | None, _keep_last]
     superseded_item_ids: Annotated[list[str], _keep_last]
+    run_kind: Annotated[str, _keep_last]  # agent_runs.kind (reply, welcome, win-back…), set at the start
     attempt: Annotated[int, _keep_last]  # 0 = first draft, 1 = the one redraft after a rejection
     rejection: Annotated[dict[str, Any] | None, _keep_last]  # {"draft": ..., "reason": ...}
     context: Annotated[dict[str, Any], _keep_last]  # what the model saw (dossier, memories, messages)

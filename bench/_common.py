@@ -475,6 +475,24 @@ async def seed_fan(engine: AsyncEngine, tenant: BenchTenant, *, n: int) -> tuple
     return fan.id, last_inbound
 
 
+async def reply_run(
+    engine: AsyncEngine, tenant: BenchTenant, fan: tuple[uuid.UUID, uuid.UUID], settings: Settings
+) -> Any:
+    """One reply run for a seeded fan (`seed_fan`'s fan id and last inbound message), to the gate."""
+    from agent.runner import start_reply_run
+
+    fan_id, inbound_id = fan
+    return await start_reply_run(
+        principal=tenant.principal,
+        creator_id=tenant.creator_id,
+        fan_id=fan_id,
+        inbound_message_id=inbound_id,
+        trigger="bench",
+        engine=engine,
+        settings=settings,
+    )
+
+
 def offline_settings(redis: str) -> Settings:
     """The current settings with the offline model for every task and the sandbox adapter."""
     return get_settings().model_copy(

@@ -88,8 +88,6 @@ async def _checkpoints_per_thread(engine: AsyncEngine, prefix: str) -> float:
 
 
 async def run(options: Options, console: Console) -> dict[str, Any]:
-    from agent.runner import start_reply_run
-
     settings = get_settings()
     redis = _common.redis_url(settings, options.redis_url)
     admin = _common.admin_url(settings, options.admin_url)
@@ -117,15 +115,7 @@ async def run(options: Options, console: Console) -> dict[str, Any]:
                     if measured:
                         baseline.append(elapsed)
                     continue
-                result = await start_reply_run(
-                    principal=tenant.principal,
-                    creator_id=tenant.creator_id,
-                    fan_id=fan_id,
-                    inbound_message_id=inbound_id,
-                    trigger="bench",
-                    engine=engine,
-                    settings=run_settings,
-                )
+                result = await _common.reply_run(engine, tenant, (fan_id, inbound_id), run_settings)
                 elapsed = time.perf_counter() - began
                 if measured:
                     product.append(elapsed)

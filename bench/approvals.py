@@ -55,6 +55,32 @@ async def baseline_approve(engine: AsyncEngine, item_id: uuid.UUID) -> bool:
     return True
 
 
+async def draft_items(
+    engine: AsyncEngine, bare: AsyncEngine, tenant: _common.BenchTenant, total: int, settings: Any
+) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+    """`total` seeded fans with a pending reply draft each (real reply runs), and as many pending
+    rows in the baseline's table: (product item ids, baseline item ids)."""
+    item_ids: list[uuid.UUID] = []
+    baseline_ids: list[uuid.UUID] = []
+    for i in range(total):
+        fan = await _common.seed_fan(engine, tenant, n=i)
+        drafted = await _common.reply_run(engine, tenant, fan, settings)
+        if drafted.item_id is None or drafted.item_status != "pending":
+            raise RuntimeError(f"draft {i} did not reach the gate: {drafted.status} {drafted.error}")
+        item_ids.append(drafted.item_id)
+        baseline_id = uuid.uuid4()
+        baseline_ids.append(baseline_id)
+        async with bare.begin() as conn:
+            await conn.execute(
+                text(
+                    f"INSERT INTO {ITEMS_TABLE} (id, fan_id, status, proposed_text, expires_at)"
+                    " VALUES (:id, :fan, 'pending', :text, now() + interval '1 day')"
+                ),
+                {"id": baseline_id, "fan": fan[0], "text": (drafted.draft or {}).get("reply", "hi")},
+            )
+    return item_ids, baseline_ids
+
+
 @dataclass(frozen=True)
 class Options:
     items: int = 50
@@ -96,7 +122,6 @@ async def _outbound_per_item(engine: AsyncEngine, item_ids: list[uuid.UUID]) -> 
 
 async def run(options: Options, console: Console) -> dict[str, Any]:
     from agent.decisions import decide
-    from agent.runner import start_reply_run
 
     settings = get_settings()
     redis = _common.redis_url(settings, options.redis_url)
@@ -114,32 +139,7 @@ async def run(options: Options, console: Console) -> dict[str, Any]:
         ):
             tenant = await _common.make_bench_tenant(engine)
             console.print(f"[bold]approvals[/bold]: drafting {total} pending replies (not timed)")
-            item_ids: list[uuid.UUID] = []
-            baseline_ids: list[uuid.UUID] = []
-            for i in range(total):
-                fan_id, inbound_id = await _common.seed_fan(engine, tenant, n=i)
-                drafted = await start_reply_run(
-                    principal=tenant.principal,
-                    creator_id=tenant.creator_id,
-                    fan_id=fan_id,
-                    inbound_message_id=inbound_id,
-                    trigger="bench",
-                    engine=engine,
-                    settings=run_settings,
-                )
-                if drafted.item_id is None or drafted.item_status != "pending":
-                    raise RuntimeError(f"draft {i} did not reach the gate: {drafted.status} {drafted.error}")
-                item_ids.append(drafted.item_id)
-                baseline_id = uuid.uuid4()
-                baseline_ids.append(baseline_id)
-                async with bare.begin() as conn:
-                    await conn.execute(
-                        text(
-                            f"INSERT INTO {ITEMS_TABLE} (id, fan_id, status, proposed_text, expires_at)"
-                            " VALUES (:id, :fan, 'pending', :text, now() + interval '1 day')"
-                        ),
-                        {"id": baseline_id, "fan": fan_id, "text": (drafted.draft or {}).get("reply", "hi")},
-                    )
+            item_ids, baseline_ids = await draft_items(engine, bare, tenant, total, run_settings)
             console.print(f"  approving {options.items} items each side (+{options.warmup} warm-up)")
             baseline_ok = 0
             for i, (item_id, baseline_id) in enumerate(zip(item_ids, baseline_ids, strict=True)):

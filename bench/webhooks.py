@@ -4,6 +4,8 @@ Both servers run under uvicorn in child processes on free loopback ports, agains
 on the same Postgres server, and get the same traffic from the same lean client:
 
 - saturation: a fixed number of requests at a fixed concurrency (closed loop) → throughput;
+- both servers run side by side and every phase runs on both back to back (A/B, then B/A), so load
+  from elsewhere on the machine hits both alike;
 - fixed offered rates (open loop, requests start on schedule whether or not earlier ones finished;
   latency counts from the scheduled start) → p50/p99;
 - ~10 % of requests re-deliver an earlier event (same body, key and signature).
@@ -283,42 +285,55 @@ async def _running(server: _common.ServerProcess, ready_path: str) -> AsyncItera
         server.stop()
 
 
-async def _drive(
-    name: str,
-    port: int,
-    path: str,
-    traffic: Traffic,
-    options: Options,
-    console: Console,
-    before_phase: Callable[[], Awaitable[None]],
-) -> dict[str, Any]:
-    pool = _common.ConnectionPool(port)
+@dataclass
+class Side:
+    """One server under test: where it listens, its traffic, what runs before each of its phases."""
 
-    async def send(delivery: Delivery) -> int:
-        status, _ = await pool.request("POST", path, delivery.headers, delivery.body)
+    name: str
+    pool: _common.ConnectionPool
+    path: str
+    traffic: Traffic
+    before_phase: Callable[[], Awaitable[None]]
+    phases: dict[str, Any] = field(default_factory=dict)
+
+    async def send(self, delivery: Delivery) -> int:
+        status, _ = await self.pool.request("POST", self.path, delivery.headers, delivery.body)
         return status
 
-    phases: dict[str, Any] = {}
-    try:
-        await before_phase()
-        warm = await saturate(send, traffic, requests=options.warmup, concurrency=min(8, options.concurrency))
-        traffic.acknowledged |= warm.acknowledged
-        await before_phase()
-        console.print(
-            f"  {name}: saturation, {options.requests} requests at concurrency {options.concurrency}"
+
+async def _drive(sides: tuple[Side, Side], options: Options, console: Console) -> None:
+    """Every phase runs on both sides back to back (A/B, then B/A for the next phase), so whatever
+    else loads the machine hits both alike."""
+    for side in sides:
+        await side.before_phase()
+        warm = await saturate(
+            side.send, side.traffic, requests=options.warmup, concurrency=min(8, options.concurrency)
         )
-        result = await saturate(send, traffic, requests=options.requests, concurrency=options.concurrency)
-        traffic.acknowledged |= result.acknowledged
-        phases["saturation"] = result.to_json()
-        for rate in options.rates:
-            await before_phase()
-            console.print(f"  {name}: {rate:g} req/s offered for {options.seconds:g} s")
-            result = await offered_rate(send, traffic, rate=rate, seconds=options.seconds)
-            traffic.acknowledged |= result.acknowledged
-            phases[f"rate_{rate:g}"] = result.to_json()
-    finally:
-        await pool.close()
-    return phases
+        side.traffic.acknowledged |= warm.acknowledged
+    phases: list[tuple[str, Callable[[Side], Awaitable[PhaseResult]]]] = [
+        (
+            "saturation",
+            lambda side: saturate(
+                side.send, side.traffic, requests=options.requests, concurrency=options.concurrency
+            ),
+        )
+    ]
+    for rate in options.rates:
+        phases.append(
+            (
+                f"rate_{rate:g}",
+                lambda side, rate=rate: offered_rate(
+                    side.send, side.traffic, rate=rate, seconds=options.seconds
+                ),  # type: ignore[misc]
+            )
+        )
+    for n, (phase, run_phase) in enumerate(phases):
+        for side in sides if n % 2 == 0 else tuple(reversed(sides)):
+            await side.before_phase()
+            console.print(f"  {side.name}: {phase}")
+            result = await run_phase(side)
+            side.traffic.acknowledged |= result.acknowledged
+            side.phases[phase] = result.to_json()
 
 
 async def run(options: Options, console: Console) -> dict[str, Any]:
@@ -371,19 +386,31 @@ async def run(options: Options, console: Console) -> dict[str, Any]:
         product_traffic = Traffic(account_id, secret, options.duplicate_ratio, random.Random(options.seed))
         baseline_traffic = Traffic(account_id, secret, options.duplicate_ratio, random.Random(options.seed))
 
-        console.print("[bold]webhooks[/bold]: baseline (bare FastAPI insert) then product")
+        console.print("[bold]webhooks[/bold]: baseline (bare FastAPI insert) and product, phase by phase")
         baseline_server = _common.ServerProcess(
             "bench.webhooks:create_baseline_app", child_env, log_path=logs / "baseline.log"
         )
-        async with _running(baseline_server, "/healthz") as server:
-            baseline = await _drive(
-                "baseline", server.port, BASELINE_PATH, baseline_traffic, options, console, nothing
-            )
         product_server = _common.ServerProcess("api.app:create_app", child_env, log_path=logs / "product.log")
-        async with _running(product_server, "/openapi.json") as server:
-            product = await _drive(
-                "product", server.port, PRODUCT_PATH, product_traffic, options, console, flush
+        async with (
+            _running(baseline_server, "/healthz") as b_server,
+            _running(product_server, "/openapi.json") as p_server,
+        ):
+            sides = (
+                Side(
+                    "baseline",
+                    _common.ConnectionPool(b_server.port),
+                    BASELINE_PATH,
+                    baseline_traffic,
+                    nothing,
+                ),
+                Side("product", _common.ConnectionPool(p_server.port), PRODUCT_PATH, product_traffic, flush),
             )
+            try:
+                await _drive(sides, options, console)
+            finally:
+                for side in sides:
+                    await side.pool.close()
+        baseline, product = sides[0].phases, sides[1].phases
         await flush()
 
         # webhook_events is under row-level security: read it as the product does, as SYSTEM.

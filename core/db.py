@@ -97,6 +97,10 @@ def _ping_after_idle(engine: AsyncEngine, idle_seconds: float) -> None:
 
     @event.listens_for(sync_engine, "checkout")
     def _checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if dbapi_connection.autocommit:
+            # Left in autocommit by an interrupted `execute_in_one_round_trip`: a session on it
+            # would not be one transaction. The pool drops it and checks out another.
+            raise exc.DisconnectionError("a pooled connection was left in autocommit mode")
         # No check-in yet: a connection opened for this very checkout.
         last = record.info.get(_LAST_CHECKIN)
         if last is None or time.monotonic() - last < idle_seconds:
@@ -137,25 +141,67 @@ def session_factory(engine: AsyncEngine | None = None) -> async_sessionmaker[Asy
     return async_sessionmaker(engine or get_engine(), expire_on_commit=False)
 
 
+_SETTINGS = (
+    "SELECT set_config('fanpilot.creator_ids', {ids}, true),"
+    " set_config('fanpilot.agency_id', {agency}, true),"
+    " set_config('fanpilot.actor', {actor}, true),"
+    " set_config('fanpilot.staff_user_id', {staff}, true),"
+    " set_config('fanpilot.system', {system}, true)"
+)
+_NAMES = ("ids", "agency", "actor", "staff", "system")
+_SETTINGS_SQLALCHEMY = text(_SETTINGS.format(**{n: f":{n}" for n in _NAMES}))
+_SETTINGS_PSYCOPG = _SETTINGS.format(**{n: f"%({n})s" for n in _NAMES})
+
+
+def _principal_settings(principal: Principal) -> dict[str, str]:
+    creator_ids = "{" + ",".join(str(c) for c in sorted(principal.creator_ids, key=str)) + "}"
+    return {
+        "ids": creator_ids,
+        "agency": str(principal.agency_id or ""),
+        "actor": json.dumps({"kind": str(principal.actor_kind), "id": str(principal.actor_id or "")}),
+        "staff": str(principal.staff_user_id or ""),
+        "system": "on" if principal.system else "off",
+    }
+
+
 async def apply_principal(session: AsyncSession, principal: Principal) -> None:
     """Set the transaction-local settings that the RLS policies read."""
-    creator_ids = "{" + ",".join(str(c) for c in sorted(principal.creator_ids, key=str)) + "}"
-    await session.execute(
-        text(
-            "SELECT set_config('fanpilot.creator_ids', :ids, true),"
-            " set_config('fanpilot.agency_id', :agency, true),"
-            " set_config('fanpilot.actor', :actor, true),"
-            " set_config('fanpilot.staff_user_id', :staff, true),"
-            " set_config('fanpilot.system', :system, true)"
-        ),
-        {
-            "ids": creator_ids,
-            "agency": str(principal.agency_id or ""),
-            "actor": json.dumps({"kind": str(principal.actor_kind), "id": str(principal.actor_id or "")}),
-            "staff": str(principal.staff_user_id or ""),
-            "system": "on" if principal.system else "off",
-        },
-    )
+    await session.execute(_SETTINGS_SQLALCHEMY, _principal_settings(principal))
+
+
+async def execute_in_one_round_trip(
+    principal: Principal, statement: str, params: dict[str, Any], *, engine: AsyncEngine | None = None
+) -> tuple[Any, ...] | None:
+    """Run one statement (psycopg `%(name)s` parameters) in its own transaction under the principal's
+    tenant settings and commit; the first row it returns (None without one).
+
+    `tenant_session` costs four round trips for one statement (BEGIN, the settings, the statement,
+    COMMIT, each awaited); here they leave as one pipeline with one Sync, and the server answers
+    once. For a hot path whose whole transaction is that statement (webhook ingest). Committed when
+    it returns; on any error nothing is committed and the connection is discarded.
+    """
+    engine = engine or get_engine()
+    async with engine.connect() as conn:
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None  # a checked-out connection
+        # In autocommit mode psycopg sends no BEGIN of its own (which it would sync on): the explicit
+        # BEGIN … COMMIT below is the transaction, and the pipeline syncs once, at its end.
+        await driver.set_autocommit(True)
+        done = False
+        try:
+            async with driver.pipeline():
+                await driver.execute("BEGIN")
+                await driver.execute(_SETTINGS_PSYCOPG, _principal_settings(principal))
+                cursor = await driver.execute(statement, params)
+                await driver.execute("COMMIT")
+            row = await cursor.fetchone()
+            await driver.set_autocommit(False)
+            done = True
+        finally:
+            if not done:
+                # Failed or interrupted part-way: whatever state it is in, it never serves again.
+                await conn.invalidate()
+    return tuple(row) if row is not None else None
 
 
 @asynccontextmanager

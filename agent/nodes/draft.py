@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, cast
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.utils.function_calling import convert_to_openai_tool
 from langgraph.runtime import Runtime
 
 from agent import prompts
@@ -13,6 +15,19 @@ from agent.state import DraftReply, ReplyState
 from tools import FAN_READ_TOOLS, RiskLevel, ToolContext
 
 DRAFT_TOOL = DraftReply.__name__
+_READ_TOOLS = {t.name: t for t in FAN_READ_TOOLS}
+
+
+@lru_cache(maxsize=1)
+def tool_schemas() -> list[dict[str, Any]]:
+    """The read tools' and DraftReply's schemas in the OpenAI tool format, converted once per process
+    (they never change; converting them costs more than the offline model's whole draft). Every
+    provider's `bind_tools` takes this format as it is."""
+    # The schema does not depend on the run: any context gives the same name, description and args.
+    placeholder = ToolContext(principal=None, creator_id=None, engine=None)  # type: ignore[arg-type]
+    return [convert_to_openai_tool(t.as_langchain(placeholder)) for t in FAN_READ_TOOLS] + [
+        convert_to_openai_tool(DraftReply)
+    ]
 
 
 def build_messages(state: ReplyState, ctx: AgentContext) -> list[BaseMessage]:
@@ -63,8 +78,7 @@ async def draft(state: ReplyState, runtime: Runtime[AgentContext]) -> dict[str, 
         allowed=frozenset({RiskLevel.read}),
     )
     # Only reads about this conversation's fan; each refuses any other fan id (tools.base).
-    tools = {t.name: t.as_langchain(tool_ctx) for t in FAN_READ_TOOLS}
-    bound = ctx.model.bind_tools([*tools.values(), DraftReply])
+    bound = ctx.model.bind_tools(tool_schemas())
     messages = build_messages(state, ctx)
     result: DraftReply | None = None
     for _ in range(ctx.max_tool_steps):
@@ -80,9 +94,11 @@ async def draft(state: ReplyState, runtime: Runtime[AgentContext]) -> dict[str, 
                 result = DraftReply(reply=text.strip(), confidence=0.5, rationale="free-text answer")
                 break
         for call in ai.tool_calls:
-            tool = tools.get(call["name"])
+            tool = _READ_TOOLS.get(call["name"])
             output = (
-                await tool.ainvoke(call["args"]) if tool else f'{{"error": "unknown tool {call["name"]}"}}'
+                await tool.as_langchain(tool_ctx).ainvoke(call["args"])
+                if tool
+                else f'{{"error": "unknown tool {call["name"]}"}}'
             )
             messages.append(ToolMessage(content=str(output), tool_call_id=str(call["id"]), name=call["name"]))
     if result is None:

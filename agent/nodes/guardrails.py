@@ -61,6 +61,7 @@ async def guardrails(state: ReplyState, runtime: Runtime[AgentContext]) -> dict[
             action_type=action_type,
             args=args,
             inbound_texts=list((state.get("context") or {}).get("unanswered") or []),
+            policy=ctx.policy.guardrails,
         )
         found += draft_only_flags(found, action_type=action_type, confidence=confidence)
         flags = rules.dump(found)

@@ -19,7 +19,6 @@ from agent.voice_examples import retrieve
 from core.db import tenant_session
 from core.errors import NotFound
 from crm.approvals.signals import detect_signals
-from crm.creators import service as creator_service
 from crm.enums import MessageDirection
 from crm.fans import service as fan_service
 from crm.runtime import service as runtime_service
@@ -92,12 +91,12 @@ async def load_context(state: ReplyState, runtime: Runtime[AgentContext]) -> dic
         # Embedding the query (model inference, off the event loop) overlaps the reads below.
         embedding = asyncio.create_task(_embed(query)) if query else None
         try:
-            dossier = await fan_service.get_dossier(session, ctx.principal, fan_id=fan_id)
-            creator = await creator_service.get_creator(session, ctx.principal, creator_id=creator_id)
+            dossier = await fan_service.get_reply_profile(session, ctx.principal, fan_id=fan_id)
             candidates = await runtime_service.voice_example_candidates(
                 session, ctx.principal, creator_id=creator_id, exclude_fan_id=fan_id, limit=VOICE_CANDIDATES
             )
-            kind = await _run_kind(session, ctx)
+            # The runner knows the run's kind (and loaded the creator's policy): no reads for them.
+            kind = state.get("run_kind") or await _run_kind(session, ctx)
             vector = await embedding if embedding is not None else None
         finally:
             if embedding is not None and not embedding.done():
@@ -111,7 +110,7 @@ async def load_context(state: ReplyState, runtime: Runtime[AgentContext]) -> dic
     style_samples = [c.reply for c in candidates[:12]] + [
         m.text for m in recent if m.direction == MessageDirection.outbound
     ]
-    signals = detect_signals(unanswered, keywords=dict(creator.safety_keywords or {}))
+    signals = detect_signals(unanswered, keywords=ctx.policy.safety_keywords)
     detected = detect_conversation_language(unanswered) if unanswered else None
     profile_language = str(getattr(dossier, "language", None) or "") or None
     subscription = dossier.subscription
@@ -138,8 +137,8 @@ async def load_context(state: ReplyState, runtime: Runtime[AgentContext]) -> dic
                 if subscription
                 else None
             ),
-            "tags": [t.tag for t in dossier.tags],
-            "pinned_notes": [n.body for n in dossier.pinned_notes],
+            "tags": list(dossier.tags),
+            "pinned_notes": list(dossier.pinned_notes),
         },
         "unanswered": unanswered,
         # What this draft answers: propose queues it only if the fan wrote nothing newer meanwhile.

@@ -96,6 +96,8 @@ async def propose(state: ReplyState, runtime: Runtime[AgentContext]) -> dict[str
             confidence=float(state["draft"].get("confidence") or 0),
             superseded_earlier=[uuid.UUID(i) for i in state.get("superseded_item_ids") or []],
             prompt_version=prompts.PROMPT_VERSION,
+            # The creator's opt-ins, as the runner loaded them at the run's start.
+            auto_approve=ctx.policy.auto_approve,
         )
         if proposal.outcome in ("outdated", "duplicate"):
             # A newer run answers the conversation (or a pending draft already does): this one ends.

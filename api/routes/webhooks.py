@@ -122,17 +122,15 @@ async def _store(
     platform = _platform_for(parsed.event, parsed.document)
     cached = creators.webhook_signers.get(platform, parsed.account_id)
     if cached is not None and cached.secret and cached.sealed_secret and verify(cached.secret):
-        async with tenant_session(SYSTEM) as s:
-            outcome = await store.store_event_if_signer_current(
-                s,
-                source=source,
-                idempotency_key=idempotency_key,
-                event_type=parsed.event,
-                payload_json=parsed.document_json,
-                connection_id=cached.connection_id,
-                sealed_secret=cached.sealed_secret,
-                status=WebhookStatus.queued,
-            )
+        outcome = await store.store_event_if_signer_current(
+            source=source,
+            idempotency_key=idempotency_key,
+            event_type=parsed.event,
+            payload_json=parsed.document_json,
+            connection_id=cached.connection_id,
+            sealed_secret=cached.sealed_secret,
+            status=WebhookStatus.queued,
+        )
         if outcome.signer_current:
             return outcome.event_id
     # No cached secret, a signature the cached one does not verify, or a secret changed since it was

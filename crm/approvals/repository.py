@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -42,20 +43,13 @@ async def get(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def approve_if_pending(
-    session: AsyncSession,
-    item_id: uuid.UUID,
-    *,
-    actor_kind: AuditActorKind,
-    actor_id: uuid.UUID | None,
-    now: datetime,
-    may_review: bool,
-) -> HitlAction | None:
-    """Approve as proposed and write its audit entry in one statement, if the item is still pending,
-    inside its TTL, carries no blocking flag and — unless the approver `may_review` — no `review`
-    flag; None otherwise (the caller reads why)."""
+@lru_cache(maxsize=2)
+def _approve_statement(may_review: bool) -> sa.Select[Any]:
+    """The approval statement, built once per `may_review` (building its CTEs costs more than
+    running it); the item, time and actor are bound per call."""
+    now = sa.bindparam("now", type_=HitlAction.expires_at.type)
     conditions = [
-        HitlAction.id == item_id,
+        HitlAction.id == sa.bindparam("item_id", type_=HitlAction.id.type),
         HitlAction.status == ApprovalStatus.pending,
         HitlAction.expires_at > now,
         sa.not_(HitlAction.flags.contains(_BLOCKING)),
@@ -69,7 +63,7 @@ async def approve_if_pending(
             status=ApprovalStatus.approved,
             final_args=sa.func.coalesce(HitlAction.final_args, HitlAction.proposed_args),
             edit_distance=sa.case((HitlAction.proposed_args.has_key("text"), 0), else_=None),
-            decided_by=actor_id,
+            decided_by=sa.bindparam("decided_by", type_=HitlAction.decided_by.type),
             decided_at=now,
             updated_at=now,
         )
@@ -94,8 +88,8 @@ async def approve_if_pending(
                 sa.func.gen_random_uuid(),
                 CreatorProfile.agency_id,
                 decided.c.creator_id,
-                sa.literal(str(actor_kind)),
-                sa.literal(actor_id, type_=AuditLog.actor_id.type),
+                sa.bindparam("actor_kind", type_=sa.String()),
+                sa.bindparam("audit_actor_id", type_=AuditLog.actor_id.type),
                 sa.literal("approval.approved"),
                 sa.literal("hitl_action"),
                 sa.cast(decided.c.id, sa.String),
@@ -105,8 +99,30 @@ async def approve_if_pending(
         .cte("audit")
     )
     row = aliased(HitlAction, decided)
-    stmt = sa.select(row).add_cte(audit).execution_options(populate_existing=True)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return sa.select(row).add_cte(audit).execution_options(populate_existing=True)
+
+
+async def approve_if_pending(
+    session: AsyncSession,
+    item_id: uuid.UUID,
+    *,
+    actor_kind: AuditActorKind,
+    actor_id: uuid.UUID | None,
+    now: datetime,
+    may_review: bool,
+) -> HitlAction | None:
+    """Approve as proposed and write its audit entry in one statement, if the item is still pending,
+    inside its TTL, carries no blocking flag and — unless the approver `may_review` — no `review`
+    flag; None otherwise (the caller reads why)."""
+    params = {
+        "item_id": item_id,
+        "now": now,
+        "decided_by": actor_id,
+        "actor_kind": str(actor_kind),
+        "audit_actor_id": actor_id,
+    }
+    result = await session.execute(_approve_statement(may_review), params)
+    return result.scalar_one_or_none()  # type: ignore[no-any-return]
 
 
 async def lock_fan(session: AsyncSession, fan_id: uuid.UUID) -> FanProfile | None:
@@ -157,16 +173,21 @@ async def get_by_key(session: AsyncSession, idempotency_key: str) -> HitlAction 
 
 
 async def insert_idempotent(session: AsyncSession, values: dict[str, Any]) -> tuple[HitlAction, bool]:
+    """Insert the item, or find the one stored under its key: (the row, whether it is new). A new
+    row comes back from the insert itself (RETURNING the whole row), with no read after it."""
     stmt = (
         insert(HitlAction)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(HitlAction.id)
+        .returning(HitlAction)
+        .execution_options(populate_existing=True)
     )
-    new_id = (await session.execute(stmt)).scalar_one_or_none()
+    created = (await session.scalars(stmt)).one_or_none()
+    if created is not None:
+        return created, True
     item = await get_by_key(session, values["idempotency_key"])
     assert item is not None
-    return item, new_id is not None
+    return item, False
 
 
 async def decide_if_pending(

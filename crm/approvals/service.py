@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -248,15 +248,19 @@ async def create_item(
     source_message_id: uuid.UUID | None = None,
     ttl: timedelta | None = None,
     prompt_version: str | None = None,
+    key_checked: bool = False,
 ) -> tuple[HitlAction, bool]:
     """Queue a gated action; a second call with the same key returns the first row (created=False).
 
     An `urgent` flag (self-harm language in the fan's message) puts the item ahead of everything else.
     The prompt version defaults to the one the drafting model reports in `context.model`.
+    `key_checked`: the caller just looked the key up in this transaction (the insert is idempotent
+    on the key anyway).
     """
-    existing = await repo.get_by_key(session, idempotency_key)
-    if existing is not None:
-        return existing, False
+    if not key_checked:
+        existing = await repo.get_by_key(session, idempotency_key)
+        if existing is not None:
+            return existing, False
     try:
         clean = validate_args(action_type, args)
     except ValidationError as exc:
@@ -300,14 +304,24 @@ AUTO_APPROVED_REASON = "auto-approved by creator policy"
 
 
 async def auto_approve_if_allowed(
-    session: AsyncSession, principal: Principal, *, item_id: uuid.UUID
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    item_id: uuid.UUID,
+    item: HitlAction | None = None,
+    auto_approve: Mapping[str, Any] | None = None,
 ) -> HitlAction:
-    """Approve without a human only if the creator opted this action type in and nothing is flagged."""
-    item = await _require(session, item_id)
+    """Approve without a human only if the creator opted this action type in and nothing is flagged.
+    `item` (the row as this transaction just wrote it) and `auto_approve` (the creator's opt-ins)
+    spare the reads when the caller has them."""
+    if item is None:
+        item = await _require(session, item_id)
     if item.status != ApprovalStatus.pending or item.flags:
         return item
-    creator = await repo.get_creator(session, item.creator_id)
-    policy = (creator.auto_approve or {}) if creator else {}
+    if auto_approve is None:
+        creator = await repo.get_creator(session, item.creator_id)
+        auto_approve = (creator.auto_approve or {}) if creator else {}
+    policy = auto_approve
     if policy.get(str(item.action_type)) is not True:
         return item
     decided = await repo.decide_if_pending(
@@ -363,6 +377,7 @@ async def propose_reply(
     confidence: float | None,
     superseded_earlier: Sequence[uuid.UUID] = (),
     prompt_version: str | None = None,
+    auto_approve: Mapping[str, Any] | None = None,
 ) -> Proposal:
     """Queue a reply draft as the fan's one pending reply. Serialised per fan (the fan row is locked),
     so of two concurrent drafts the one that saw the newest message wins and the other supersedes
@@ -396,6 +411,7 @@ async def propose_reply(
         run_id=run_id,
         source_message_id=seen.message_id,
         prompt_version=prompt_version,
+        key_checked=True,
     )
     # The drafts this one replaces (superseded now, or when its run started) point at it.
     await repo.link_superseded(session, [*superseded_earlier, *(i.id for i in superseded)], item.id)
@@ -405,7 +421,9 @@ async def propose_reply(
         run_ids=[i.run_id for i in superseded if i.run_id is not None and i.run_id != run_id],
         status=RunStatus.superseded,
     )
-    item = await auto_approve_if_allowed(session, principal, item_id=item.id)
+    item = await auto_approve_if_allowed(
+        session, principal, item_id=item.id, item=item, auto_approve=auto_approve
+    )
     if item.status == ApprovalStatus.pending:
         await runtime_service.set_run_status(
             session, principal, run_ids=[run_id], status=RunStatus.interrupted
@@ -750,9 +768,12 @@ async def screen_action(
     action_type: ActionType,
     args: dict[str, Any],
     inbound_texts: list[str] | None = None,
+    policy: guardrails.GuardrailPolicy | None = None,
 ) -> list[Flag]:
-    """Every guardrail for a proposed action: outbound checks plus flags on the fan's own message."""
-    policy = await policy_for_creator(session, principal, creator_id=creator_id)
+    """Every guardrail for a proposed action: outbound checks plus flags on the fan's own message.
+    `policy`: the creator's, when the caller loaded it already (a reply run does, at its start)."""
+    if policy is None:
+        policy = await policy_for_creator(session, principal, creator_id=creator_id)
     other_names = await repo.other_fan_names_in(
         session, creator_id=creator_id, fan_id=fan_id, text=str(args.get("text") or "")
     )

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.errors import NotFound
 from core.tenancy import Principal
-from crm.enums import SubscriptionStatus
+from crm.enums import SpendTier, SubscriptionStatus
 from crm.fans import spend
 from crm.fans.common import OPEN_REQUEST_STATUSES, require_fan
 from crm.fans.repository import FanRepository
@@ -21,7 +24,7 @@ from crm.fans.schemas import (
     TagInfo,
 )
 
-__all__ = ["get_dossier"]
+__all__ = ["ReplyProfile", "get_dossier", "get_reply_profile"]
 
 PINNED_NOTES = 10
 RECENT_NOTES = 5
@@ -62,6 +65,52 @@ async def get_dossier(session: AsyncSession, principal: Principal, *, fan_id: uu
         last_purchase_at=fan.last_purchase_at,
         timezone=fan.timezone,
         language=fan.language,
+    )
+
+
+@dataclass(frozen=True)
+class ReplySubscription:
+    status: SubscriptionStatus
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ReplyProfile:
+    """The part of the dossier a reply draft reads (the reply graph's context), read in one statement."""
+
+    id: uuid.UUID
+    display_name: str
+    language: str | None
+    spend_tier: SpendTier
+    lifetime_spend: Decimal
+    subscription: ReplySubscription | None
+    tags: tuple[str, ...]
+    pinned_notes: tuple[str, ...]
+
+
+async def get_reply_profile(
+    session: AsyncSession, principal: Principal, *, fan_id: uuid.UUID
+) -> ReplyProfile:
+    """What `get_dossier` says about the fan's profile, subscription, tags and pinned notes, in one
+    round trip instead of eight (NotFound when the fan is invisible)."""
+    row = await FanRepository.from_session(session).reply_profile_row(fan_id, pinned_notes=PINNED_NOTES)
+    if row is None:
+        raise NotFound("fan not found")
+    sub = row.subscription
+    return ReplyProfile(
+        id=row.id,
+        display_name=row.display_name,
+        language=row.language,
+        spend_tier=SpendTier(row.spend_tier),
+        lifetime_spend=Decimal(row.lifetime_spend),
+        subscription=ReplySubscription(
+            status=SubscriptionStatus(sub["status"]),
+            expires_at=datetime.fromisoformat(sub["expires_at"]) if sub.get("expires_at") else None,
+        )
+        if sub
+        else None,
+        tags=tuple(row.tags or ()),
+        pinned_notes=tuple(row.pinned_notes or ()),
     )
 
 

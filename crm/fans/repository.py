@@ -52,6 +52,21 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+_REPLY_PROFILE = sa.text(
+    """
+    SELECT f.id, f.display_name, f.language, f.spend_tier, f.lifetime_spend,
+        (SELECT jsonb_build_object('status', s.status, 'expires_at', s.expires_at)
+           FROM fan_subscriptions s WHERE s.fan_id = f.id
+          ORDER BY s.status IN ('active', 'trial', 'cancelled') DESC, coalesce(s.expires_at, s.started_at) DESC
+          LIMIT 1) AS subscription,
+        ARRAY(SELECT t.tag FROM fan_tag_values t WHERE t.fan_id = f.id ORDER BY t.tag) AS tags,
+        ARRAY(SELECT n.body FROM fan_notes n WHERE n.fan_id = f.id AND n.pinned
+               ORDER BY n.created_at DESC LIMIT :pinned) AS pinned_notes
+    FROM fan_profiles f WHERE f.id = :fan_id
+    """
+)
+
+
 class FanRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -512,6 +527,14 @@ class FanRepository:
     async def get_subscription(self, platform_account_id: uuid.UUID) -> FanSubscription | None:
         stmt = sa.select(FanSubscription).where(FanSubscription.platform_account_id == platform_account_id)
         return await self._one_or_none(stmt)
+
+    async def reply_profile_row(self, fan_id: uuid.UUID, *, pinned_notes: int) -> sa.Row[Any] | None:
+        """What a reply draft needs of the fan, in one statement: the profile, the most relevant
+        subscription (live first, then the latest, as the dossier picks it), tag names and the newest
+        pinned notes."""
+        return (
+            await self.session.execute(_REPLY_PROFILE, {"fan_id": fan_id, "pinned": pinned_notes})
+        ).first()
 
     async def list_subscriptions(self, fan_id: uuid.UUID) -> list[FanSubscription]:
         stmt = sa.select(FanSubscription).where(FanSubscription.fan_id == fan_id)

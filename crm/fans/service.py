@@ -12,7 +12,7 @@ from __future__ import annotations
 from crm.fans.annotations import add_note, add_tag, list_notes, remove_tag, set_score
 from crm.fans.common import OPEN_REQUEST_STATUSES
 from crm.fans.custom_requests import create_custom_request, update_custom_request_price
-from crm.fans.dossier import get_dossier
+from crm.fans.dossier import ReplyProfile, get_dossier, get_reply_profile
 from crm.fans.messages import log_message, mark_ppv_unlocked, recent_messages
 from crm.fans.money import list_transactions, recompute_spend_rollups, record_transaction, sync_platform_spend
 from crm.fans.profiles import (
@@ -26,6 +26,7 @@ from crm.fans.profiles import (
 
 __all__ = [
     "OPEN_REQUEST_STATUSES",
+    "ReplyProfile",
     "add_note",
     "add_tag",
     "create_custom_request",
@@ -33,6 +34,7 @@ __all__ = [
     "get_fan",
     "get_fan_by_platform_id",
     "get_platform_account",
+    "get_reply_profile",
     "list_fans",
     "list_notes",
     "list_transactions",
