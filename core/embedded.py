@@ -7,6 +7,8 @@ started them: `fanpilot services stop` stops them. A second start reuses running
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import platform
 import shutil
@@ -14,6 +16,7 @@ import socket
 import subprocess
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,7 +159,26 @@ def postgres_status(settings: Settings) -> PostgresInfo | None:
     return PostgresInfo(port=port, pid=pid, data_dir=data_dir, db_name=settings.db_name)
 
 
+@contextlib.contextmanager
+def _starting(settings: Settings, server: str) -> Iterator[None]:
+    """One process at a time starts a server in a var dir: two test runs (or `fanpilot up` and a test
+    run) starting together would otherwise both run initdb, or both bind the port."""
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    with (settings.var_dir / f".{server}-start.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def start_postgres(settings: Settings) -> PostgresInfo:
+    """The embedded PostgreSQL of this var dir, started (and initialised) if it is not running."""
+    with _starting(settings, "pg"):
+        return _start_postgres(settings)
+
+
+def _start_postgres(settings: Settings) -> PostgresInfo:
     data_dir = (settings.var_dir / "pg").resolve()
     running = postgres_status(settings)
     if running is not None:
@@ -310,6 +332,12 @@ def redis_status(settings: Settings) -> RedisInfo | None:
 
 
 def start_redis(settings: Settings) -> RedisInfo:
+    """The embedded Redis of this var dir, started if it is not running."""
+    with _starting(settings, "redis"):
+        return _start_redis(settings)
+
+
+def _start_redis(settings: Settings) -> RedisInfo:
     running = redis_status(settings)
     if running is not None:
         return running

@@ -129,8 +129,10 @@ def redis_url(settings: Settings) -> str:
     if url:
         return url
     info = embedded.start_redis(settings)
-    # A database index per pytest process, so parallel runs do not see each other's keys.
-    return f"redis://127.0.0.1:{info.port}/{1 + os.getpid() % 15}"
+    # A database index per pytest process, so parallel runs do not see each other's keys (`make test`
+    # runs the fault proofs beside the rest and names the index of each).
+    index = os.environ.get("FANPILOT_TEST_REDIS_DB") or str(1 + os.getpid() % 15)
+    return f"redis://127.0.0.1:{info.port}/{index}"
 
 
 @pytest.fixture(scope="session", autouse=True)
