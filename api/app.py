@@ -18,6 +18,7 @@ from core import health
 from core.db import get_engine
 from core.errors import AppError
 from core.redis import get_redis
+from crm import models as _all_models  # noqa: F401 - every mapper known before the first request
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5

@@ -34,6 +34,7 @@ from core.errors import AppError, NotFound
 from core.events import ALL_CHANNEL, publish_inbox_change
 from core.redis import get_redis
 from core.tenancy import SYSTEM, ActorKind, Principal
+from crm import models as _all_models  # noqa: F401 - every mapper known before the first job
 from crm.enums import WebhookStatus
 from crm.webhooks import store
 from crm.webhooks.mapping import EventMapper, MappingOutcome, RunRequest

@@ -624,6 +624,40 @@ def h_segment(turn: Turn, seg_name: str, rule: dict[str, Any], *, broadcast: boo
     )
 
 
+def h_who_mentioned(turn: Turn, topic: str) -> Reply:
+    """Fans whose memories match a topic, across the creator's fans (hybrid memory search)."""
+    if (missing := _needs(turn, "search_fan_memories", "search what fans told us")) is not None:
+        return missing
+    result = turn.result("search_fan_memories")
+    if result is None:
+        return [call("search_fan_memories", query=topic, limit=10)]
+    if (err := _error(result, "search what fans told us")) is not None:
+        return err
+    hits = result if isinstance(result, list) else list(result.get("items") or [])
+    if not hits:
+        return f"No fan has mentioned {topic} as far as I remember."
+    lines = []
+    for hit in hits[:10]:
+        said = "; ".join(str(m.get("text")) for m in (hit.get("memories") or [])[:2])
+        lines.append(f"- {hit.get('name')}: {said}" if said else f"- {hit.get('name')}")
+    return f"Fans who mentioned {topic}:\n" + "\n".join(lines)
+
+
+def h_templates(turn: Turn) -> Reply:
+    """The creator's message templates, by name."""
+    if (missing := _needs(turn, "list_templates", "list your templates")) is not None:
+        return missing
+    result = turn.result("list_templates")
+    if result is None:
+        return [call("list_templates")]
+    if (err := _error(result, "list your templates")) is not None:
+        return err
+    templates = list(result.get("templates") or []) if isinstance(result, dict) else []
+    if not templates:
+        return "You have no message templates yet."
+    return "Your templates: " + ", ".join(str(t.get("name")) for t in templates) + "."
+
+
 def h_list(turn: Turn, tool: str, args: dict[str, Any], label: str) -> Reply:
     if (missing := _needs(turn, tool, "list fans")) is not None:
         return missing
@@ -716,6 +750,16 @@ _PRICES = rx(r"\b(price|prices|pricing|charge)\b.{0,40}\b(ppv|sell|sells|selling
 _MEMORY_Q = rx(r"\bremember(ed)?\b", r"\brecall(ed)?\b", r"\bknow about\b", r"\bknown about\b", r"\bon file\b", r"\bknow\b.*\babout\b", r"\btold (us|me|you)\b",
                r"\bwhat do (we|you) know\b", r"\bwhat('s| is) (on file|noted)\b", r"recuerdas|weißt du|erinnerst|te souviens|lembra")  # fmt: skip
 _SEGMENT_LIST = rx(r"(list|show)( me)? (my |all )?segments", r"which segments", r"my segments")
+_TEMPLATES = rx(
+    r"\btemplates?\b", r"\bplantillas?\b", r"\bvorlagen?\b", r"\bmodèles?\b", r"\bmodelos? de mensagem"
+)
+# "which fans mentioned hiking?", "who talked about dogs", "any fans into yoga?": the topic after the verb.
+_WHO_MENTIONED = re.compile(
+    r"\b(?:which|what|any|who(?:\s+of\s+my\s+fans)?|fans?\s+who)\b[\w\s]{0,20}?\b"
+    r"(?:mention(?:ed|s)?|talk(?:ed|s)?\s+about|said\s+(?:anything\s+)?about|told\s+(?:me|us)\s+about|"
+    r"(?:(?:is|are)\s+)?into|(?:(?:is|are)\s+)?interested\s+in|love[sd]?|likes?|liked)\s+(?P<topic>[^?!.]{2,60})",
+    re.I,
+)
 _SCHEDULE = rx(r"schedule (a )?post", r"programa(r)? (un )?post", r"plane (einen )?post")
 
 
@@ -747,6 +791,10 @@ def _intent(
         return lambda t: h_tag(t, tag_name, tag)
     if re.search(r"\b(note|nota|notiz)\b", low) and name:
         return lambda t: h_note(t, name)
+    mentioned = _WHO_MENTIONED.search(text)
+    if mentioned and not name:
+        topic = mentioned.group("topic").strip()
+        return lambda t: h_who_mentioned(t, topic)
     if _MEMORY_Q.search(text) or (name and _topic(text) and is_question(text)):
         if name and tells_a_fact(text):
             return lambda t: h_remember(t, name)
@@ -807,6 +855,8 @@ def _intent(
         )
     if _SEGMENT_LIST.search(text):
         return lambda t: h_list(t, "list_segments", {}, "Segments")
+    if _TEMPLATES.search(text) and not name:
+        return h_templates
     if name:
         return lambda t: h_fan_read(t, name, "get_fan_dossier", {})
     return None
@@ -845,7 +895,7 @@ _ALL_TOOLS = (
     "recall_memories", "list_segments", "add_note", "tag_fan", "untag_fan", "remember_fact", "send_message",
     "send_ppv_offer", "create_broadcast", "schedule_post", "update_custom_request_price", "revenue_summary",
     "list_top_spenders", "subscription_flow", "list_at_risk_fans", "response_times", "ppv_price_points",
-    "list_fans", "create_segment",
+    "list_fans", "create_segment", "list_templates", "search_fan_memories",
 )  # fmt: skip
 
 

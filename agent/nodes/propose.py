@@ -98,6 +98,7 @@ async def propose(state: ReplyState, runtime: Runtime[AgentContext]) -> dict[str
             prompt_version=prompts.PROMPT_VERSION,
             # The creator's opt-ins, as the runner loaded them at the run's start.
             auto_approve=ctx.policy.auto_approve,
+            answering=ids.inbound_message_id,
         )
         if proposal.outcome in ("outdated", "duplicate"):
             # A newer run answers the conversation (or a pending draft already does): this one ends.

@@ -150,17 +150,27 @@ async def inbound_after(
     return bool((await session.execute(sa.select(sa.exists().where(*clauses)))).scalar())
 
 
-async def pending_reply_for_fan(session: AsyncSession, fan_id: uuid.UUID) -> HitlAction | None:
+async def replies_in_the_way(
+    session: AsyncSession, *, fan_id: uuid.UUID, answering: uuid.UUID | None, thread_id: str
+) -> list[HitlAction]:
+    """In one query: the fan's pending reply draft, and any reply another run already made for the
+    message `answering` (decided, sent or failed alike; superseded ones do not count)."""
+    pending = HitlAction.status == ApprovalStatus.pending
+    made_elsewhere = sa.and_(
+        HitlAction.source_message_id == answering,
+        HitlAction.status != ApprovalStatus.superseded,
+        HitlAction.thread_id.is_distinct_from(thread_id),
+    )
     stmt = (
         sa.select(HitlAction)
         .where(
             HitlAction.fan_id == fan_id,
-            HitlAction.status == ApprovalStatus.pending,
             HitlAction.origin == ApprovalOrigin.reply_run,
+            sa.or_(pending, made_elsewhere) if answering is not None else pending,
         )
         .execution_options(populate_existing=True)
     )
-    return (await session.execute(stmt)).scalars().first()
+    return list((await session.execute(stmt)).scalars().all())
 
 
 async def get_by_key(session: AsyncSession, idempotency_key: str) -> HitlAction | None:

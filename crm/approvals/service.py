@@ -378,10 +378,13 @@ async def propose_reply(
     superseded_earlier: Sequence[uuid.UUID] = (),
     prompt_version: str | None = None,
     auto_approve: Mapping[str, Any] | None = None,
+    answering: uuid.UUID | None = None,
 ) -> Proposal:
     """Queue a reply draft as the fan's one pending reply. Serialised per fan (the fan row is locked),
     so of two concurrent drafts the one that saw the newest message wins and the other supersedes
-    nothing; the database's partial unique index makes a second pending reply impossible anyway."""
+    nothing; the database's partial unique index makes a second pending reply impossible anyway.
+    `answering` is the fan message the run was started for: when another run's reply to it exists
+    already (in any state but superseded), this draft is a duplicate."""
     existing = await repo.get_by_key(session, idempotency_key)
     if existing is not None:
         return Proposal("existing", existing)
@@ -390,9 +393,17 @@ async def propose_reply(
         raise NotFound("fan not found")
     if await repo.inbound_after(session, fan_id=fan_id, after=seen.created_at, exclude=seen.message_id):
         return Proposal("outdated", None)
-    pending = await repo.pending_reply_for_fan(session, fan_id)
-    if pending is not None and seen.message_id is not None and pending.source_message_id == seen.message_id:
-        return Proposal("duplicate", pending)
+    in_the_way = await repo.replies_in_the_way(
+        session, fan_id=fan_id, answering=answering, thread_id=thread_id
+    )
+    for other in in_the_way:
+        if other.status == ApprovalStatus.pending:
+            if seen.message_id is not None and other.source_message_id == seen.message_id:
+                return Proposal("duplicate", other)
+        else:
+            # Another run already answered the message this run was started for (a job retried
+            # after its worker died past propose, and the draft was decided meanwhile).
+            return Proposal("duplicate", other)
     superseded = await supersede_pending_replies(session, principal, fan_id=fan_id)
     item, created = await create_item(
         session,

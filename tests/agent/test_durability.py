@@ -226,3 +226,47 @@ async def test_platform_down_stays_approved_with_the_next_attempt_scheduled(engi
         )
     assert [d.status for d in later if d.item.id == item_id] == ["executed"]
     assert len(await outbound(engine, fan_id)) == 1
+
+
+async def test_a_run_started_again_for_a_message_already_answered_drafts_nothing(engine: AsyncEngine) -> None:
+    """A reply job whose worker died after propose runs again (a new run): when the first draft was
+    decided meanwhile, the new run is that draft's duplicate — never a second reply to one message."""
+    import sqlalchemy as sa
+
+    from crm.approvals.models import HitlAction
+
+    tenant = await make_tenant(engine)
+    fan_id = await platform_fan(engine, tenant.creator_id, platform_fan_id=f"of{uuid.uuid4().hex[:8]}")
+    message_id = await fan_says(engine, tenant.creator_id, fan_id, "miss you")
+
+    async def run() -> Any:
+        return await start_reply_run(
+            principal=tenant.principal(),
+            creator_id=tenant.creator_id,
+            fan_id=fan_id,
+            inbound_message_id=message_id,
+            **run_kwargs(engine, model=ScriptedChatModel(script=[draft_args("Missed you too, Tom!")])),  # type: ignore[arg-type]
+        )
+
+    first = await run()
+    assert first.item_id is not None and first.item_status == "pending"
+    again_while_pending = await run()
+    assert again_while_pending.item_id is None and again_while_pending.status == "superseded"
+    async with tenant_session(tenant.principal(), engine=engine) as s:
+        await approvals.approve_item(s, tenant.principal(), item_id=first.item_id)
+    again_after_decision = await run()
+    assert again_after_decision.item_id is None and again_after_decision.status == "superseded"
+    async with tenant_session(tenant.principal(), engine=engine) as s:
+        replies = (await s.scalars(sa.select(HitlAction).where(HitlAction.fan_id == fan_id))).all()
+    assert [r.id for r in replies] == [first.item_id]
+
+    # A new message from the fan is news: it gets its own draft.
+    newer = await fan_says(engine, tenant.creator_id, fan_id, "are you there?")
+    fresh = await start_reply_run(
+        principal=tenant.principal(),
+        creator_id=tenant.creator_id,
+        fan_id=fan_id,
+        inbound_message_id=newer,
+        **run_kwargs(engine, model=ScriptedChatModel(script=[draft_args("Always, babe")])),  # type: ignore[arg-type]
+    )
+    assert fresh.item_id is not None and fresh.item_id != first.item_id

@@ -116,7 +116,9 @@ async def test_redis_unreachable_leaves_the_event_stored_for_the_sweeper(
         closed_port = sock.getsockname()[1]
     monkeypatch.setattr(queue, "_pools", {})
     monkeypatch.setattr(
-        queue, "redis_settings", lambda: RedisSettings(host="127.0.0.1", port=closed_port, conn_retries=0)
+        queue,
+        "redis_settings",
+        lambda conn_retries=0: RedisSettings(host="127.0.0.1", port=closed_port, conn_retries=conn_retries),
     )
     response = await _deliver(client, shop)
     assert response.status_code == 200

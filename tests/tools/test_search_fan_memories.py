@@ -119,3 +119,41 @@ async def test_bad_arguments_are_refused_before_any_query(
     assert "error" in answer
     async with tenant_session(tenant.principal(), engine=engine) as s:
         assert (await s.execute(text("SELECT count(*) FROM fan_memories"))).scalar() == 0
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    [
+        "which fans mentioned hiking?",
+        "Who talked about dogs lately",
+        "any fans into yoga?",
+        "which of my fans love sushi",
+    ],
+)
+def test_the_offline_assistant_routes_who_mentioned_questions_to_the_search(request_text: str) -> None:
+    from agent.llm import offline_assistant
+
+    assert offline_assistant.plan(request_text) == ["search_fan_memories"], request_text
+    # A named fan is a question about that fan, not a search across fans.
+    assert offline_assistant.plan("what did Tyler mention about hiking?", fan_names=["Tyler"]) != [
+        "search_fan_memories"
+    ]
+
+
+async def test_the_assistant_answers_which_fans_mentioned_it(engine: AsyncEngine) -> None:
+    from agent import assistant
+
+    tenant = await make_tenant(engine)
+    await _fan_with(engine, tenant, "Hiker", "Goes hiking in the Alps every summer")
+    await _fan_with(engine, tenant, "Gamer", "Plays video games all night")
+    principal = tenant.principal()
+    thread = await assistant.create_thread(principal=principal, creator_id=tenant.creator_id, engine=engine)
+    turn = await assistant.run_assistant_turn(
+        principal=principal,
+        creator_id=tenant.creator_id,
+        thread_id=thread.thread_id,
+        message="which fans mentioned hiking?",
+        engine=engine,
+    )
+    assert [c["tool"] for c in turn.tool_calls] == ["search_fan_memories"]
+    assert "Hiker" in turn.text and "Alps" in turn.text
