@@ -34,18 +34,9 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-# The fault proofs (marker `faults`) spend most of their time waiting for killed workers, stopped
-# servers and deadlines: they run in a second pytest process beside the rest of the suite (its own
-# test database and Redis index; servers started first, once), and both must pass. The log scan runs
-# in each, over that process's logs.
+# pytest as three processes side by side (the fault proofs, tests/api, the rest): see scripts/test-suite.
 unit: install browser
-	$(BIN)/fanpilot services start
-	@mkdir -p var/test-logs
-	@FANPILOT_TEST_REDIS_DB=2 $(BIN)/pytest -q -m "faults or log_scan" > var/test-logs/faults.out 2>&1 & faults=$$!; \
-	FANPILOT_TEST_REDIS_DB=1 $(BIN)/pytest -q -m "not faults"; rest=$$?; \
-	wait $$faults; proofs=$$?; \
-	echo "---- fault proofs (pytest -m 'faults or log_scan'):"; cat var/test-logs/faults.out; \
-	exit $$(( rest != 0 || proofs != 0 ))
+	BIN=$(BIN) scripts/test-suite
 
 test: lint typecheck unit
 

@@ -59,7 +59,8 @@ def secrets_to_find() -> list[Secret]:
         # A vault envelope starts with version, key-id length and key id: as Python bytes, as
         # Postgres' bytea hex and as base64 (the forms a log line, an SQL error or JSON would use).
         header = bytes([1, len(key_id)]) + key_id.encode()
-        found.append(_literal("vault ciphertext", "b'\\x01" + f"\\x{len(key_id):02x}" + key_id))
+        # (Python's repr writes a length byte of 9, 10 or 13 as an escape letter, and 32 or more as a character.)
+        found.append(_literal("vault ciphertext", repr(header)[:-1]))
         found.append(_literal("vault ciphertext", "\\x" + header.hex()))
         found.append(_literal("vault ciphertext", base64.b64encode(header).decode()[:8]))
     return found
