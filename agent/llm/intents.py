@@ -188,6 +188,10 @@ _RULES: list[tuple[Intent, re.Pattern[str]]] = [
             r"\b(renew\w*|cancel\w*|unsub\w*|leave|quit)\b",
             r"\b(won'?t|will not|not) (be )?renew\w*\b|\bcancel(l?ing)? my (sub|subscription)\b|"
             r"\bunsubscrib\w*\b|\bmy sub (ends|expires|runs out)\b",
+            # Pausing is leaving for now: "might have to pause my sub", "taking a break from this".
+            r"\bpaus\w* (my |the )?(sub|subscription|membership)\b|\b(take|taking) a break from (this|here|my sub\w*)\b",
+            r"\b(pausar|parar) (mi |la )?suscripci[oó]n\b|\babo pausieren\b|\bmettre (mon abonnement )?en pause\b|"
+            r"\bpausar (minha |a )?assinatura\b",
             r"\b(voy a|quiero) (cancelar|darme de baja)\b|\bno (voy a|sé si) renovar\b|\bno sé si renuevo\b",
             r"\bkündig\w*\b|\bnicht verlänger\w*\b|\babo (beenden|auslaufen)\b",
             r"\bme désabonner\b|\brésilier\b|\bpas renouveler\b|\bannuler mon abonnement\b",
@@ -368,8 +372,13 @@ _PURCHASE_WEAK = _rx(
 )
 _BUDGET = _rx(
     r"\bcheap(est)?\b|\bbudget\b|\bbroke\b|\bno money\b|\btight on money\b",
+    r"\bmoney('?s| is) (tight|short|an issue|a problem)\b|\b(cash|funds) (is |are )?(tight|low)\b|"
+    r"\b(short|low) on (cash|money|funds)\b|\bcan'?t afford\b|\bcutting back\b|\bsaving (up|money)\b|"
+    r"\brent is due\b|\bbills? (to pay|piling up)\b",
     r"\bbarat[oa]\b|\bno tengo dinero\b|\bgünstig\w*\b|\bpleite\b|\bpas cher\b|\bfauché(e)?\b|"
     r"\bsem dinheiro\b|\bduro\b",
+    r"\bno me alcanza\b|\bando (mal|corto) de (dinero|plata)\b|\bknapp bei kasse\b|\bkein geld\b|"
+    r"\bpas les moyens\b|\bà sec\b|\bsem grana\b|\bgrana (curta|apertada)\b|\bapertad[oa]\b",
 )
 _QUESTION = re.compile(
     r"\?\s*\W*$|^\s*¿|^\s*(what|when|where|why|how|who|which|do|does|did|can|could|will|would)\b", re.I

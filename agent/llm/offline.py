@@ -25,7 +25,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field
 
-from agent.llm.intents import Intent, detect_intents, on_a_budget
+from agent.llm.intents import Intent, detect_intents, on_a_budget, wants_to_buy
 from agent.llm.languages import Language, detect_conversation_language, detect_language, language_scores
 from agent.llm.memory_phrases import Fact, parse_memory, say_memory, translate
 from agent.llm.offline_lines import (
@@ -649,7 +649,12 @@ def compose_draft(context: dict[str, Any]) -> DraftReply:
                 offer = _money(price_min)
             elif Intent.purchase_interest in main:
                 budget = any(on_a_budget(t) for t in unanswered)
-                offer = _money(price_min if budget else (price_min + price_max) / 2)
+                latest = unanswered[-1] if unanswered else ""
+                # "money's tight, rent is due" after asking for something new: no offer at all. Only
+                # a fan who asks in the same breath ("anything new? money is tight tho") gets the
+                # cheapest one.
+                if not (on_a_budget(latest) and not wants_to_buy(latest)):
+                    offer = _money(price_min if budget else (price_min + price_max) / 2)
         if offer is not None and any(
             w in reason for w in ("no offer", "no ppv", "no sell", "sales", "pushy", "don't sell")
         ):

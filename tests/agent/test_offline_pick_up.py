@@ -179,3 +179,44 @@ def test_a_memory_after_her_lowercase_reply_stays_lowercase() -> None:
     reply = draft("finally got the promotion I was going for!!", name="Daniel", examples=examples,
                   voice="Sweet and teasing.", memories=("Daniel works as a graphic designer",))  # fmt: skip
     assert "designer" in reply and not any(c.isupper() for c in reply), reply
+
+
+@pytest.mark.parametrize(
+    ("earlier", "latest", "lang"),
+    [
+        ("got anything new for me?", "money's tight this month, might have to pause my sub for a bit", "en"),
+        ("any new sets soon?", "honestly can't afford much right now, rent is due", "en"),
+        ("¿tienes algo nuevo?", "este mes no me alcanza, voy a pausar mi suscripción", "es"),
+        ("hast du was Neues?", "bin gerade knapp bei Kasse, muss mein Abo pausieren", "de"),
+        (
+            "t'as des nouvelles photos ?",
+            "je suis à sec ce mois-ci, je vais mettre mon abonnement en pause",
+            "fr",
+        ),
+    ],
+)
+def test_a_fan_short_of_money_is_not_sold_to(earlier: str, latest: str, lang: str) -> None:
+    """Asked for something new earlier, then says money is tight or they will pause: no PPV offer at
+    all (a chatter would never send one)."""
+    context = {
+        "creator": {"voice": MIA_VOICE, "ppv_price_min": "10", "ppv_price_max": "50"},
+        "fan": {"display_name": "Leo", "language": lang},
+        "unanswered": [earlier, latest],
+        "voice_examples": [],
+        "memories": [],
+    }
+    drafted = compose_draft(context)
+    assert drafted.action == "send_message", (drafted.action, drafted.ppv_price, drafted.reply)
+    assert "$30" not in drafted.reply and "30" not in drafted.reply
+
+
+def test_asking_for_something_while_short_of_money_gets_the_cheapest_offer() -> None:
+    context = {
+        "creator": {"voice": MIA_VOICE, "ppv_price_min": "10", "ppv_price_max": "50"},
+        "fan": {"display_name": "Leo", "language": "en"},
+        "unanswered": ["got anything new? money is tight tho"],
+        "voice_examples": [],
+        "memories": [],
+    }
+    drafted = compose_draft(context)
+    assert (drafted.action, drafted.ppv_price) == ("send_ppv", 10.0)
