@@ -60,7 +60,10 @@ def secrets_to_find() -> list[Secret]:
         # Postgres' bytea hex and as base64 (the forms a log line, an SQL error or JSON would use).
         header = bytes([1, len(key_id)]) + key_id.encode()
         # (Python's repr writes a length byte of 9, 10 or 13 as an escape letter, and 32 or more as a character.)
-        found.append(_literal("vault ciphertext", repr(header)[:-1]))
+        # Python picks double quotes for a bytes repr holding a ' and no ": the ciphertext decides.
+        inside = repr(header)[2:-1]
+        found.append(_literal("vault ciphertext", "b'" + inside))
+        found.append(_literal("vault ciphertext", 'b"' + inside))
         found.append(_literal("vault ciphertext", "\\x" + header.hex()))
         found.append(_literal("vault ciphertext", base64.b64encode(header).decode()[:8]))
     return found

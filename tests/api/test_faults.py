@@ -173,7 +173,7 @@ async def test_killing_workers_mid_reply_runs_and_executions_loses_and_doubles_n
                     i.status not in (ApprovalStatus.pending, ApprovalStatus.approved) for i in items
                 )
 
-            done = await wait_for(settled, within=180, every=1.0)
+            done = await wait_for(settled, within=300, every=1.0)
         finally:
             for child in workers:
                 child.stop()
