@@ -129,14 +129,46 @@ class ReadOnceSaver(AsyncPostgresSaver):
         await super().aput_writes(*args, **kwargs)
 
 
+class NewThreadSaver(AsyncPostgresSaver):
+    """A checkpointer for a run on a thread its caller created a moment ago (`reply:<new run id>`):
+    the graph's opening read of that thread's latest checkpoint answers "none" without a round trip.
+    Only until this saver writes to the thread; every other read asks the database."""
+
+    def __init__(self, conn: Any, *, new_thread: str) -> None:
+        super().__init__(conn)
+        self._new_thread: str | None = new_thread
+
+    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        configurable = config.get("configurable") or {}
+        fresh = (
+            self._new_thread is not None
+            and configurable.get("thread_id") == self._new_thread
+            and not configurable.get("checkpoint_ns")
+            and not configurable.get("checkpoint_id")
+        )
+        return None if fresh else await super().aget_tuple(config)
+
+    async def aput(self, *args: Any, **kwargs: Any) -> RunnableConfig:
+        self._new_thread = None
+        return await super().aput(*args, **kwargs)
+
+    async def aput_writes(self, *args: Any, **kwargs: Any) -> None:
+        self._new_thread = None
+        await super().aput_writes(*args, **kwargs)
+
+
 @asynccontextmanager
 async def open_checkpointer(
-    engine: AsyncEngine, *, read_once: bool = False
+    engine: AsyncEngine, *, read_once: bool = False, new_thread: str | None = None
 ) -> AsyncIterator[AsyncPostgresSaver]:
     """A checkpointer on the pool of this engine's database (connections are borrowed per call).
-    `read_once`: a `ReadOnceSaver`, for a caller that reads the state right before resuming it."""
-    saver_class = ReadOnceSaver if read_once else AsyncPostgresSaver
-    yield saver_class(await _pool(libpq_url(engine)))  # type: ignore[arg-type]
+    `read_once`: a `ReadOnceSaver`, for a caller that reads the state right before resuming it.
+    `new_thread`: a `NewThreadSaver`, for a run on the thread the caller has just created."""
+    pool: Any = await _pool(libpq_url(engine))
+    if new_thread is not None:
+        yield NewThreadSaver(pool, new_thread=new_thread)
+    else:
+        yield (ReadOnceSaver if read_once else AsyncPostgresSaver)(pool)
 
 
 async def close_pools(engine: AsyncEngine | None = None) -> None:

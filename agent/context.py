@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -17,6 +19,7 @@ from core.db import get_engine
 from core.settings import Settings, get_settings
 from core.tenancy import Principal
 from crm.approvals.guardrails import GuardrailPolicy
+from crm.fans.models import FanMessage
 from tools.base import Tool
 
 ExtractionMode = Literal["queue", "inline", "off"]
@@ -95,6 +98,33 @@ class CreatorPolicy:
         )
 
 
+@dataclass
+class HeadStart:
+    """What the runner read in its first transaction for `load_context`: the fan's recent messages,
+    and the recall query's embedding, already computing while the run is set up and checkpointed.
+
+    Embedding the query (local model inference) is the longest single step of a run; starting it
+    as soon as the query is known overlaps it with the runner's writes and the context reads."""
+
+    read_at: datetime  # taken before the read: a fan message from then on makes the draft outdated
+    recent: Sequence[FanMessage]
+    query: str
+    embedding: asyncio.Task[list[float]] | None
+
+    async def vector(self) -> list[float] | None:
+        return await self.embedding if self.embedding is not None else None
+
+    def discard(self) -> None:
+        """Stop (or collect) an embedding nobody awaited: the run ended before its context loaded."""
+        if self.embedding is None:
+            return
+        if self.embedding.done():
+            if not self.embedding.cancelled():
+                self.embedding.exception()  # retrieved, so asyncio does not log it as lost
+        else:
+            self.embedding.cancel()
+
+
 @dataclass(frozen=True)
 class AgentContext:
     """The reply graph's runtime context: who acts, on which run, with which model and policy."""
@@ -110,6 +140,7 @@ class AgentContext:
     extraction: ExtractionMode = "queue"
     extraction_model: BaseChatModel | None = None
     max_tool_steps: int = 4
+    head_start: HeadStart | None = None  # a fresh run's first reads (`start_reply_run`)
 
 
 @dataclass

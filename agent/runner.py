@@ -18,12 +18,13 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.types import Command, Durability
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from agent.checkpointer import open_checkpointer
-from agent.context import AgentContext, CreatorPolicy, ExtractionMode, Knobs, RunIds
+from agent.context import AgentContext, CreatorPolicy, ExtractionMode, HeadStart, Knobs, RunIds
 from agent.graphs.reply import reply_graph
 from agent.llm.factory import ModelInfo, chat_model_for, offline_model
+from agent.nodes.load_context import head_start
 from agent.nodes.propose import reviewer_context
 from agent.platform import PlatformAdapter
 from core.db import tenant_session
@@ -36,6 +37,7 @@ from crm.creators.models import CreatorProfile
 from crm.enums import ApprovalOrigin, ApprovalStatus, RunStatus
 from crm.fans import service as fan_service
 from crm.runtime import service as runtime_service
+from crm.runtime.models import AgentRun
 
 
 @dataclass
@@ -80,7 +82,14 @@ def _model(knobs: Knobs) -> tuple[BaseChatModel, ModelInfo]:
     return knobs.model, ModelInfo("custom", type(knobs.model).__name__, False)
 
 
-def _context(principal: Principal, ids: RunIds, knobs: Knobs, policy: CreatorPolicy) -> AgentContext:
+def _context(
+    principal: Principal,
+    ids: RunIds,
+    knobs: Knobs,
+    policy: CreatorPolicy,
+    *,
+    head_start: HeadStart | None = None,
+) -> AgentContext:
     model, info = _model(knobs)
     return AgentContext(
         principal=principal,
@@ -93,6 +102,7 @@ def _context(principal: Principal, ids: RunIds, knobs: Knobs, policy: CreatorPol
         adapter=knobs.adapter,
         extraction=knobs.extraction,
         extraction_model=knobs.extraction_model,
+        head_start=head_start,
     )
 
 
@@ -216,51 +226,85 @@ async def start_reply_run(
         extraction_model=extraction_model,
     )
     _, info = _model(knobs)
-    async with tenant_session(principal, engine=knobs.engine) as session:
-        creator = await session.get(CreatorProfile, creator_id)
-        if creator is None:
-            raise NotFound(f"creator {creator_id} not found")
-        fan = await fan_service.get_fan(session, principal, fan_id=fan_id)
-        if fan.creator_id != creator_id:
-            raise ValidationFailed("the fan does not belong to this creator")
-        # The fan wrote again: a pending draft no longer answers the conversation (one that already
-        # answers this very message stays, and this run ends as its duplicate).
-        superseded = await approvals.supersede_pending_replies(
-            session, principal, fan_id=fan_id, keep_source=inbound_message_id
-        )
-        await runtime_service.set_run_status(
-            session,
-            principal,
-            run_ids=[i.run_id for i in superseded if i.run_id is not None],
-            status=RunStatus.superseded,
-        )
-        run = await runtime_service.create_run(
-            session,
-            principal,
-            creator_id=creator_id,
-            fan_id=fan_id,
-            kind=kind,
-            trigger=trigger,
-            trigger_ref=str(inbound_message_id) if inbound_message_id else None,
-            provider=info.provider,
-            model=info.model,
-        )
-        policy = policy_of(creator)
-    ids = RunIds(run.id, creator_id, fan_id, run.thread_id, inbound_message_id)
-    state = {
-        "run_id": str(run.id),
-        "creator_id": str(creator_id),
-        "fan_id": str(fan_id),
-        "inbound_message_id": str(inbound_message_id) if inbound_message_id else None,
-        "superseded_item_ids": [str(i.id) for i in superseded],
-        "run_kind": kind,
-        "attempt": 0,
-        "rejection": None,
-        "item_ids": [],
-        "kind": kind,
-        "facts": dict(facts or {}),
-    }
-    return await _invoke(_context(principal, ids, knobs, policy), run.thread_id, state)
+    head: HeadStart | None = None
+    try:
+        async with tenant_session(principal, engine=knobs.engine) as session:
+            # First the fan's messages: the recall query's embedding then computes while the run is set up.
+            head = await head_start(session, principal, fan_id=fan_id)
+            run, superseded, policy = await _set_up_run(
+                session,
+                principal,
+                creator_id=creator_id,
+                fan_id=fan_id,
+                inbound_message_id=inbound_message_id,
+                kind=kind,
+                trigger=trigger,
+                info=info,
+            )
+        ids = RunIds(run.id, creator_id, fan_id, run.thread_id, inbound_message_id)
+        state = {
+            "run_id": str(run.id),
+            "creator_id": str(creator_id),
+            "fan_id": str(fan_id),
+            "inbound_message_id": str(inbound_message_id) if inbound_message_id else None,
+            "superseded_item_ids": [str(i.id) for i in superseded],
+            "run_kind": kind,
+            "attempt": 0,
+            "rejection": None,
+            "item_ids": [],
+            "kind": kind,
+            "facts": dict(facts or {}),
+        }
+        ctx = _context(principal, ids, knobs, policy, head_start=head)
+        # The thread is the run's own, created just now: it has no checkpoint to read.
+        async with open_checkpointer(knobs.engine, new_thread=run.thread_id) as saver:
+            return await _invoke(ctx, run.thread_id, state, saver)
+    finally:
+        if head is not None:
+            head.discard()
+
+
+async def _set_up_run(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    creator_id: uuid.UUID,
+    fan_id: uuid.UUID,
+    inbound_message_id: uuid.UUID | None,
+    kind: str,
+    trigger: str,
+    info: ModelInfo,
+) -> tuple[AgentRun, list[HitlAction], CreatorPolicy]:
+    """Check the creator and fan, supersede the fan's pending reply drafts, record the run."""
+    creator = await session.get(CreatorProfile, creator_id)
+    if creator is None:
+        raise NotFound(f"creator {creator_id} not found")
+    fan = await fan_service.get_fan(session, principal, fan_id=fan_id)
+    if fan.creator_id != creator_id:
+        raise ValidationFailed("the fan does not belong to this creator")
+    # The fan wrote again: a pending draft no longer answers the conversation (one that already
+    # answers this very message stays, and this run ends as its duplicate).
+    superseded = await approvals.supersede_pending_replies(
+        session, principal, fan_id=fan_id, keep_source=inbound_message_id
+    )
+    await runtime_service.set_run_status(
+        session,
+        principal,
+        run_ids=[i.run_id for i in superseded if i.run_id is not None],
+        status=RunStatus.superseded,
+    )
+    run = await runtime_service.create_run(
+        session,
+        principal,
+        creator_id=creator_id,
+        fan_id=fan_id,
+        kind=kind,
+        trigger=trigger,
+        trigger_ref=str(inbound_message_id) if inbound_message_id else None,
+        provider=info.provider,
+        model=info.model,
+    )
+    return run, superseded, policy_of(creator)
 
 
 async def continue_run(

@@ -12,18 +12,21 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from agent.context import AgentContext
+from agent.context import AgentContext, HeadStart
 from agent.llm.languages import detect_conversation_language
 from agent.state import ReplyState
 from agent.voice_examples import retrieve
 from core.db import tenant_session
 from core.errors import NotFound
+from core.tenancy import Principal
 from crm.approvals.signals import detect_signals
 from crm.enums import MessageDirection
 from crm.fans import service as fan_service
+from crm.fans.models import FanMessage
 from crm.runtime import service as runtime_service
 
 VOICE_EXAMPLES = 5
+RECENT_MESSAGES = 20
 # How many of the creator's latest replies are candidates for retrieval.
 VOICE_CANDIDATES = 300
 
@@ -71,25 +74,40 @@ async def _run_kind(session: Any, ctx: AgentContext) -> str:
     return str(run.kind or "reply")
 
 
+def _conversation(recent: Sequence[FanMessage]) -> tuple[list[str], dict[str, str] | None]:
+    """Everything the fan wrote since our last reply (a fresh draft answers all of it), and the
+    newest of those messages."""
+    unanswered: list[str] = []
+    last_inbound: dict[str, str] | None = None
+    for message in recent:
+        if message.direction == MessageDirection.outbound:
+            unanswered = []
+        else:
+            unanswered.append(message.text)
+            last_inbound = {"id": str(message.id), "created_at": message.created_at.isoformat()}
+    return unanswered, last_inbound
+
+
+def recall_query(recent: Sequence[FanMessage]) -> str:
+    return " ".join(_conversation(recent)[0][-3:])
+
+
+async def head_start(session: Any, principal: Principal, *, fan_id: uuid.UUID) -> HeadStart:
+    """Read the fan's recent messages and start embedding the recall query (model inference, off the
+    event loop): whatever the caller does next overlaps it. The caller owns the task (`discard`)."""
+    read_at = datetime.now(UTC)
+    recent = await fan_service.recent_messages(session, principal, fan_id=fan_id, limit=RECENT_MESSAGES)
+    query = recall_query(recent)
+    return HeadStart(read_at, recent, query, asyncio.create_task(_embed(query)) if query else None)
+
+
 async def load_context(state: ReplyState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     ctx = runtime.context
     fan_id = ctx.ids.fan_id
     creator_id = ctx.ids.creator_id
-    loaded_at = datetime.now(UTC)
     async with tenant_session(ctx.principal, engine=ctx.engine) as session:
-        recent = await fan_service.recent_messages(session, ctx.principal, fan_id=fan_id, limit=20)
-        # Everything the fan wrote since our last reply: a fresh draft answers all of it.
-        unanswered: list[str] = []
-        last_inbound: dict[str, str] | None = None
-        for message in recent:
-            if message.direction == MessageDirection.outbound:
-                unanswered = []
-            else:
-                unanswered.append(message.text)
-                last_inbound = {"id": str(message.id), "created_at": message.created_at.isoformat()}
-        query = " ".join(unanswered[-3:])
-        # Embedding the query (model inference, off the event loop) overlaps the reads below.
-        embedding = asyncio.create_task(_embed(query)) if query else None
+        # A fresh run's runner read the messages and started the embedding already.
+        head = ctx.head_start or await head_start(session, ctx.principal, fan_id=fan_id)
         try:
             dossier = await fan_service.get_reply_profile(session, ctx.principal, fan_id=fan_id)
             candidates = await runtime_service.voice_example_candidates(
@@ -97,11 +115,12 @@ async def load_context(state: ReplyState, runtime: Runtime[AgentContext]) -> dic
             )
             # The runner knows the run's kind (and loaded the creator's policy): no reads for them.
             kind = state.get("run_kind") or await _run_kind(session, ctx)
-            vector = await embedding if embedding is not None else None
+            vector = await head.vector()
         finally:
-            if embedding is not None and not embedding.done():
-                embedding.cancel()
-        memories = await _recall(session, ctx, fan_id, query or dossier.display_name, vector)
+            head.discard()
+        memories = await _recall(session, ctx, fan_id, head.query or dossier.display_name, vector)
+    recent, query, loaded_at = head.recent, head.query, head.read_at
+    unanswered, last_inbound = _conversation(recent)
     examples = await retrieve(
         candidates, query=query, query_vector=vector, embedder=_embedder(), k=VOICE_EXAMPLES
     )
