@@ -408,10 +408,12 @@ async def execute_owner_sql(url: str, *statements: str) -> None:
             await conn.execute(text(statement))
 
 
+# The last message differs per fan ({days}): a reply run embeds a text no earlier run did, as most
+# do in production (a vector this process computed already for the same text is reused).
 FAN_HISTORY = (
     ("fan", "finally beat the boss fight lol"),
     ("creator", "omg congrats gamer boy 🎮"),
-    ("fan", "my birthday is coming up soon 👀 got anything special for me?"),
+    ("fan", "my birthday is in {days} days 👀 got anything special for me?"),
 )
 FAN_MEMORIES = (
     ("personal_detail", "{name}'s birthday is December 3"),
@@ -458,7 +460,7 @@ async def seed_fan(engine: AsyncEngine, tenant: BenchTenant, *, n: int) -> tuple
                 fan_id=fan.id,
                 direction=MessageDirection.inbound if sender == "fan" else MessageDirection.outbound,
                 sender=MessageSender.fan if sender == "fan" else MessageSender.creator,
-                text=body,
+                text=body.format(days=n + 2),
                 sent_at=started + timedelta(minutes=i),
             )
             if sender == "fan":

@@ -1,4 +1,4 @@
-"""The reply graph: load_context → draft → guardrails → propose → gate → execute, or, after a
+"""The reply graph: load_context → draft → propose (guardrails, queue) → gate → execute, or, after a
 rejection, gate → learn → draft (once)."""
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from agent.context import AgentContext
 from agent.nodes.draft import draft
 from agent.nodes.execute import execute
 from agent.nodes.gate import gate
-from agent.nodes.guardrails import guardrails
 from agent.nodes.learn import learn
 from agent.nodes.load_context import load_context
 from agent.nodes.propose import propose
@@ -28,15 +27,13 @@ def build_reply_graph(
     graph = StateGraph(ReplyState, context_schema=AgentContext)
     graph.add_node("load_context", load_context)
     graph.add_node("draft", draft)
-    graph.add_node("guardrails", guardrails)
     graph.add_node("propose", propose)
     graph.add_node("gate", gate)
     graph.add_node("execute", execute)
     graph.add_node("learn", learn)
     graph.add_edge(START, "load_context")
     graph.add_edge("load_context", "draft")
-    graph.add_edge("draft", "guardrails")
-    graph.add_edge("guardrails", "propose")
+    graph.add_edge("draft", "propose")
     graph.add_edge("propose", "gate")
     graph.add_edge("execute", END)
     return graph.compile(checkpointer=checkpointer, name="reply")

@@ -1,19 +1,18 @@
-"""guardrails: flags on the draft and on the fan's message; a possible minor also marks the fan.
+"""The guardrails on a draft: flags on the draft and on the fan's message; a possible minor also marks
+the fan. `propose` screens the draft in the transaction that queues it (one commit for both).
 
 Every shared check (`crm.approvals.service.screen_action`: outbound text, inbound signals, the
 creator's keywords) plus the draft-only ones: no sales offer after a no-sale signal, low confidence.
-Blocking flags stop the action. Everything written here is idempotent (the node may run again)."""
+Blocking flags stop the action. Everything written here is idempotent (the step may run again)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from langgraph.runtime import Runtime
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent.context import AgentContext
-from agent.nodes.propose import action_from_draft
 from agent.state import ReplyState
-from core.db import tenant_session
 from crm.approvals import guardrails as rules
 from crm.approvals import safety
 from crm.approvals import service as approvals
@@ -47,30 +46,35 @@ def draft_only_flags(flags: list[Flag], *, action_type: ActionType, confidence: 
     return extra
 
 
-async def guardrails(state: ReplyState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
-    ctx = runtime.context
+async def screen_draft(
+    session: AsyncSession,
+    ctx: AgentContext,
+    state: ReplyState,
+    *,
+    action_type: ActionType,
+    args: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """The draft's flags (dumped); records the inbound safety signals on the fan (idempotently)."""
     ids = ctx.ids
-    action_type, args = action_from_draft(state["draft"], ids.fan_id)
     confidence = float(state["draft"].get("confidence") or 0)
-    async with tenant_session(ctx.principal, engine=ctx.engine) as session:
-        found = await approvals.screen_action(
-            session,
-            ctx.principal,
-            creator_id=ids.creator_id,
-            fan_id=ids.fan_id,
-            action_type=action_type,
-            args=args,
-            inbound_texts=list((state.get("context") or {}).get("unanswered") or []),
-            policy=ctx.policy.guardrails,
-        )
-        found += draft_only_flags(found, action_type=action_type, confidence=confidence)
-        flags = rules.dump(found)
-        await safety.record_inbound_signals(
-            session,
-            ctx.principal,
-            creator_id=ids.creator_id,
-            fan_id=ids.fan_id,
-            flags=flags,
-            message_id=ids.inbound_message_id,
-        )
-    return {"flags": flags}
+    found = await approvals.screen_action(
+        session,
+        ctx.principal,
+        creator_id=ids.creator_id,
+        fan_id=ids.fan_id,
+        action_type=action_type,
+        args=args,
+        inbound_texts=list((state.get("context") or {}).get("unanswered") or []),
+        policy=ctx.policy.guardrails,
+    )
+    found += draft_only_flags(found, action_type=action_type, confidence=confidence)
+    flags = rules.dump(found)
+    await safety.record_inbound_signals(
+        session,
+        ctx.principal,
+        creator_id=ids.creator_id,
+        fan_id=ids.fan_id,
+        flags=flags,
+        message_id=ids.inbound_message_id,
+    )
+    return flags

@@ -15,7 +15,7 @@ from langgraph.runtime import Runtime
 from agent.context import AgentContext, HeadStart
 from agent.llm.languages import detect_conversation_language
 from agent.state import ReplyState
-from agent.voice_examples import retrieve
+from agent.voice_examples import embed_cached, retrieve
 from core.db import tenant_session
 from core.errors import NotFound
 from core.tenancy import Principal
@@ -61,8 +61,15 @@ def _embedder() -> Any:
 async def _embed(text: str) -> list[float]:
     from memory.embeddings import embed_queries
 
-    # The query side of the embedder (e5 embeds queries and passages differently; MiniLM does not).
-    (vector,) = await embed_queries(_embedder(), [text])
+    embedder = _embedder()
+    if getattr(embedder, "embed_query", None) is None:
+        # One side for queries and passages (MiniLM, OpenAI): a text this process embedded already
+        # (as the fan message a voice example answered, or for an earlier run on the same message)
+        # is not embedded again. The same vectors either way.
+        (vector,) = await embed_cached(embedder, [text])
+        return vector
+    # The query side of the embedder (e5 embeds queries and passages differently).
+    (vector,) = await embed_queries(embedder, [text])
     return vector
 
 
@@ -115,12 +122,15 @@ async def load_context(state: ReplyState, runtime: Runtime[AgentContext]) -> dic
             )
             # The runner knows the run's kind (and loaded the creator's policy): no reads for them.
             kind = state.get("run_kind") or await _run_kind(session, ctx)
+            recent, query, loaded_at = head.recent, head.query, head.read_at
+            unanswered, last_inbound = _conversation(recent)
+            # Work that needs no vector, done while the embedding may still be computing.
+            signals = detect_signals(unanswered, keywords=ctx.policy.safety_keywords)
+            detected = detect_conversation_language(unanswered) if unanswered else None
             vector = await head.vector()
         finally:
             head.discard()
-        memories = await _recall(session, ctx, fan_id, head.query or dossier.display_name, vector)
-    recent, query, loaded_at = head.recent, head.query, head.read_at
-    unanswered, last_inbound = _conversation(recent)
+        memories = await _recall(session, ctx, fan_id, query or dossier.display_name, vector)
     examples = await retrieve(
         candidates, query=query, query_vector=vector, embedder=_embedder(), k=VOICE_EXAMPLES
     )
@@ -129,8 +139,6 @@ async def load_context(state: ReplyState, runtime: Runtime[AgentContext]) -> dic
     style_samples = [c.reply for c in candidates[:12]] + [
         m.text for m in recent if m.direction == MessageDirection.outbound
     ]
-    signals = detect_signals(unanswered, keywords=ctx.policy.safety_keywords)
-    detected = detect_conversation_language(unanswered) if unanswered else None
     profile_language = str(getattr(dossier, "language", None) or "") or None
     subscription = dossier.subscription
     context = {

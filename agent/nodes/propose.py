@@ -1,4 +1,5 @@
-"""propose: queue the draft as the fan's one pending reply — the run's only write before its gate.
+"""propose: screen the draft with the guardrails and queue it as the fan's one pending reply — the
+run's only writes before its gate, in one transaction.
 
 It is its own node, before `gate`, because LangGraph re-runs an interrupted node from its start on
 resume: the gate only interrupts and routes, so a resume re-runs nothing that writes. The write is
@@ -16,6 +17,7 @@ from langgraph.runtime import Runtime
 
 from agent import prompts
 from agent.context import AgentContext
+from agent.nodes.guardrails import screen_draft
 from agent.state import ReplyState
 from core.db import tenant_session
 from crm.approvals import service as approvals
@@ -80,6 +82,8 @@ async def propose(state: ReplyState, runtime: Runtime[AgentContext]) -> dict[str
     ids = ctx.ids
     action_type, args = action_from_draft(state["draft"], ids.fan_id)
     async with tenant_session(ctx.principal, engine=ctx.engine) as session:
+        # The guardrails share the queue row's transaction: a run commits once before its gate.
+        flags = await screen_draft(session, ctx, state, action_type=action_type, args=args)
         proposal = await approvals.propose_reply(
             session,
             ctx.principal,
@@ -92,7 +96,7 @@ async def propose(state: ReplyState, runtime: Runtime[AgentContext]) -> dict[str
             action_type=action_type,
             args=args,
             context=reviewer_context(state),
-            flags=list(state.get("flags") or []),
+            flags=flags,
             confidence=float(state["draft"].get("confidence") or 0),
             superseded_earlier=[uuid.UUID(i) for i in state.get("superseded_item_ids") or []],
             prompt_version=prompts.PROMPT_VERSION,
@@ -105,7 +109,12 @@ async def propose(state: ReplyState, runtime: Runtime[AgentContext]) -> dict[str
             await runtime_service.set_run_status(
                 session, ctx.principal, run_ids=[ids.run_id], status=RunStatus.superseded
             )
-            return {"item_id": None, "item_status": proposal.outcome, "decision": proposal.outcome}
+            return {
+                "flags": flags,
+                "item_id": None,
+                "item_status": proposal.outcome,
+                "decision": proposal.outcome,
+            }
     item = proposal.item
     assert item is not None
     return {

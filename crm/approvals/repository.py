@@ -366,6 +366,8 @@ async def other_fan_names_in(
         sa.func.strpos(sa.literal(lowered), sa.func.lower(FanProfile.display_name)) > 0,
     )
     rows = (await session.execute(stmt.limit(50))).all()
+    if not rows:
+        return []  # no fan's name in the text (the common case): the fan's own name is not needed
     own = next((name.lower() for fid, name in rows if fid == fan_id), None)
     if own is None and fan_id is not None:
         fan = await session.get(FanProfile, fan_id)

@@ -1,0 +1,172 @@
+"""How a reply run starts: the recall query's embedding starts in the runner's first transaction, a
+fresh thread's checkpoint is not read, and a run paused by the earlier graph (guardrails as a node of
+its own) still resumes after the upgrade."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+from langgraph.graph import START, StateGraph
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import agent.nodes.load_context as load_context_node
+import agent.runner as runner
+from agent.checkpointer import NewThreadSaver, open_checkpointer
+from agent.context import AgentContext
+from agent.decisions import decide
+from agent.nodes.draft import draft
+from agent.nodes.execute import execute
+from agent.nodes.gate import gate
+from agent.nodes.learn import learn
+from agent.nodes.load_context import load_context
+from agent.nodes.propose import propose
+from agent.runner import start_reply_run
+from agent.state import ReplyState
+from core.errors import ValidationFailed
+from crm.runtime import service as runtime_service
+from tests.agent.support import ScriptedChatModel, draft_args, fan_says, outbound, platform_fan, run_kwargs
+from tests.factories import make_tenant
+
+
+async def test_the_query_embedding_starts_before_the_run_is_recorded(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = await make_tenant(engine)
+    fan_id = await platform_fan(engine, tenant.creator_id)
+    await fan_says(engine, tenant.creator_id, fan_id, "first")
+    message_id = await fan_says(engine, tenant.creator_id, fan_id, "do you like hiking?")
+    events: list[str] = []
+    embedded: list[str] = []
+    real_embed, real_create = load_context_node._embed, runtime_service.create_run
+
+    async def embed(text: str) -> list[float]:
+        events.append("embedding started")
+        embedded.append(text)
+        return await real_embed(text)
+
+    async def create_run(*args: Any, **kwargs: Any) -> Any:
+        events.append("run recorded")
+        return await real_create(*args, **kwargs)
+
+    monkeypatch.setattr(load_context_node, "_embed", embed)
+    monkeypatch.setattr(runtime_service, "create_run", create_run)
+    model = ScriptedChatModel(script=[draft_args("Love it!")])  # type: ignore[arg-type]
+    result = await start_reply_run(
+        principal=tenant.principal(),
+        creator_id=tenant.creator_id,
+        fan_id=fan_id,
+        inbound_message_id=message_id,
+        **run_kwargs(engine, model=model),
+    )
+    assert result.item_status == "pending"
+    assert events[:2] == ["embedding started", "run recorded"]
+    # Embedded once per run: the query is every message since our last reply.
+    assert embedded == ["first do you like hiking?"]
+    assert result.context is not None and result.context["unanswered"] == ["first", "do you like hiking?"]
+
+
+async def test_a_run_refused_at_its_start_stops_its_embedding(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = await make_tenant(engine, creators=2)
+    fan_id = await platform_fan(engine, tenant.creator_ids[0])
+    await fan_says(engine, tenant.creator_ids[0], fan_id, "hello?")
+    started = asyncio.Event()
+    cancelled = asyncio.Event()
+
+    async def slow_embed(text: str) -> list[float]:
+        started.set()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return []
+
+    monkeypatch.setattr(load_context_node, "_embed", slow_embed)
+    # The fan is the other creator's: refused after the messages were read and the embedding began.
+    with pytest.raises(ValidationFailed):
+        await start_reply_run(
+            principal=tenant.principal(),
+            creator_id=tenant.creator_ids[1],
+            fan_id=fan_id,
+            **run_kwargs(engine),
+        )
+    await asyncio.wait_for(cancelled.wait(), timeout=5)
+    assert started.is_set()
+
+
+async def test_a_fresh_thread_is_not_read_but_any_other_is(engine: AsyncEngine) -> None:
+    async with open_checkpointer(engine, new_thread="reply:fresh") as saver:
+        assert isinstance(saver, NewThreadSaver)
+        # Another thread is read from the database (and has nothing).
+        assert (
+            await saver.aget_tuple({"configurable": {"thread_id": "reply:other", "checkpoint_ns": ""}})
+            is None
+        )
+        checkpoint: Any = {
+            "v": 1,
+            "id": str(uuid.uuid4()),
+            "ts": "2026-01-01T00:00:00+00:00",
+            "channel_values": {},
+            "channel_versions": {},
+            "versions_seen": {},
+        }
+        config: Any = {"configurable": {"thread_id": "reply:fresh", "checkpoint_ns": ""}}
+        assert await saver.aget_tuple(config) is None
+        await saver.aput(config, checkpoint, {"source": "input", "step": -1}, {})
+        # Once written, the thread is read like any other.
+        found = await saver.aget_tuple(config)
+        assert found is not None and found.checkpoint["id"] == checkpoint["id"]
+
+
+def _previous_reply_graph(checkpointer: Any) -> Any:
+    """The reply graph as it was before the guardrails moved into `propose`: a node of their own."""
+
+    async def guardrails(state: ReplyState) -> dict[str, Any]:
+        return {}
+
+    graph = StateGraph(ReplyState, context_schema=AgentContext)
+    for name, node in (
+        ("load_context", load_context),
+        ("draft", draft),
+        ("guardrails", guardrails),
+        ("propose", propose),
+        ("gate", gate),
+        ("execute", execute),
+        ("learn", learn),
+    ):
+        graph.add_node(name, node)
+    graph.add_edge(START, "load_context")
+    graph.add_edge("load_context", "draft")
+    graph.add_edge("draft", "guardrails")
+    graph.add_edge("guardrails", "propose")
+    graph.add_edge("propose", "gate")
+    return graph.compile(checkpointer=checkpointer, name="reply")
+
+
+async def test_a_run_paused_by_the_previous_graph_resumes_and_sends_once(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = await make_tenant(engine)
+    fan_id = await platform_fan(engine, tenant.creator_id)
+    message_id = await fan_says(engine, tenant.creator_id, fan_id, "are you online?")
+    model = ScriptedChatModel(script=[draft_args("I am now 😘")])  # type: ignore[arg-type]
+    with monkeypatch.context() as patch:
+        patch.setattr(runner, "reply_graph", _previous_reply_graph)
+        result = await start_reply_run(
+            principal=tenant.principal(),
+            creator_id=tenant.creator_id,
+            fan_id=fan_id,
+            inbound_message_id=message_id,
+            **run_kwargs(engine, model=model),
+        )
+    assert result.status == "interrupted" and result.item_id is not None
+    done = await decide(
+        principal=tenant.principal(), item_id=result.item_id, decision="approve", **run_kwargs(engine)
+    )
+    assert done.status == "executed" and done.run is not None and done.run.status == "completed"
+    assert [m.text for m in await outbound(engine, fan_id)] == ["I am now 😘"]
