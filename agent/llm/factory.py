@@ -4,6 +4,7 @@ or the built-in offline model when no key is configured."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
@@ -34,8 +35,15 @@ class ModelInfo:
         return out
 
 
+@lru_cache(maxsize=1)
+def _shared_offline_model() -> OfflineChatModel:
+    # Stateless (nothing sets attributes on it; `bind_tools` returns a new binding): one per process,
+    # so LangChain's per-instance work, its serialised form for the callbacks (≈2 ms), happens once.
+    return OfflineChatModel()
+
+
 def offline_model() -> tuple[BaseChatModel, ModelInfo]:
-    return OfflineChatModel(), ModelInfo("offline", OFFLINE_MODEL_NAME, True, OFFLINE_LABEL)
+    return _shared_offline_model(), ModelInfo("offline", OFFLINE_MODEL_NAME, True, OFFLINE_LABEL)
 
 
 def chat_model_for(task: Task, settings: Settings | None = None) -> tuple[BaseChatModel, ModelInfo]:

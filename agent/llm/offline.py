@@ -16,7 +16,7 @@ from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage, ToolCall
 from langchain_core.outputs import ChatGeneration, ChatResult
@@ -882,6 +882,17 @@ class OfflineChatModel(BaseChatModel):
             text = compose_draft(context).reply if context else self._plain(_last_text(messages))
             message = AIMessage(content=text, response_metadata={"model_name": self.model_name})
         return ChatResult(generations=[ChatGeneration(message=message)])
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        # Rules, a few milliseconds of Python holding the GIL either way: LangChain's default runs
+        # `_generate` in a thread pool, which only adds the hand-over to a thread and back.
+        return self._generate(messages, stop=stop, **kwargs)
 
     def _plain(self, text: str) -> str:
         return (

@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -154,25 +156,15 @@ class VoiceExample:
     price: Decimal | None = None
 
 
-async def voice_example_candidates(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    creator_id: uuid.UUID,
-    exclude_fan_id: uuid.UUID | None = None,
-    limit: int = 300,
-    window: int = 3000,
-) -> list[VoiceExample]:
-    """The creator's latest sent replies that answered a fan message, newest first.
-
-    Drafts a human approved or edited before they went out are marked as such: they are the
-    strongest examples of the voice. Only the latest `window` messages are read.
-    """
+@lru_cache(maxsize=2)
+def _voice_example_statement(excluding_a_fan: bool) -> sa.Select[Any]:
+    """Built once per process, with bound parameters (`creator_id`, `window`, `limit`, `exclude`):
+    composing this select costs a few milliseconds, more than the server needs to run it."""
     recent = (
         sa.select(FanMessage)
-        .where(FanMessage.creator_id == creator_id)
+        .where(FanMessage.creator_id == sa.bindparam("creator_id"))
         .order_by(FanMessage.sent_at.desc(), FanMessage.id.desc())
-        .limit(window)
+        .limit(sa.bindparam("window"))
         .subquery()
     )
     order = (recent.c.sent_at, recent.c.id)
@@ -206,11 +198,32 @@ async def voice_example_candidates(
             sa.func.length(sa.func.trim(paired.c.text)) > 0,
         )
         .order_by(paired.c.sent_at.desc())
-        .limit(limit)
+        .limit(sa.bindparam("limit"))
     )
+    if excluding_a_fan:
+        stmt = stmt.where(paired.c.fan_id != sa.bindparam("exclude"))
+    return stmt
+
+
+async def voice_example_candidates(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    creator_id: uuid.UUID,
+    exclude_fan_id: uuid.UUID | None = None,
+    limit: int = 300,
+    window: int = 3000,
+) -> list[VoiceExample]:
+    """The creator's latest sent replies that answered a fan message, newest first.
+
+    Drafts a human approved or edited before they went out are marked as such: they are the
+    strongest examples of the voice. Only the latest `window` messages are read.
+    """
+    stmt = _voice_example_statement(exclude_fan_id is not None)
+    params: dict[str, Any] = {"creator_id": creator_id, "window": window, "limit": limit}
     if exclude_fan_id is not None:
-        stmt = stmt.where(paired.c.fan_id != exclude_fan_id)
-    rows = (await session.execute(stmt)).all()
+        params["exclude"] = exclude_fan_id
+    rows = (await session.execute(stmt, params)).all()
     return [
         VoiceExample(
             message_id=r.id,
