@@ -91,7 +91,22 @@ async def _pool(url: str) -> AsyncConnectionPool[Any]:
     return pool
 
 
-class ReadOnceSaver(AsyncPostgresSaver):
+class _WriteAwareSaver(AsyncPostgresSaver):
+    """A saver that forgets what it assumed about the threads (`_on_write`) as soon as it writes."""
+
+    def _on_write(self) -> None:
+        raise NotImplementedError
+
+    async def aput(self, *args: Any, **kwargs: Any) -> RunnableConfig:
+        self._on_write()
+        return await super().aput(*args, **kwargs)
+
+    async def aput_writes(self, *args: Any, **kwargs: Any) -> None:
+        self._on_write()
+        await super().aput_writes(*args, **kwargs)
+
+
+class ReadOnceSaver(_WriteAwareSaver):
     """A checkpointer that reads a thread's latest checkpoint once for two consecutive readers.
 
     Continuing a run reads the latest checkpoint twice in a row: the caller's `aget_state` (which
@@ -120,16 +135,11 @@ class ReadOnceSaver(AsyncPostgresSaver):
             self._kept = (key, found)
         return found
 
-    async def aput(self, *args: Any, **kwargs: Any) -> RunnableConfig:
+    def _on_write(self) -> None:
         self._kept = None
-        return await super().aput(*args, **kwargs)
-
-    async def aput_writes(self, *args: Any, **kwargs: Any) -> None:
-        self._kept = None
-        await super().aput_writes(*args, **kwargs)
 
 
-class NewThreadSaver(AsyncPostgresSaver):
+class NewThreadSaver(_WriteAwareSaver):
     """A checkpointer for a run on a thread its caller created a moment ago (`reply:<new run id>`):
     the graph's opening read of that thread's latest checkpoint answers "none" without a round trip.
     Only until this saver writes to the thread; every other read asks the database."""
@@ -148,13 +158,8 @@ class NewThreadSaver(AsyncPostgresSaver):
         )
         return None if fresh else await super().aget_tuple(config)
 
-    async def aput(self, *args: Any, **kwargs: Any) -> RunnableConfig:
+    def _on_write(self) -> None:
         self._new_thread = None
-        return await super().aput(*args, **kwargs)
-
-    async def aput_writes(self, *args: Any, **kwargs: Any) -> None:
-        self._new_thread = None
-        await super().aput_writes(*args, **kwargs)
 
 
 @asynccontextmanager
