@@ -7,14 +7,18 @@ a one-fan result. Cross-fan search uses HNSW with pgvector 0.8 iterative scans.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from core.db import fetch_in_one_round_trip
+from core.tenancy import Principal
 from crm.enums import MemoryKind
 from memory.models import EMBEDDING_DIMENSIONS
 
@@ -218,6 +222,44 @@ class RecallHit:
 
 
 _RECALL_SQL = {budgeted: _recall_sql(budgeted=budgeted) for budgeted in (False, True)}
+# The same statements with psycopg's `%(name)s` parameters, for the one-round-trip path.
+_RECALL_SQL_PSYCOPG = {
+    budgeted: re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", statement) for budgeted, statement in _RECALL_SQL.items()
+}
+
+
+def _recall_params(
+    fan_id: uuid.UUID, embedding: Sequence[float], query: str, k: int, token_budget: int | None
+) -> dict[str, object]:
+    params: dict[str, object] = {
+        "fan_id": fan_id,
+        "embedding": vector_literal(embedding),
+        "query": query,
+        "k": k,
+    }
+    if token_budget is not None:
+        params["budget"] = token_budget
+    return params
+
+
+def _recall_result(rows: Sequence[Sequence[Any]]) -> tuple[uuid.UUID, list[RecallHit]] | None:
+    """Rows of (fan creator id, id, kind, text, importance, valid_from, score): one row with a NULL
+    id when the fan has no memories, none when the principal cannot see the fan."""
+    if not rows:
+        return None
+    hits = [
+        RecallHit(
+            id=r[1],
+            kind=MemoryKind(r[2]),
+            text=str(r[3]),
+            importance=float(r[4]),
+            valid_from=r[5],
+            score=float(r[6]),
+        )
+        for r in rows
+        if r[1] is not None
+    ]
+    return rows[0][0], hits
 
 
 async def recall_for_fan(
@@ -229,32 +271,30 @@ async def recall_for_fan(
     k: int,
     token_budget: int | None,
 ) -> tuple[uuid.UUID, list[RecallHit]] | None:
-    """The fan's best memories for a query in one round trip: (creator id, hits), or None when the
+    """The fan's best memories for a query in one statement: (creator id, hits), or None when the
     principal cannot see the fan."""
-    params: dict[str, object] = {
-        "fan_id": fan_id,
-        "embedding": vector_literal(embedding),
-        "query": query,
-        "k": k,
-    }
-    if token_budget is not None:
-        params["budget"] = token_budget
+    params = _recall_params(fan_id, embedding, query, k, token_budget)
     rows = (await session.execute(text(_RECALL_SQL[token_budget is not None]), params)).all()
-    if not rows:
-        return None
-    hits = [
-        RecallHit(
-            id=r.id,
-            kind=MemoryKind(r.kind),
-            text=r.text,
-            importance=float(r.importance),
-            valid_from=r.valid_from,
-            score=float(r.score),
-        )
-        for r in rows
-        if r.id is not None
-    ]
-    return rows[0].fan_creator_id, hits
+    return _recall_result(rows)
+
+
+async def recall_for_fan_in_one_round_trip(
+    principal: Principal,
+    *,
+    engine: AsyncEngine | None,
+    fan_id: uuid.UUID,
+    embedding: Sequence[float],
+    query: str,
+    k: int,
+    token_budget: int | None,
+) -> tuple[uuid.UUID, list[RecallHit]] | None:
+    """`recall_for_fan` in a transaction of its own: BEGIN, the tenant settings, the statement and
+    COMMIT leave as one pipeline, and the server answers once (`core.db.fetch_in_one_round_trip`)."""
+    params = _recall_params(fan_id, embedding, query, k, token_budget)
+    rows = await fetch_in_one_round_trip(
+        principal, _RECALL_SQL_PSYCOPG[token_budget is not None], params, engine=engine
+    )
+    return _recall_result(rows)
 
 
 async def load_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, MemoryRow]:
