@@ -81,11 +81,12 @@ async def nearest_for_fan(
     result = await session.execute(
         text(
             f"""
-            WITH fan_rows AS MATERIALIZED (
-              SELECT {_ROW_COLUMNS}, 1 - (embedding <=> CAST(:q AS vector)) AS similarity
-                FROM fan_memories
-               WHERE creator_id = :creator_id AND fan_id = :fan_id AND invalid_at IS NULL
-                 AND embedding IS NOT NULL
+            WITH q AS MATERIALIZED (SELECT CAST(:q AS vector) AS embedding),
+            fan_rows AS MATERIALIZED (
+              SELECT {_ROW_COLUMNS}, 1 - (m.embedding <=> q.embedding) AS similarity
+                FROM fan_memories m, q
+               WHERE m.creator_id = :creator_id AND m.fan_id = :fan_id AND m.invalid_at IS NULL
+                 AND m.embedding IS NOT NULL
             )
             SELECT * FROM fan_rows ORDER BY similarity DESC, valid_from, created_at, text LIMIT :limit
             """
@@ -109,15 +110,19 @@ async def rows_with_slot(
     return [_row(r) for r in result]
 
 
-# The query's distinct lexemes and the OR of them as a tsquery (quoted, so any lexeme parses).
+# The query's distinct lexemes, the OR of them as a tsquery (quoted, so any lexeme parses), and its
+# embedding, parsed once: under a generic plan (a prepared statement after its fifth run) a
+# `CAST(:embedding AS vector)` among the row expressions parses the 384-number literal again for
+# every row, which made the statement several times slower (docs/memory.md).
 _QUERY_TERMS = r"""
   q AS MATERIALIZED (
-    SELECT lexemes, words,
+    SELECT lexemes, words, embedding,
            nullif(array_to_string(array(
              SELECT '''' || replace(replace(l, '\', '\\'), '''', '''''') || ''''
                FROM unnest(lexemes) l), ' | '), '')::tsquery AS any_word
       FROM (SELECT coalesce(tsvector_to_array(to_tsvector('english', :query)), '{}') AS lexemes,
-                   coalesce(tsvector_to_array(to_tsvector('simple', :query)), '{}') AS words) t
+                   coalesce(tsvector_to_array(to_tsvector('simple', :query)), '{}') AS words,
+                   CAST(:embedding AS vector) AS embedding) t
   )"""
 
 
@@ -155,7 +160,7 @@ WITH RECURSIVE
   {_QUERY_TERMS.strip()},
   fan_rows AS MATERIALIZED (
     SELECT m.id, m.kind, m.text, m.importance, m.valid_from, m.created_at, m.doc_length,
-           1 - (m.embedding <=> CAST(:embedding AS vector)) AS similarity,
+           1 - (m.embedding <=> q.embedding) AS similarity,
            CASE WHEN m.search @@ q.any_word THEN m.search END AS matched,
            coalesce(lower(split_part(m.details->>'speaker', ' ', 1)) = ANY (q.words), false) AS named
       FROM fan_memories m, fan, q
@@ -336,16 +341,19 @@ async def vector_search_creator(
     result = await session.execute(
         text(
             f"""
-            WITH relaxed AS MATERIALIZED (
+            WITH q AS MATERIALIZED (SELECT CAST(:q AS vector) AS embedding),
+            relaxed AS MATERIALIZED (
               SELECT id, fan_id, embedding
                 FROM fan_memories
                WHERE creator_id = :creator_id AND invalid_at IS NULL
                ORDER BY embedding::halfvec({EMBEDDING_DIMENSIONS}) <=> CAST(:q AS halfvec({EMBEDDING_DIMENSIONS}))
                LIMIT :limit
             )
-            -- The index ranks half-precision copies; the result is re-ranked at full precision.
-            SELECT id, fan_id, 1 - (embedding <=> CAST(:q AS vector)) AS similarity
-              FROM relaxed ORDER BY embedding <=> CAST(:q AS vector)
+            -- The index ranks half-precision copies; the result is re-ranked at full precision
+            -- (the query vector parsed once, not per row as a generic plan would).
+            SELECT r.id, r.fan_id, 1 - (r.embedding <=> q.embedding) AS similarity
+              FROM relaxed r, q
+             ORDER BY r.embedding <=> q.embedding
             """
         ),
         {"q": vector_literal(embedding), "creator_id": creator_id, "limit": limit},
