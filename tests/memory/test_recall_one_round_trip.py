@@ -4,6 +4,7 @@ recall in a tenant session, one wait for the server, and row-level security as s
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bench.statements import counting
 from core.db import tenant_session
 from core.errors import NotFound
+from memory import repository as repo
 from memory import service
 from memory.access import ACCESS_LOG
 from memory.embeddings import LocalMiniLMEmbedder
@@ -122,3 +124,28 @@ async def test_the_access_counts_follow_in_a_batch_and_the_pool_stays_usable(
             .all()
         )
     assert sorted(counts) == [3, 3]
+
+
+_TYPES = {"fan_id": "uuid", "query": "text", "embedding": "text", "k": "bigint", "budget": "bigint"}
+
+
+@pytest.mark.parametrize("budgeted", [False, True])
+async def test_the_generic_plan_parses_the_query_vector_once(
+    engine: AsyncEngine, tenant: Tenant, budgeted: bool
+) -> None:
+    """After five runs on a connection the statement is prepared and planned generically; then a
+    parameter cast among the row expressions runs per row (the 384-number literal parsed for every
+    memory of the fan). The plan must compare rows with the vector the `q` CTE cast once."""
+    names: list[str] = []
+
+    def placeholder(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}::{_TYPES[match.group(1)]}"
+
+    statement = re.sub(r"(?<![:\w]):(\w+)", placeholder, repo._RECALL_SQL[budgeted])
+    async with tenant_session(tenant.principal(), engine=engine) as s:
+        plan = (await s.execute(text("EXPLAIN (GENERIC_PLAN, VERBOSE) " + statement))).scalars().all()
+    distances = [line for line in plan if "<=>" in line]
+    assert distances, plan
+    assert not [line for line in distances if "$" in line], distances
