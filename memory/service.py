@@ -418,7 +418,7 @@ async def recall_for_fan_in_one_round_trip(
     query_vector: Sequence[float] | None = None,
     engine: AsyncEngine | None = None,
 ) -> list[RecalledMemory]:
-    """`recall_for_fan` for a caller with no session open: its own read-only transaction under the
+    """`recall_for_fan` for a caller with no session open: a transaction of its own under the
     principal's row-level security, sent with the tenant settings as one pipeline, so the server
     answers once (a tenant session costs BEGIN, settings, statement and COMMIT: four waits).
     The one exception to "session first": the transaction is this one statement."""
