@@ -180,6 +180,14 @@ async def execute_in_one_round_trip(
     once. For a hot path whose whole transaction is that statement (webhook ingest). Committed when
     it returns; on any error nothing is committed and the connection is discarded.
     """
+    rows = await fetch_in_one_round_trip(principal, statement, params, engine=engine)
+    return rows[0] if rows else None
+
+
+async def fetch_in_one_round_trip(
+    principal: Principal, statement: str, params: dict[str, Any], *, engine: AsyncEngine | None = None
+) -> list[tuple[Any, ...]]:
+    """`execute_in_one_round_trip`, returning every row (a read such as per-fan recall)."""
     engine = engine or get_engine()
     async with engine.connect() as conn:
         driver = (await conn.get_raw_connection()).driver_connection
@@ -194,14 +202,14 @@ async def execute_in_one_round_trip(
                 await driver.execute(_SETTINGS_PSYCOPG, _principal_settings(principal))
                 cursor = await driver.execute(statement, params)
                 await driver.execute("COMMIT")
-            row = await cursor.fetchone()
+            rows = await cursor.fetchall() if cursor.description is not None else []
             await driver.set_autocommit(False)
             done = True
         finally:
             if not done:
                 # Failed or interrupted part-way: whatever state it is in, it never serves again.
                 await conn.invalidate()
-    return tuple(row) if row is not None else None
+    return [tuple(row) for row in rows]
 
 
 @asynccontextmanager

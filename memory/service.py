@@ -17,6 +17,7 @@ from langchain_core.language_models import BaseChatModel
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from core.db import get_engine
 from core.errors import NotFound
 from core.tenancy import Principal
 from crm.enums import MemoryKind
@@ -349,6 +350,36 @@ def _rrf(*rankings: Sequence[uuid.UUID], k: int = RRF_K) -> dict[uuid.UUID, floa
     return scores
 
 
+async def _query_vector(
+    query: str, embedder: Embedder | None, query_vector: Sequence[float] | None
+) -> list[float]:
+    if query_vector is not None:
+        return list(query_vector)
+    (vector,) = await embed_queries(embedder or get_embedder(), [query])
+    return vector
+
+
+def _recalled(
+    found: tuple[uuid.UUID, list[repo.RecallHit]] | None, engine: AsyncEngine | None, touch: bool
+) -> list[RecalledMemory]:
+    if found is None:
+        raise NotFound("fan not found")
+    creator_id, hits = found
+    if touch and hits and engine is not None:
+        ACCESS_LOG.record(engine, creator_id, [h.id for h in hits])
+    return [
+        RecalledMemory(
+            id=h.id,
+            kind=h.kind,
+            text=h.text,
+            importance=h.importance,
+            score=round(h.score, 6),
+            valid_from=h.valid_from,
+        )
+        for h in hits
+    ]
+
+
 async def recall_for_fan(
     session: AsyncSession,
     principal: Principal,
@@ -367,34 +398,36 @@ async def recall_for_fan(
 
     `query_vector`: the query's embedding when the caller computed it already (e.g. while it read
     other things), so it is not computed twice."""
-    if query_vector is None:
-        (vector,) = await embed_queries(embedder or get_embedder(), [query])
-    else:
-        vector = list(query_vector)
+    vector = await _query_vector(query, embedder, query_vector)
     found = await repo.recall_for_fan(
-        session,
-        fan_id=fan_id,
-        embedding=vector,
-        query=query,
-        k=k,
-        token_budget=token_budget,
+        session, fan_id=fan_id, embedding=vector, query=query, k=k, token_budget=token_budget
     )
-    if found is None:
-        raise NotFound("fan not found")
-    creator_id, hits = found
-    if touch and hits and isinstance(session.bind, AsyncEngine):
-        ACCESS_LOG.record(session.bind, creator_id, [h.id for h in hits])
-    return [
-        RecalledMemory(
-            id=h.id,
-            kind=h.kind,
-            text=h.text,
-            importance=h.importance,
-            score=round(h.score, 6),
-            valid_from=h.valid_from,
-        )
-        for h in hits
-    ]
+    engine = session.bind if isinstance(session.bind, AsyncEngine) else None
+    return _recalled(found, engine, touch)
+
+
+async def recall_for_fan_in_one_round_trip(
+    principal: Principal,
+    *,
+    fan_id: uuid.UUID,
+    query: str,
+    k: int = 8,
+    token_budget: int | None = 600,
+    embedder: Embedder | None = None,
+    touch: bool = True,
+    query_vector: Sequence[float] | None = None,
+    engine: AsyncEngine | None = None,
+) -> list[RecalledMemory]:
+    """`recall_for_fan` for a caller with no session open: a transaction of its own under the
+    principal's row-level security, sent with the tenant settings as one pipeline, so the server
+    answers once (a tenant session costs BEGIN, settings, statement and COMMIT: four waits).
+    The one exception to "session first": the transaction is this one statement."""
+    vector = await _query_vector(query, embedder, query_vector)
+    engine = engine or get_engine()
+    found = await repo.recall_for_fan_in_one_round_trip(
+        principal, engine=engine, fan_id=fan_id, embedding=vector, query=query, k=k, token_budget=token_budget
+    )
+    return _recalled(found, engine, touch)
 
 
 async def search_fans(
