@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import psycopg
 import psycopg_pool
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import exc as sa_exc
@@ -68,6 +68,17 @@ async def dbapi_error_handler(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=500, content={"detail": "internal error"})
 
 
+ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def exception_handlers() -> dict[type[Exception], ExceptionHandler]:
+    """What each expected failure answers; the app and the webhook fast path both answer with these."""
+    handlers: dict[type[Exception], ExceptionHandler] = {AppError: app_error_handler}
+    handlers.update(dict.fromkeys(UNAVAILABLE, unavailable_handler))
+    handlers[sa_exc.DBAPIError] = dbapi_error_handler
+    return handlers
+
+
 def create_app() -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -83,10 +94,13 @@ def create_app() -> FastAPI:
         description="AI chat assistant for creators: drafts, memories, and a human approval gate.",
         lifespan=lifespan,
     )
-    app.add_exception_handler(AppError, app_error_handler)
-    for unavailable in UNAVAILABLE:
-        app.add_exception_handler(unavailable, unavailable_handler)
-    app.add_exception_handler(sa_exc.DBAPIError, dbapi_error_handler)
+    handlers = exception_handlers()
+    for exc_class, handler in handlers.items():
+        app.add_exception_handler(exc_class, handler)
+    from api.routes.webhooks import WebhookFastPath
+
+    # Pure ASGI, inside Starlette's error middleware: unexpected errors still answer 500 and are logged.
+    app.add_middleware(WebhookFastPath, handlers=handlers)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> JSONResponse:
