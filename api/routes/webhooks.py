@@ -236,13 +236,13 @@ _JSON_HEADERS = [(b"content-type", b"application/json")]
 
 
 class WebhookFastPath:
-    """Pure ASGI middleware: `POST /webhooks/onlyfansapi|generic` go straight to their endpoints.
+    """Pure ASGI, in front of the app: `POST /webhooks/onlyfansapi|generic` go straight to their
+    endpoints; everything else (other methods and paths, lifespan) goes to `app` as usual.
 
     Same endpoint functions, same answers: the JSON body FastAPI would have serialised, and every
     expected failure through the app's own exception handlers (`handlers`, matched along the
-    exception's class hierarchy as Starlette does). Anything else propagates to Starlette's error
-    middleware (500, logged). Other methods and paths go through the app as usual, and the routes
-    stay registered for the OpenAPI document.
+    exception's class hierarchy as Starlette does). Anything else propagates to the server, which
+    answers 500 and logs it. The routes stay registered for the OpenAPI document.
     """
 
     def __init__(
