@@ -117,13 +117,15 @@ def _ping_after_idle(engine: AsyncEngine, idle_seconds: float) -> None:
 CONNECT_TIMEOUT_SECONDS = 5
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def make_engine(url: str, *, pool_size: int = 10, max_overflow: int | None = None) -> AsyncEngine:
+    """`max_overflow` (default: `pool_size`): connections opened past the pool for a burst and closed
+    as soon as they are returned to a full pool."""
     # hide_parameters: a failed statement's error (and every log line quoting it) shows the SQL, never
     # its values: they can be a sealed webhook secret, a token hash or a fan's message.
     engine = create_async_engine(
         sqlalchemy_url(url),
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=pool_size if max_overflow is None else max_overflow,
         hide_parameters=True,
         connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
     )
@@ -134,7 +136,11 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 @lru_cache
 def get_engine() -> AsyncEngine:
     settings = get_settings()
-    return make_engine(resolve_database_urls(settings).app, pool_size=settings.db_pool_size)
+    # Every connection kept, none as overflow: under steady concurrency above the pool size, overflow
+    # connections are opened and closed again by the hundred per thousand requests (measured on the
+    # webhook benchmark: 370 connections per 2,000 deliveries, and Postgres spent more CPU starting
+    # backends than running the inserts). Same ceiling as the 10 + 10 before.
+    return make_engine(resolve_database_urls(settings).app, pool_size=settings.db_pool_size, max_overflow=0)
 
 
 def session_factory(engine: AsyncEngine | None = None) -> async_sessionmaker[AsyncSession]:
