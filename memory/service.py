@@ -283,9 +283,13 @@ def contextualise_turn(turns: Sequence[TranscriptTurn], i: int, *, window: int =
 
 def search_document_for_turn(turns: Sequence[TranscriptTurn], i: int, context: str) -> str:
     """The words a turn is found by: its context, the reply it got, and its relative times pinned
-    to the day it was sent. (The reply helps words, not the embedding: measured in docs/memory.md.)"""
+    to the day it was sent. (The reply helps words, not the embedding: measured in docs/memory.md.)
+
+    The turn's own words are in it twice, so in BM25 they weigh double the words it borrows from
+    its neighbours (a field weight, as in BM25F): a neighbour's word should help find a turn, not
+    outrank a turn that says the word itself."""
     turn = turns[i]
-    parts = [context]
+    parts = [context, turn.text]
     if i + 1 < len(turns) and turns[i + 1].session_label == turn.session_label:
         reply = turns[i + 1]
         parts.append(f"(answered by {reply.speaker}: {reply.text[:200]})")

@@ -402,6 +402,16 @@ def test_a_turns_search_words_carry_its_reply_and_its_dates() -> None:
     assert "answered by" not in service.search_document_for_turn(turns, 1, "")
 
 
+def test_a_turns_own_words_weigh_double_in_its_search_words() -> None:
+    turns = [
+        TranscriptTurn(speaker="Ava", text="Do you still go bouldering?", session_label="s1"),
+        TranscriptTurn(speaker="Tom", text="Every Tuesday after work", session_label="s1"),
+    ]
+    words = service.search_document_for_turn(turns, 1, service.contextualise_turn(turns, 1))
+    assert words.count("Every Tuesday after work") == 2
+    assert words.count("bouldering") == 1
+
+
 async def test_a_vanished_database_loses_its_batch_not_the_others(
     engine: AsyncEngine, tenant: Tenant, fan_id: uuid.UUID, embedder: LocalMiniLMEmbedder, caplog: Any
 ) -> None:
