@@ -29,7 +29,7 @@ RECENCY_HALF_LIFE_DAYS = 180.0
 # Final score = relevance dominates; importance and recency break near-ties.
 W_RELEVANCE, W_IMPORTANCE, W_RECENCY = 0.8, 0.1, 0.1
 # Relevance: the even mix of the scaled vector and BM25 scores, plus a lean to a named speaker's turns.
-W_VECTOR, W_WORDS, W_SPEAKER = 0.5, 0.5, 0.2
+W_VECTOR, W_WORDS, W_SPEAKER = 0.5, 0.5, 0.4
 
 
 def vector_literal(embedding: Sequence[float]) -> str:

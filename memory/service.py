@@ -45,6 +45,10 @@ SLOT_DUPLICATE_SIMILARITY = 0.97
 CONTRADICTION_SIMILARITY = 0.72
 RECONCILE_NEIGHBOURS = 5
 RRF_K = repo.RRF_K
+# An imported turn's search words: its neighbours this many turns either side (same session), and
+# its own words this many times (docs/memory.md, "LoCoMo").
+WORDS_WINDOW = 2
+OWN_WORDS_WEIGHT = 5
 
 _NEGATION = re.compile(
     r"\b(?:not|no|never|don't|doesn't|do not|does not|dislikes?|hates?|can't stand|stopped|quit|no longer)\b",
@@ -282,14 +286,25 @@ def contextualise_turn(turns: Sequence[TranscriptTurn], i: int, *, window: int =
     return " ".join(parts)
 
 
-def search_document_for_turn(turns: Sequence[TranscriptTurn], i: int, context: str) -> str:
-    """The words a turn is found by: its context, the reply it got, and its relative times pinned
-    to the day it was sent. (The reply helps words, not the embedding: measured in docs/memory.md.)"""
+def search_document_for_turn(
+    turns: Sequence[TranscriptTurn], i: int, context: str, *, context_window: int = 1
+) -> str:
+    """The words a turn is found by: its context, the turns around it in its session (the two before
+    and the two replies after: measured, they help words but not the embedding), and its relative
+    times pinned to the day it was sent.
+
+    The turn's own words are in it `OWN_WORDS_WEIGHT` times, so in BM25 they outweigh everything it
+    borrows from its neighbours (a field weight, as in BM25F): a neighbour's word should help find
+    a turn, not outrank the turn that says the word itself. docs/memory.md has the measurements."""
     turn = turns[i]
-    parts = [context]
-    if i + 1 < len(turns) and turns[i + 1].session_label == turn.session_label:
-        reply = turns[i + 1]
-        parts.append(f"(answered by {reply.speaker}: {reply.text[:200]})")
+    parts = [context, *[turn.text] * (OWN_WORDS_WEIGHT - 1)]
+    # The earlier turns the embedded context leaves out.
+    for prev in turns[max(0, i - WORDS_WINDOW) : max(0, i - context_window)]:
+        if prev.session_label == turn.session_label:
+            parts.append(f"(replying to {prev.speaker}: {prev.text[:200]})")
+    for reply in turns[i + 1 : i + 1 + WORDS_WINDOW]:
+        if reply.session_label == turn.session_label:
+            parts.append(f"(answered by {reply.speaker}: {reply.text[:200]})")
     parts += [f"({meaning})" for meaning in resolve_relative_times(turn.text, turn.sent_at)]
     return " ".join(parts)
 
@@ -326,7 +341,7 @@ async def ingest_transcript(
             kind=kind,
             text=f"{turn.speaker}: {turn.text}",
             context_text=context,
-            search_text=search_document_for_turn(turns, i, context),
+            search_text=search_document_for_turn(turns, i, context, context_window=context_window),
             importance=importance,
             valid_from=turn.sent_at,
             embedding=vector,
