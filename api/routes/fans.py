@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from api.deps import InboxReader, errors
 from api.schemas import Text
 from core.errors import ValidationFailed
+from core.tenancy import Principal
 from memory import service as memory
 from memory.schemas import RecalledMemory
 
@@ -49,9 +50,15 @@ async def search_memories(
     assistant's recall ranks them when it drafts a reply. For anyone who may read the fan in the inbox
     (`inbox:read`; a chatter only for the creators assigned to them, a creator login only its own
     fans). A fan you may not see answers 404, the same as one that does not exist."""
-    query = q.strip()
-    if not query:
-        raise ValidationFailed("q must contain more than whitespace")
+    return await search_fan_memories(principal, fan_id=fan_id, query=q, k=k)
+
+
+async def search_fan_memories(principal: Principal, *, fan_id: uuid.UUID, query: str, k: int) -> MemorySearch:
+    """The search itself (the route's and `fanpilot memories search`'s): 422 for a query of only
+    whitespace, 404 for a fan the principal may not see."""
+    query = query.strip()
+    if not query or len(query) > MAX_QUERY_CHARS or "\x00" in query:
+        raise ValidationFailed(f"q must be 1-{MAX_QUERY_CHARS} characters, not only whitespace, no NUL")
     # A person reads every result, so no prompt token budget trims the list: k alone bounds it.
     found = await memory.recall_for_fan_in_one_round_trip(
         principal, fan_id=fan_id, query=query, k=k, token_budget=None

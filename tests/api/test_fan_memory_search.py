@@ -4,8 +4,11 @@ the database, and a fan you may not see answers exactly like one that does not e
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -22,6 +25,7 @@ from memory import service
 from memory.access import ACCESS_LOG
 from memory.embeddings import get_embedder
 from tests.api.conftest import make_login, sign_in
+from tests.api.test_privacy import _cli
 from tests.conftest import record_figure
 from tests.factories import Tenant, make_fan, make_tenant
 from tests.memory.test_recall_sql import QUERIES, _ingest
@@ -237,3 +241,25 @@ async def test_the_recall_is_one_round_trip(
         f"\n[fan memory search] one request: {count.round_trips} round trips ({signing_in} resolving the "
         f"signed-in chatter, 1 the recall), {count.statements} statements"
     )
+
+
+async def test_the_cli_gives_the_same_answer_to_the_same_people(
+    client: httpx.AsyncClient, engine: AsyncEngine, test_db: Any, fans: Fans
+) -> None:
+    _, owner = await make_login(engine, fans.tenant, role=StaffRole.owner)
+    _, stranger = await make_login(engine, fans.tenant, role=StaffRole.chatter)  # assigned to nobody
+    await sign_in(client, owner)
+    api = (await _get(client, fans.mine, "his dog", 3)).json()
+    found = await asyncio.to_thread(
+        _cli, test_db, "memories", "search", str(fans.mine), "his dog", "--as", owner, "-k", "3", "--json"
+    )
+    assert found.returncode == 0, found.stderr
+    assert [m["id"] for m in json.loads(found.stdout)["memories"]] == [m["id"] for m in api["memories"]]
+    table = await asyncio.to_thread(_cli, test_db, "memories", "search", str(fans.mine), "dog", "--as", owner)
+    assert table.returncode == 0 and "Biscuit" in table.stdout, table.stderr
+    hidden = await asyncio.to_thread(
+        _cli, test_db, "memories", "search", str(fans.mine), "dog", "--as", stranger
+    )
+    assert hidden.returncode == 1 and "fan not found" in hidden.stderr and "Biscuit" not in hidden.stdout
+    blank = await asyncio.to_thread(_cli, test_db, "memories", "search", str(fans.mine), "   ", "--as", owner)
+    assert blank.returncode == 1 and "not only whitespace" in blank.stderr
