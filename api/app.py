@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import psycopg
 import psycopg_pool
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import exc as sa_exc
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core import health
 from core.db import get_engine
@@ -68,7 +70,31 @@ async def dbapi_error_handler(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=500, content={"detail": "internal error"})
 
 
-def create_app() -> FastAPI:
+ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def exception_handlers() -> dict[type[Exception], ExceptionHandler]:
+    """What each expected failure answers; the app and the webhook fast path both answer with these."""
+    handlers: dict[type[Exception], ExceptionHandler] = {AppError: app_error_handler}
+    handlers.update(dict.fromkeys(UNAVAILABLE, unavailable_handler))
+    handlers[sa_exc.DBAPIError] = dbapi_error_handler
+    return handlers
+
+
+class FanpilotAPI(FastAPI):
+    """The FastAPI app with webhook ingest served in front of it (`api.routes.webhooks.WebhookFastPath`):
+    even FastAPI's outermost middlewares cost a measurable share of a delivery."""
+
+    webhook_fast_path: ASGIApp | None = None  # None: webhooks through the router like any route
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.webhook_fast_path is None:
+            await super().__call__(scope, receive, send)
+        else:
+            await self.webhook_fast_path(scope, receive, send)
+
+
+def create_app() -> FanpilotAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
@@ -77,16 +103,18 @@ def create_app() -> FastAPI:
         await ACCESS_LOG.flush()  # recall's batched access counts, before the pool goes
         await get_engine().dispose()
 
-    app = FastAPI(
+    app = FanpilotAPI(
         title="Fanpilot",
         version="0.1.0",
         description="AI chat assistant for creators: drafts, memories, and a human approval gate.",
         lifespan=lifespan,
     )
-    app.add_exception_handler(AppError, app_error_handler)
-    for unavailable in UNAVAILABLE:
-        app.add_exception_handler(unavailable, unavailable_handler)
-    app.add_exception_handler(sa_exc.DBAPIError, dbapi_error_handler)
+    handlers = exception_handlers()
+    for exc_class, handler in handlers.items():
+        app.add_exception_handler(exc_class, handler)
+    from api.routes.webhooks import WebhookFastPath
+
+    app.webhook_fast_path = WebhookFastPath(functools.partial(FastAPI.__call__, app), handlers=handlers)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> JSONResponse:

@@ -285,6 +285,15 @@ async def _running(server: _common.ServerProcess, ready_path: str) -> AsyncItera
         server.stop()
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux /proc), or None where it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Side:
     """One server under test: where it listens, its traffic, what runs before each of its phases."""
@@ -294,6 +303,7 @@ class Side:
     path: str
     traffic: Traffic
     before_phase: Callable[[], Awaitable[None]]
+    pid: int | None = None  # the server's process, for its CPU time per request
     phases: dict[str, Any] = field(default_factory=dict)
 
     async def send(self, delivery: Delivery) -> int:
@@ -331,9 +341,17 @@ async def _drive(sides: tuple[Side, Side], options: Options, console: Console) -
         for side in sides if n % 2 == 0 else tuple(reversed(sides)):
             await side.before_phase()
             console.print(f"  {side.name}: {phase}")
+            cpu_before = process_cpu_seconds(side.pid) if side.pid else None
             result = await run_phase(side)
+            cpu_after = process_cpu_seconds(side.pid) if side.pid else None
             side.traffic.acknowledged |= result.acknowledged
             side.phases[phase] = result.to_json()
+            if cpu_before is not None and cpu_after is not None and result.requests:
+                # The server's own CPU per request: what a saturated core divides, and much less
+                # sensitive to other load on the machine than req/s.
+                side.phases[phase]["server_cpu_ms_per_request"] = round(
+                    (cpu_after - cpu_before) * 1000 / result.requests, 3
+                )
 
 
 async def run(options: Options, console: Console) -> dict[str, Any]:
@@ -402,8 +420,16 @@ async def run(options: Options, console: Console) -> dict[str, Any]:
                     BASELINE_PATH,
                     baseline_traffic,
                     nothing,
+                    pid=b_server.process.pid,
                 ),
-                Side("product", _common.ConnectionPool(p_server.port), PRODUCT_PATH, product_traffic, flush),
+                Side(
+                    "product",
+                    _common.ConnectionPool(p_server.port),
+                    PRODUCT_PATH,
+                    product_traffic,
+                    flush,
+                    pid=p_server.process.pid,
+                ),
             )
             try:
                 await _drive(sides, options, console)
@@ -482,8 +508,15 @@ async def run(options: Options, console: Console) -> dict[str, Any]:
         "product": product,
         "baseline": baseline,
         "throughput_ratio": round(product_rps / baseline_rps, 3) if baseline_rps else None,
+        "server_cpu_ratio": _cpu_ratio(product["saturation"], baseline["saturation"]),
         "integrity": integrity,
     }
+
+
+def _cpu_ratio(product: dict[str, Any], baseline: dict[str, Any]) -> float | None:
+    """Baseline server CPU per request / the product's, at saturation (> 1: the product is cheaper)."""
+    mine, theirs = product.get("server_cpu_ms_per_request"), baseline.get("server_cpu_ms_per_request")
+    return round(theirs / mine, 3) if mine and theirs else None
 
 
 def print_table(console: Console, result: dict[str, Any]) -> None:
@@ -509,7 +542,8 @@ def print_table(console: Console, result: dict[str, Any]) -> None:
     console.print(table)
     integrity = result["integrity"]
     console.print(
-        f"throughput ratio product/baseline: [bold]{result['throughput_ratio']}[/bold]; "
+        f"throughput ratio product/baseline: [bold]{result['throughput_ratio']}[/bold] "
+        f"(server CPU per request, baseline/product: {result.get('server_cpu_ratio')}); "
         f"{integrity['distinct_keys_sent']} distinct keys + {integrity['duplicate_deliveries_sent']} "
         f"re-deliveries → {integrity['rows_stored']} rows, lost {integrity['lost']}, "
         f"stored twice {integrity['keys_stored_more_than_once']}: "

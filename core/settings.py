@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     db_name: str = "fanpilot"
     app_db_role: str = "fanpilot_app"
     app_db_password: SecretStr = SecretStr(DEFAULT_APP_DB_PASSWORD)
-    db_pool_size: int = 10
+    db_pool_size: int = 20  # the API/worker pool per process, all kept open (no overflow)
 
     # Secrets.
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)

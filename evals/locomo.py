@@ -2,8 +2,8 @@
 
 Each conversation becomes one fan whose memories are the conversation's turns, stored through the
 product's own import path (`memory.service.ingest_transcript`: speaker, session date and the turn
-being answered go into the embedding; the search words add the reply and relative times pinned to
-the session date). Each non-adversarial question is asked
+being answered go into the embedding; the search words add the turn's own words four times more,
+two turns either side within the session and relative times pinned to the session date). Each non-adversarial question is asked
 through `memory.service.recall_for_fan`; a question scores when its evidence turns (`D3:7`) are
 among the recalled memories. Baselines on the same turns, in the same run:
 

@@ -7,14 +7,18 @@ a one-fan result. Cross-fan search uses HNSW with pgvector 0.8 iterative scans.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from core.db import fetch_in_one_round_trip
+from core.tenancy import Principal
 from crm.enums import MemoryKind
 from memory.models import EMBEDDING_DIMENSIONS
 
@@ -25,7 +29,7 @@ RECENCY_HALF_LIFE_DAYS = 180.0
 # Final score = relevance dominates; importance and recency break near-ties.
 W_RELEVANCE, W_IMPORTANCE, W_RECENCY = 0.8, 0.1, 0.1
 # Relevance: the even mix of the scaled vector and BM25 scores, plus a lean to a named speaker's turns.
-W_VECTOR, W_WORDS, W_SPEAKER = 0.5, 0.5, 0.2
+W_VECTOR, W_WORDS, W_SPEAKER = 0.5, 0.5, 0.4
 
 
 def vector_literal(embedding: Sequence[float]) -> str:
@@ -77,11 +81,12 @@ async def nearest_for_fan(
     result = await session.execute(
         text(
             f"""
-            WITH fan_rows AS MATERIALIZED (
-              SELECT {_ROW_COLUMNS}, 1 - (embedding <=> CAST(:q AS vector)) AS similarity
-                FROM fan_memories
-               WHERE creator_id = :creator_id AND fan_id = :fan_id AND invalid_at IS NULL
-                 AND embedding IS NOT NULL
+            WITH q AS MATERIALIZED (SELECT CAST(:q AS vector) AS embedding),
+            fan_rows AS MATERIALIZED (
+              SELECT {_ROW_COLUMNS}, 1 - (m.embedding <=> q.embedding) AS similarity
+                FROM fan_memories m, q
+               WHERE m.creator_id = :creator_id AND m.fan_id = :fan_id AND m.invalid_at IS NULL
+                 AND m.embedding IS NOT NULL
             )
             SELECT * FROM fan_rows ORDER BY similarity DESC, valid_from, created_at, text LIMIT :limit
             """
@@ -105,15 +110,19 @@ async def rows_with_slot(
     return [_row(r) for r in result]
 
 
-# The query's distinct lexemes and the OR of them as a tsquery (quoted, so any lexeme parses).
+# The query's distinct lexemes, the OR of them as a tsquery (quoted, so any lexeme parses), and its
+# embedding, parsed once: under a generic plan (a prepared statement after its fifth run) a
+# `CAST(:embedding AS vector)` among the row expressions parses the 384-number literal again for
+# every row, which made the statement several times slower (docs/memory.md).
 _QUERY_TERMS = r"""
   q AS MATERIALIZED (
-    SELECT lexemes, words,
+    SELECT lexemes, words, embedding,
            nullif(array_to_string(array(
              SELECT '''' || replace(replace(l, '\', '\\'), '''', '''''') || ''''
                FROM unnest(lexemes) l), ' | '), '')::tsquery AS any_word
       FROM (SELECT coalesce(tsvector_to_array(to_tsvector('english', :query)), '{}') AS lexemes,
-                   coalesce(tsvector_to_array(to_tsvector('simple', :query)), '{}') AS words) t
+                   coalesce(tsvector_to_array(to_tsvector('simple', :query)), '{}') AS words,
+                   CAST(:embedding AS vector) AS embedding) t
   )"""
 
 
@@ -151,7 +160,7 @@ WITH RECURSIVE
   {_QUERY_TERMS.strip()},
   fan_rows AS MATERIALIZED (
     SELECT m.id, m.kind, m.text, m.importance, m.valid_from, m.created_at, m.doc_length,
-           1 - (m.embedding <=> CAST(:embedding AS vector)) AS similarity,
+           1 - (m.embedding <=> q.embedding) AS similarity,
            CASE WHEN m.search @@ q.any_word THEN m.search END AS matched,
            coalesce(lower(split_part(m.details->>'speaker', ' ', 1)) = ANY (q.words), false) AS named
       FROM fan_memories m, fan, q
@@ -218,6 +227,44 @@ class RecallHit:
 
 
 _RECALL_SQL = {budgeted: _recall_sql(budgeted=budgeted) for budgeted in (False, True)}
+# The same statements with psycopg's `%(name)s` parameters, for the one-round-trip path.
+_RECALL_SQL_PSYCOPG = {
+    budgeted: re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", statement) for budgeted, statement in _RECALL_SQL.items()
+}
+
+
+def _recall_params(
+    fan_id: uuid.UUID, embedding: Sequence[float], query: str, k: int, token_budget: int | None
+) -> dict[str, object]:
+    params: dict[str, object] = {
+        "fan_id": fan_id,
+        "embedding": vector_literal(embedding),
+        "query": query,
+        "k": k,
+    }
+    if token_budget is not None:
+        params["budget"] = token_budget
+    return params
+
+
+def _recall_result(rows: Sequence[Sequence[Any]]) -> tuple[uuid.UUID, list[RecallHit]] | None:
+    """Rows of (fan creator id, id, kind, text, importance, valid_from, score): one row with a NULL
+    id when the fan has no memories, none when the principal cannot see the fan."""
+    if not rows:
+        return None
+    hits = [
+        RecallHit(
+            id=r[1],
+            kind=MemoryKind(r[2]),
+            text=str(r[3]),
+            importance=float(r[4]),
+            valid_from=r[5],
+            score=float(r[6]),
+        )
+        for r in rows
+        if r[1] is not None
+    ]
+    return rows[0][0], hits
 
 
 async def recall_for_fan(
@@ -229,32 +276,30 @@ async def recall_for_fan(
     k: int,
     token_budget: int | None,
 ) -> tuple[uuid.UUID, list[RecallHit]] | None:
-    """The fan's best memories for a query in one round trip: (creator id, hits), or None when the
+    """The fan's best memories for a query in one statement: (creator id, hits), or None when the
     principal cannot see the fan."""
-    params: dict[str, object] = {
-        "fan_id": fan_id,
-        "embedding": vector_literal(embedding),
-        "query": query,
-        "k": k,
-    }
-    if token_budget is not None:
-        params["budget"] = token_budget
+    params = _recall_params(fan_id, embedding, query, k, token_budget)
     rows = (await session.execute(text(_RECALL_SQL[token_budget is not None]), params)).all()
-    if not rows:
-        return None
-    hits = [
-        RecallHit(
-            id=r.id,
-            kind=MemoryKind(r.kind),
-            text=r.text,
-            importance=float(r.importance),
-            valid_from=r.valid_from,
-            score=float(r.score),
-        )
-        for r in rows
-        if r.id is not None
-    ]
-    return rows[0].fan_creator_id, hits
+    return _recall_result(rows)
+
+
+async def recall_for_fan_in_one_round_trip(
+    principal: Principal,
+    *,
+    engine: AsyncEngine | None,
+    fan_id: uuid.UUID,
+    embedding: Sequence[float],
+    query: str,
+    k: int,
+    token_budget: int | None,
+) -> tuple[uuid.UUID, list[RecallHit]] | None:
+    """`recall_for_fan` in a transaction of its own: BEGIN, the tenant settings, the statement and
+    COMMIT leave as one pipeline, and the server answers once (`core.db.fetch_in_one_round_trip`)."""
+    params = _recall_params(fan_id, embedding, query, k, token_budget)
+    rows = await fetch_in_one_round_trip(
+        principal, _RECALL_SQL_PSYCOPG[token_budget is not None], params, engine=engine
+    )
+    return _recall_result(rows)
 
 
 async def load_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, MemoryRow]:
@@ -296,16 +341,19 @@ async def vector_search_creator(
     result = await session.execute(
         text(
             f"""
-            WITH relaxed AS MATERIALIZED (
+            WITH q AS MATERIALIZED (SELECT CAST(:q AS vector) AS embedding),
+            relaxed AS MATERIALIZED (
               SELECT id, fan_id, embedding
                 FROM fan_memories
                WHERE creator_id = :creator_id AND invalid_at IS NULL
                ORDER BY embedding::halfvec({EMBEDDING_DIMENSIONS}) <=> CAST(:q AS halfvec({EMBEDDING_DIMENSIONS}))
                LIMIT :limit
             )
-            -- The index ranks half-precision copies; the result is re-ranked at full precision.
-            SELECT id, fan_id, 1 - (embedding <=> CAST(:q AS vector)) AS similarity
-              FROM relaxed ORDER BY embedding <=> CAST(:q AS vector)
+            -- The index ranks half-precision copies; the result is re-ranked at full precision
+            -- (the query vector parsed once, not per row as a generic plan would).
+            SELECT r.id, r.fan_id, 1 - (r.embedding <=> q.embedding) AS similarity
+              FROM relaxed r, q
+             ORDER BY r.embedding <=> q.embedding
             """
         ),
         {"q": vector_literal(embedding), "creator_id": creator_id, "limit": limit},

@@ -17,6 +17,7 @@ from langchain_core.language_models import BaseChatModel
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from core.db import get_engine
 from core.errors import NotFound
 from core.tenancy import Principal
 from crm.enums import MemoryKind
@@ -44,6 +45,10 @@ SLOT_DUPLICATE_SIMILARITY = 0.97
 CONTRADICTION_SIMILARITY = 0.72
 RECONCILE_NEIGHBOURS = 5
 RRF_K = repo.RRF_K
+# An imported turn's search words: its neighbours this many turns either side (same session), and
+# its own words this many times (docs/memory.md, "LoCoMo").
+WORDS_WINDOW = 2
+OWN_WORDS_WEIGHT = 5
 
 _NEGATION = re.compile(
     r"\b(?:not|no|never|don't|doesn't|do not|does not|dislikes?|hates?|can't stand|stopped|quit|no longer)\b",
@@ -281,14 +286,25 @@ def contextualise_turn(turns: Sequence[TranscriptTurn], i: int, *, window: int =
     return " ".join(parts)
 
 
-def search_document_for_turn(turns: Sequence[TranscriptTurn], i: int, context: str) -> str:
-    """The words a turn is found by: its context, the reply it got, and its relative times pinned
-    to the day it was sent. (The reply helps words, not the embedding: measured in docs/memory.md.)"""
+def search_document_for_turn(
+    turns: Sequence[TranscriptTurn], i: int, context: str, *, context_window: int = 1
+) -> str:
+    """The words a turn is found by: its context, the turns around it in its session (the two before
+    and the two replies after: measured, they help words but not the embedding), and its relative
+    times pinned to the day it was sent.
+
+    The turn's own words are in it `OWN_WORDS_WEIGHT` times, so in BM25 they outweigh everything it
+    borrows from its neighbours (a field weight, as in BM25F): a neighbour's word should help find
+    a turn, not outrank the turn that says the word itself. docs/memory.md has the measurements."""
     turn = turns[i]
-    parts = [context]
-    if i + 1 < len(turns) and turns[i + 1].session_label == turn.session_label:
-        reply = turns[i + 1]
-        parts.append(f"(answered by {reply.speaker}: {reply.text[:200]})")
+    parts = [context, *[turn.text] * (OWN_WORDS_WEIGHT - 1)]
+    # The earlier turns the embedded context leaves out.
+    for prev in turns[max(0, i - WORDS_WINDOW) : max(0, i - context_window)]:
+        if prev.session_label == turn.session_label:
+            parts.append(f"(replying to {prev.speaker}: {prev.text[:200]})")
+    for reply in turns[i + 1 : i + 1 + WORDS_WINDOW]:
+        if reply.session_label == turn.session_label:
+            parts.append(f"(answered by {reply.speaker}: {reply.text[:200]})")
     parts += [f"({meaning})" for meaning in resolve_relative_times(turn.text, turn.sent_at)]
     return " ".join(parts)
 
@@ -325,7 +341,7 @@ async def ingest_transcript(
             kind=kind,
             text=f"{turn.speaker}: {turn.text}",
             context_text=context,
-            search_text=search_document_for_turn(turns, i, context),
+            search_text=search_document_for_turn(turns, i, context, context_window=context_window),
             importance=importance,
             valid_from=turn.sent_at,
             embedding=vector,
@@ -349,6 +365,36 @@ def _rrf(*rankings: Sequence[uuid.UUID], k: int = RRF_K) -> dict[uuid.UUID, floa
     return scores
 
 
+async def _query_vector(
+    query: str, embedder: Embedder | None, query_vector: Sequence[float] | None
+) -> list[float]:
+    if query_vector is not None:
+        return list(query_vector)
+    (vector,) = await embed_queries(embedder or get_embedder(), [query])
+    return vector
+
+
+def _recalled(
+    found: tuple[uuid.UUID, list[repo.RecallHit]] | None, engine: AsyncEngine | None, touch: bool
+) -> list[RecalledMemory]:
+    if found is None:
+        raise NotFound("fan not found")
+    creator_id, hits = found
+    if touch and hits and engine is not None:
+        ACCESS_LOG.record(engine, creator_id, [h.id for h in hits])
+    return [
+        RecalledMemory(
+            id=h.id,
+            kind=h.kind,
+            text=h.text,
+            importance=h.importance,
+            score=round(h.score, 6),
+            valid_from=h.valid_from,
+        )
+        for h in hits
+    ]
+
+
 async def recall_for_fan(
     session: AsyncSession,
     principal: Principal,
@@ -367,34 +413,36 @@ async def recall_for_fan(
 
     `query_vector`: the query's embedding when the caller computed it already (e.g. while it read
     other things), so it is not computed twice."""
-    if query_vector is None:
-        (vector,) = await embed_queries(embedder or get_embedder(), [query])
-    else:
-        vector = list(query_vector)
+    vector = await _query_vector(query, embedder, query_vector)
     found = await repo.recall_for_fan(
-        session,
-        fan_id=fan_id,
-        embedding=vector,
-        query=query,
-        k=k,
-        token_budget=token_budget,
+        session, fan_id=fan_id, embedding=vector, query=query, k=k, token_budget=token_budget
     )
-    if found is None:
-        raise NotFound("fan not found")
-    creator_id, hits = found
-    if touch and hits and isinstance(session.bind, AsyncEngine):
-        ACCESS_LOG.record(session.bind, creator_id, [h.id for h in hits])
-    return [
-        RecalledMemory(
-            id=h.id,
-            kind=h.kind,
-            text=h.text,
-            importance=h.importance,
-            score=round(h.score, 6),
-            valid_from=h.valid_from,
-        )
-        for h in hits
-    ]
+    engine = session.bind if isinstance(session.bind, AsyncEngine) else None
+    return _recalled(found, engine, touch)
+
+
+async def recall_for_fan_in_one_round_trip(
+    principal: Principal,
+    *,
+    fan_id: uuid.UUID,
+    query: str,
+    k: int = 8,
+    token_budget: int | None = 600,
+    embedder: Embedder | None = None,
+    touch: bool = True,
+    query_vector: Sequence[float] | None = None,
+    engine: AsyncEngine | None = None,
+) -> list[RecalledMemory]:
+    """`recall_for_fan` for a caller with no session open: a transaction of its own under the
+    principal's row-level security, sent with the tenant settings as one pipeline, so the server
+    answers once (a tenant session costs BEGIN, settings, statement and COMMIT: four waits).
+    The one exception to "session first": the transaction is this one statement."""
+    vector = await _query_vector(query, embedder, query_vector)
+    engine = engine or get_engine()
+    found = await repo.recall_for_fan_in_one_round_trip(
+        principal, engine=engine, fan_id=fan_id, embedding=vector, query=query, k=k, token_budget=token_budget
+    )
+    return _recalled(found, engine, touch)
 
 
 async def search_fans(

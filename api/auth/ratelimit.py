@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from core.errors import AppError
@@ -40,6 +42,15 @@ local count = redis.call('INCR', KEYS[1])
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 return count
 """
+# One script object per client: registering hashes the script text, on every call otherwise.
+_count_hit_scripts: weakref.WeakKeyDictionary[Redis, AsyncScript] = weakref.WeakKeyDictionary()
+
+
+def _count_hit(redis: Redis) -> AsyncScript:
+    script = _count_hit_scripts.get(redis)
+    if script is None:
+        script = _count_hit_scripts[redis] = redis.register_script(_COUNT_HIT)
+    return script
 
 
 async def hit(redis: Redis, limit: Limit, subject: str, *, fail_open: bool = False) -> None:
@@ -52,7 +63,7 @@ async def hit(redis: Redis, limit: Limit, subject: str, *, fail_open: bool = Fal
     window = int(time.time()) // limit.window_seconds
     key = f"fp:rl:{limit.name}:{subject}:{window}"
     try:
-        count = await redis.register_script(_COUNT_HIT)(keys=[key], args=[limit.window_seconds + 1])
+        count = await _count_hit(redis)(keys=[key], args=[limit.window_seconds + 1])
     except (RedisError, OSError) as exc:
         if not fail_open:
             raise

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
+from cli.commands._acting import parse_fan_id, staff_principal
 from cli.commands.agent import _run
 from core.tenancy import Principal
 
@@ -19,30 +19,11 @@ fan_app = typer.Typer(no_args_is_help=True, help="A fan's personal data: export 
 
 async def _staff_principal(email: str) -> Principal:
     """The principal of the owner or admin a command acts as (who the audit log names)."""
-    import sqlalchemy as sa
-
-    from core.db import tenant_session
-    from core.errors import NotFound
-    from core.tenancy import SYSTEM
     from crm import privacy
-    from crm.accounts import service as accounts
-    from crm.accounts.models import StaffUser
 
-    async with tenant_session(SYSTEM) as s:
-        query = sa.select(StaffUser.id).where(sa.func.lower(StaffUser.email) == email.strip().lower())
-        staff_id = (await s.scalars(query)).one_or_none()
-        principal = await accounts.principal_for_staff(s, staff_user_id=staff_id) if staff_id else None
-    if principal is None:
-        raise NotFound(f"no active staff member {email!r}")
+    principal = await staff_principal(email)
     privacy.require_data_officer(principal)
     return principal
-
-
-def _fan_id(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError as exc:
-        raise typer.BadParameter("a fan id (UUID), as the inbox and the API show it") from exc
 
 
 def register(app: typer.Typer) -> None:
@@ -59,7 +40,7 @@ def export(
     from core.db import tenant_session
     from crm import privacy
 
-    fan_id = _fan_id(fan)
+    fan_id = parse_fan_id(fan)
 
     async def go() -> dict[str, object]:
         principal = await _staff_principal(acting)
@@ -87,7 +68,7 @@ def erase(
     from core.db import tenant_session
     from crm import privacy
 
-    fan_id = _fan_id(fan)
+    fan_id = parse_fan_id(fan)
 
     async def go() -> tuple[str, dict[str, int]]:
         principal = await _staff_principal(acting)

@@ -56,6 +56,9 @@ def test_webhooks_bench_stores_every_distinct_event_exactly_once(common: dict[st
     # The bare baseline has no de-dup: it stores every delivery, re-deliveries included.
     assert integrity["baseline_rows_stored"] == integrity["requests_sent"]
     assert result["throughput_ratio"] > 0
+    # Each server's own CPU per request, read from /proc (clock ticks: a tiny run may read 0).
+    for side in ("product", "baseline"):
+        assert result[side]["saturation"]["server_cpu_ms_per_request"] >= 0
 
 
 def test_webhooks_bench_refuses_a_phase_past_the_rate_limit(common: dict[str, Any]) -> None:

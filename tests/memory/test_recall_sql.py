@@ -402,6 +402,36 @@ def test_a_turns_search_words_carry_its_reply_and_its_dates() -> None:
     assert "answered by" not in service.search_document_for_turn(turns, 1, "")
 
 
+def test_a_turns_own_words_outweigh_what_it_borrows_from_its_neighbours() -> None:
+    turns = [
+        TranscriptTurn(speaker="Ava", text="Do you still go bouldering?", session_label="s1"),
+        TranscriptTurn(speaker="Tom", text="Every Tuesday after work", session_label="s1"),
+    ]
+    words = service.search_document_for_turn(turns, 1, service.contextualise_turn(turns, 1))
+    assert words.count("Every Tuesday after work") == service.OWN_WORDS_WEIGHT > 1
+    assert words.count("bouldering") == 1
+
+
+def test_a_turns_search_words_reach_two_turns_either_side_within_its_session() -> None:
+    said = ["one", "two", "three", "four", "five", "six"]
+    sessions = ["s0", "s1", "s1", "s1", "s1", "s1"]
+    turns = [
+        TranscriptTurn(speaker="Ava" if n % 2 else "Tom", text=f"word{text}", session_label=session)
+        for n, (text, session) in enumerate(zip(said, sessions, strict=True))
+    ]
+    # Turn 3 ("wordfour"): its context has the turn it answers (2); the words add 1 before it and
+    # 4, 5 after it; nothing from the other session, nothing further away.
+    words = service.search_document_for_turn(turns, 3, service.contextualise_turn(turns, 3))
+    assert all(w in words for w in ("wordtwo", "wordthree", "wordfive", "wordsix"))
+    assert words.count("wordtwo") == 1 and words.count("wordthree") == 1
+    assert "wordone" not in words
+    # Turn 2: turn 0 is two back but in another session.
+    assert "wordone" not in service.search_document_for_turn(turns, 2, service.contextualise_turn(turns, 2))
+    # A wider embedded context is not borrowed twice.
+    wide = service.contextualise_turn(turns, 3, window=2)
+    assert service.search_document_for_turn(turns, 3, wide, context_window=2).count("wordtwo") == 1
+
+
 async def test_a_vanished_database_loses_its_batch_not_the_others(
     engine: AsyncEngine, tenant: Tenant, fan_id: uuid.UUID, embedder: LocalMiniLMEmbedder, caplog: Any
 ) -> None:
