@@ -95,7 +95,8 @@ class _WriteAwareSaver(AsyncPostgresSaver):
     """A saver that forgets what it assumed about the threads (`_on_write`) as soon as it writes."""
 
     def _on_write(self) -> None:
-        raise NotImplementedError
+        """Forget what this saver assumed about its threads (each subclass names its own assumption;
+        a saver that assumes nothing has nothing to forget)."""
 
     async def aput(self, *args: Any, **kwargs: Any) -> RunnableConfig:
         self._on_write()
