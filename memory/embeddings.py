@@ -70,17 +70,25 @@ def _load_local_model() -> Any:
 
 
 class LocalMiniLMEmbedder:
-    """all-MiniLM-L6-v2 on CPU; encoding runs in a worker thread so the event loop keeps serving."""
+    """all-MiniLM-L6-v2 on CPU. By default the model runs in a child process of its own
+    (`memory.embedding_process`: no GIL shared with the event loop, torch never imported here);
+    `in_process=True` loads it in this process and encodes in a worker thread. The same vectors
+    either way."""
 
     model_name = LOCAL_MODEL_NAME
     dimensions = 384
 
-    def __init__(self, *, batch_size: int = LOCAL_BATCH_SIZE) -> None:
+    def __init__(self, *, batch_size: int = LOCAL_BATCH_SIZE, in_process: bool = False) -> None:
         self.batch_size = batch_size
+        self.in_process = in_process
 
     def embed_sync(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
             return []
+        if not self.in_process:
+            from memory.embedding_process import shared_process
+
+            return shared_process().encode(texts, batch_size=self.batch_size)
         model = _load_local_model()
         vectors = model.encode(
             list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
@@ -89,6 +97,15 @@ class LocalMiniLMEmbedder:
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         return await asyncio.to_thread(self.embed_sync, texts)
+
+    def warm_up(self) -> None:
+        """Load the model now (start the child), not on the first request."""
+        if self.in_process:
+            _load_local_model()
+        else:
+            from memory.embedding_process import shared_process
+
+            shared_process().warm_up()
 
 
 _e5_lock = threading.Lock()
@@ -215,11 +232,11 @@ def make_embedder(settings: Settings) -> Embedder:
             f"the local embedder {LOCAL_MODEL_NAME} makes 384-d vectors, "
             f"but FANPILOT_EMBEDDING_DIMENSIONS={settings.embedding_dimensions}"
         )
-    return LocalMiniLMEmbedder()
+    return LocalMiniLMEmbedder(in_process=settings.embedding_in_process)
 
 
 @lru_cache
-def _cached_embedder(provider: str, base_url: str | None, dims: int) -> Embedder:
+def _cached_embedder(provider: str, base_url: str | None, dims: int, in_process: bool) -> Embedder:
     return make_embedder(get_settings())
 
 
@@ -228,7 +245,9 @@ def get_embedder(settings: Settings | None = None) -> Embedder:
     if settings is not None:
         return make_embedder(settings)
     s = get_settings()
-    return _cached_embedder(s.embedding_provider, s.openai_base_url, s.embedding_dimensions)
+    return _cached_embedder(
+        s.embedding_provider, s.openai_base_url, s.embedding_dimensions, s.embedding_in_process
+    )
 
 
 async def _check(conn: AsyncConnection | AsyncSession, embedder: Embedder) -> None:
