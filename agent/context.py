@@ -19,7 +19,9 @@ from core.db import get_engine
 from core.settings import Settings, get_settings
 from core.tenancy import Principal
 from crm.approvals.guardrails import GuardrailPolicy
+from crm.fans.dossier import ReplyProfile
 from crm.fans.models import FanMessage
+from crm.runtime.service import VoiceExample
 from tools.base import Tool
 
 ExtractionMode = Literal["queue", "inline", "off"]
@@ -110,6 +112,10 @@ class HeadStart:
     recent: Sequence[FanMessage]
     query: str
     embedding: asyncio.Task[list[float]] | None
+    # Read in the runner's transaction too (`agent.nodes.load_context.preload`): then load_context
+    # opens no transaction of its own, and only the recall, which needs the vector, is left to it.
+    profile: ReplyProfile | None = None
+    candidates: Sequence[VoiceExample] | None = None
 
     async def vector(self) -> list[float] | None:
         return await self.embedding if self.embedding is not None else None

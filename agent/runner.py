@@ -24,7 +24,7 @@ from agent.checkpointer import open_checkpointer
 from agent.context import AgentContext, CreatorPolicy, ExtractionMode, HeadStart, Knobs, RunIds
 from agent.graphs.reply import reply_graph
 from agent.llm.factory import ModelInfo, chat_model_for, offline_model
-from agent.nodes.load_context import head_start
+from agent.nodes.load_context import head_start, preload
 from agent.nodes.propose import reviewer_context
 from agent.platform import PlatformAdapter
 from core.db import tenant_session
@@ -241,6 +241,9 @@ async def start_reply_run(
                 trigger=trigger,
                 info=info,
             )
+            # And what else load_context reads that needs no vector: the graph's first step then
+            # opens no transaction of its own.
+            await preload(session, principal, head, creator_id=creator_id, fan_id=fan_id)
         ids = RunIds(run.id, creator_id, fan_id, run.thread_id, inbound_message_id)
         state = {
             "run_id": str(run.id),

@@ -22,8 +22,10 @@ from core.tenancy import Principal
 from crm.approvals.signals import detect_signals
 from crm.enums import MessageDirection
 from crm.fans import service as fan_service
+from crm.fans.dossier import ReplyProfile
 from crm.fans.models import FanMessage
 from crm.runtime import service as runtime_service
+from crm.runtime.service import VoiceExample
 
 VOICE_EXAMPLES = 5
 RECENT_MESSAGES = 20
@@ -32,13 +34,19 @@ VOICE_CANDIDATES = 300
 
 
 async def _recall(
-    session: Any, ctx: AgentContext, fan_id: uuid.UUID, query: str, vector: Sequence[float] | None
+    session: Any | None, ctx: AgentContext, fan_id: uuid.UUID, query: str, vector: Sequence[float] | None
 ) -> list[dict[str, Any]]:
+    """In the open session, or with none (None) as a transaction of its own in one round trip."""
     from memory import service as memory_service
 
-    found = await memory_service.recall_for_fan(
-        session, ctx.principal, fan_id=fan_id, query=query, k=6, query_vector=vector
-    )
+    if session is None:
+        found = await memory_service.recall_for_fan_in_one_round_trip(
+            ctx.principal, fan_id=fan_id, query=query, k=6, query_vector=vector, engine=ctx.engine
+        )
+    else:
+        found = await memory_service.recall_for_fan(
+            session, ctx.principal, fan_id=fan_id, query=query, k=6, query_vector=vector
+        )
     return [
         {
             "id": str(m.id),
@@ -108,32 +116,81 @@ async def head_start(session: Any, principal: Principal, *, fan_id: uuid.UUID) -
     return HeadStart(read_at, recent, query, asyncio.create_task(_embed(query)) if query else None)
 
 
+async def preload(
+    session: Any, principal: Principal, head: HeadStart, *, creator_id: uuid.UUID, fan_id: uuid.UUID
+) -> None:
+    """The reads of load_context that need no vector, in the caller's (the runner's) transaction."""
+    head.profile = await fan_service.get_reply_profile(session, principal, fan_id=fan_id)
+    head.candidates = await runtime_service.voice_example_candidates(
+        session, principal, creator_id=creator_id, exclude_fan_id=fan_id, limit=VOICE_CANDIDATES
+    )
+
+
 async def load_context(state: ReplyState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     ctx = runtime.context
-    fan_id = ctx.ids.fan_id
-    creator_id = ctx.ids.creator_id
-    async with tenant_session(ctx.principal, engine=ctx.engine) as session:
-        # A fresh run's runner read the messages and started the embedding already.
-        head = ctx.head_start or await head_start(session, ctx.principal, fan_id=fan_id)
+    head = ctx.head_start
+    if head is not None and head.profile is not None and head.candidates is not None:
+        # A fresh run: the runner read everything but the memories, and the embedding is computing.
         try:
-            dossier = await fan_service.get_reply_profile(session, ctx.principal, fan_id=fan_id)
-            candidates = await runtime_service.voice_example_candidates(
-                session, ctx.principal, creator_id=creator_id, exclude_fan_id=fan_id, limit=VOICE_CANDIDATES
-            )
-            # The runner knows the run's kind (and loaded the creator's policy): no reads for them.
-            kind = state.get("run_kind") or await _run_kind(session, ctx)
-            recent, query, loaded_at = head.recent, head.query, head.read_at
-            unanswered, last_inbound = _conversation(recent)
-            # Work that needs no vector, done while the embedding may still be computing.
-            signals = detect_signals(unanswered, keywords=ctx.policy.safety_keywords)
-            detected = detect_conversation_language(unanswered) if unanswered else None
+            context = _without_memories(state, ctx, head, head.profile, head.candidates, kind=None)
             vector = await head.vector()
         finally:
             head.discard()
-        memories = await _recall(session, ctx, fan_id, query or dossier.display_name, vector)
-    examples = await retrieve(
-        candidates, query=query, query_vector=vector, embedder=_embedder(), k=VOICE_EXAMPLES
+        # The recall, the only read left, is its own transaction: one round trip.
+        memories = await _recall(None, ctx, ctx.ids.fan_id, head.query or head.profile.display_name, vector)
+        return await _finish(context, ctx, head, head.candidates, vector, memories)
+    async with tenant_session(ctx.principal, engine=ctx.engine) as session:
+        head = head or await head_start(session, ctx.principal, fan_id=ctx.ids.fan_id)
+        try:
+            dossier = await fan_service.get_reply_profile(session, ctx.principal, fan_id=ctx.ids.fan_id)
+            candidates = await runtime_service.voice_example_candidates(
+                session,
+                ctx.principal,
+                creator_id=ctx.ids.creator_id,
+                exclude_fan_id=ctx.ids.fan_id,
+                limit=VOICE_CANDIDATES,
+            )
+            # The runner knows the run's kind (and loaded the creator's policy): no reads for them.
+            kind = state.get("run_kind") or await _run_kind(session, ctx)
+            context = _without_memories(state, ctx, head, dossier, candidates, kind=kind)
+            vector = await head.vector()
+        finally:
+            head.discard()
+        memories = await _recall(session, ctx, ctx.ids.fan_id, head.query or dossier.display_name, vector)
+    return await _finish(context, ctx, head, candidates, vector, memories)
+
+
+async def _finish(
+    context: dict[str, Any],
+    ctx: AgentContext,
+    head: HeadStart,
+    candidates: Sequence[VoiceExample],
+    vector: Sequence[float] | None,
+    memories: list[dict[str, Any]],
+) -> dict[str, Any]:
+    context["memories"] = memories
+    context["voice_examples"] = await retrieve(
+        candidates, query=head.query, query_vector=vector, embedder=_embedder(), k=VOICE_EXAMPLES
     )
+    return {"context": context}
+
+
+def _without_memories(
+    state: ReplyState,
+    ctx: AgentContext,
+    head: HeadStart,
+    dossier: ReplyProfile,
+    candidates: Sequence[VoiceExample],
+    *,
+    kind: str | None,
+) -> dict[str, Any]:
+    """The context but for the memories and voice examples: work that needs no vector, done while
+    the embedding may still be computing. `kind`: the run's kind (the runner put it in the state)."""
+    kind = kind or state.get("run_kind") or "reply"
+    recent, loaded_at = head.recent, head.read_at
+    unanswered, last_inbound = _conversation(recent)
+    signals = detect_signals(unanswered, keywords=ctx.policy.safety_keywords)
+    detected = detect_conversation_language(unanswered) if unanswered else None
     # The creator's latest replies show her everyday style (case, emoji, length) even when none
     # answered a message like this one.
     style_samples = [c.reply for c in candidates[:12]] + [
@@ -175,8 +232,8 @@ async def load_context(state: ReplyState, runtime: Runtime[AgentContext]) -> dic
             {"from": "fan" if m.direction == MessageDirection.inbound else "creator", "text": m.text}
             for m in recent[-10:]
         ],
-        "memories": memories,
-        "voice_examples": examples,
+        "memories": [],
+        "voice_examples": [],
         "style_samples": style_samples[-16:],
         "safety_signals": [s.code for s in signals],
     }
@@ -184,4 +241,4 @@ async def load_context(state: ReplyState, runtime: Runtime[AgentContext]) -> dic
     context["kind"] = state.get("kind") or "reply"
     context["facts"] = dict(state.get("facts") or {})
     # ----------------------------------------------------------------------------------------------
-    return {"context": context}
+    return context

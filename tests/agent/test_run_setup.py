@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import agent.nodes.load_context as load_context_node
 import agent.runner as runner
 from agent.checkpointer import NewThreadSaver, open_checkpointer
-from agent.context import AgentContext
+from agent.context import AgentContext, Knobs, RunIds
 from agent.decisions import decide
 from agent.nodes.draft import draft
 from agent.nodes.execute import execute
@@ -25,7 +25,10 @@ from agent.nodes.load_context import load_context
 from agent.nodes.propose import propose
 from agent.runner import start_reply_run
 from agent.state import ReplyState
+from bench.statements import counting
+from core.db import tenant_session
 from core.errors import ValidationFailed
+from crm.enums import MemoryKind
 from crm.runtime import service as runtime_service
 from tests.agent.support import ScriptedChatModel, draft_args, fan_says, outbound, platform_fan, run_kwargs
 from tests.factories import make_tenant
@@ -170,3 +173,49 @@ async def test_a_run_paused_by_the_previous_graph_resumes_and_sends_once(
     )
     assert done.status == "executed" and done.run is not None and done.run.status == "completed"
     assert [m.text for m in await outbound(engine, fan_id)] == ["I am now 😘"]
+
+
+async def test_the_runners_preloaded_reads_give_the_context_load_context_reads_itself(
+    engine: AsyncEngine,
+) -> None:
+    """A fresh run's runner reads the profile and voice examples in its own transaction; load_context
+    is then left with the recall alone (one round trip) and builds the same context."""
+    from langgraph.runtime import Runtime
+
+    from memory import service as memory_service
+
+    tenant = await make_tenant(engine)
+    p = tenant.principal()
+    fan_id = await platform_fan(engine, tenant.creator_id, name="Sam")
+    other = await platform_fan(engine, tenant.creator_id, name="Ola")
+    await fan_says(engine, tenant.creator_id, other, "do you ever go to the beach?")
+    await start_reply_run(principal=p, creator_id=tenant.creator_id, fan_id=other, **run_kwargs(engine))
+    async with tenant_session(p, engine=engine) as s:
+        await memory_service.remember(
+            s,
+            p,
+            creator_id=tenant.creator_id,
+            fan_id=fan_id,
+            text="Loves cosplay, especially anime characters",
+            kind=MemoryKind.preference,
+            importance=0.9,
+        )
+    await fan_says(engine, tenant.creator_id, fan_id, "what cosplay are you doing next?")
+    knobs = Knobs.make(**run_kwargs(engine))
+    ids = RunIds(uuid.uuid4(), tenant.creator_id, fan_id, "reply:preload-test")
+    state: Any = {"run_kind": "reply", "kind": "reply", "facts": {}}
+
+    async with tenant_session(p, engine=engine) as s:
+        head = await load_context_node.head_start(s, p, fan_id=fan_id)
+        await load_context_node.preload(s, p, head, creator_id=tenant.creator_id, fan_id=fan_id)
+    preloaded = runner._context(p, ids, knobs, runner._NO_POLICY, head_start=head)
+    with counting(trace=True) as count:
+        fast = (await load_context(state, Runtime(context=preloaded)))["context"]
+    assert count.round_trips == 1, count.trace  # the recall, pipelined with its transaction
+
+    by_itself = runner._context(p, ids, knobs, runner._NO_POLICY)
+    slow = (await load_context(state, Runtime(context=by_itself)))["context"]
+    fast.pop("loaded_at"), slow.pop("loaded_at")
+    assert fast == slow
+    assert [m["text"] for m in fast["memories"]] == ["Loves cosplay, especially anime characters"]
+    assert fast["fan"]["display_name"] == "Sam"
