@@ -21,6 +21,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 from arq import Retry, cron
 from arq.connections import RedisSettings
 from arq.constants import in_progress_key_prefix, retry_key_prefix
@@ -47,7 +48,15 @@ SWEEP_AFTER = timedelta(minutes=2)
 SWEEP_NEVER_QUEUED_AFTER = timedelta(seconds=5)
 # A queued event whose job is gone from Redis after this long was lost with Redis' data.
 SWEEP_LOST_JOB_AFTER = timedelta(seconds=10)
-TRANSIENT = (OperationalError, DBAPIError, RedisError, OSError)
+# psycopg's own classes too: the checkpointer and the one-round-trip paths talk to the driver.
+TRANSIENT = (
+    OperationalError,
+    DBAPIError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    RedisError,
+    OSError,
+)
 _DONE_KEY = "fp:job-done:{}"
 # The name agent.learn enqueues memory extraction under.
 EXTRACTION_JOB = "extract_memories_for_exchange"
@@ -448,11 +457,11 @@ async def _heartbeat(redis: Any, worker_id: str) -> None:
 async def on_startup(ctx: dict[str, Any]) -> None:
     from memory.embeddings import LocalMiniLMEmbedder, get_embedder
 
-    # Load the local embedding model before taking jobs: otherwise the first reply run pays for it,
-    # and a worker killed while loading it costs that run a try.
+    # Load the local embedding model (start its process) before taking jobs: otherwise the first
+    # reply run pays for it, and a worker killed while loading it costs that run a try.
     embedder = get_embedder()
     if isinstance(embedder, LocalMiniLMEmbedder):
-        await embedder.embed(["warm up"])
+        await asyncio.to_thread(embedder.warm_up)
     ctx["worker_id"] = uuid.uuid4().hex
     await ctx["redis"].set(HEARTBEAT_KEY.format(ctx["worker_id"]), str(os.getpid()), ex=HEARTBEAT_TTL_SECONDS)
     ctx["heartbeat"] = asyncio.create_task(_heartbeat(ctx["redis"], ctx["worker_id"]))
