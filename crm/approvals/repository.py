@@ -151,25 +151,33 @@ async def inbound_after(
 
 
 async def replies_in_the_way(
-    session: AsyncSession, *, fan_id: uuid.UUID, answering: uuid.UUID | None, thread_id: str
+    session: AsyncSession,
+    *,
+    fan_id: uuid.UUID,
+    answering: uuid.UUID | None,
+    thread_id: str,
+    idempotency_key: str | None = None,
 ) -> list[HitlAction]:
     """In one query: the fan's pending reply draft, and any reply another run already made for the
-    message `answering` (decided, sent or failed alike; superseded ones do not count)."""
+    message `answering` (decided, sent or failed alike; superseded ones do not count); with
+    `idempotency_key`, also the item stored under that key, whatever its state."""
     pending = HitlAction.status == ApprovalStatus.pending
     made_elsewhere = sa.and_(
         HitlAction.source_message_id == answering,
         HitlAction.status != ApprovalStatus.superseded,
         HitlAction.thread_id.is_distinct_from(thread_id),
     )
-    stmt = (
-        sa.select(HitlAction)
-        .where(
-            HitlAction.fan_id == fan_id,
-            HitlAction.origin == ApprovalOrigin.reply_run,
-            sa.or_(pending, made_elsewhere) if answering is not None else pending,
-        )
-        .execution_options(populate_existing=True)
+    in_the_way = sa.and_(
+        HitlAction.fan_id == fan_id,
+        HitlAction.origin == ApprovalOrigin.reply_run,
+        sa.or_(pending, made_elsewhere) if answering is not None else pending,
     )
+    where = (
+        in_the_way
+        if idempotency_key is None
+        else sa.or_(in_the_way, HitlAction.idempotency_key == idempotency_key)
+    )
+    stmt = sa.select(HitlAction).where(where).execution_options(populate_existing=True)
     return list((await session.execute(stmt)).scalars().all())
 
 

@@ -385,18 +385,20 @@ async def propose_reply(
     nothing; the database's partial unique index makes a second pending reply impossible anyway.
     `answering` is the fan message the run was started for: when another run's reply to it exists
     already (in any state but superseded), this draft is a duplicate."""
-    existing = await repo.get_by_key(session, idempotency_key)
-    if existing is not None:
-        return Proposal("existing", existing)
     fan = await repo.lock_fan(session, fan_id)
     if fan is None:
         raise NotFound("fan not found")
+    # One read, after the lock: this run step's own item (stored by an earlier try of this step),
+    # and the replies in this one's way.
+    found = await repo.replies_in_the_way(
+        session, fan_id=fan_id, answering=answering, thread_id=thread_id, idempotency_key=idempotency_key
+    )
+    existing = next((i for i in found if i.idempotency_key == idempotency_key), None)
+    if existing is not None:
+        return Proposal("existing", existing)
     if await repo.inbound_after(session, fan_id=fan_id, after=seen.created_at, exclude=seen.message_id):
         return Proposal("outdated", None)
-    in_the_way = await repo.replies_in_the_way(
-        session, fan_id=fan_id, answering=answering, thread_id=thread_id
-    )
-    for other in in_the_way:
+    for other in found:
         if other.status == ApprovalStatus.pending:
             if seen.message_id is not None and other.source_message_id == seen.message_id:
                 return Proposal("duplicate", other)
@@ -404,7 +406,13 @@ async def propose_reply(
             # Another run already answered the message this run was started for (a job retried
             # after its worker died past propose, and the draft was decided meanwhile).
             return Proposal("duplicate", other)
-    superseded = await supersede_pending_replies(session, principal, fan_id=fan_id)
+    # Under the fan's lock no reply draft can appear meanwhile: with none pending in what was just
+    # read, there is nothing to supersede (the common case: the run's start superseded them).
+    superseded = (
+        await supersede_pending_replies(session, principal, fan_id=fan_id)
+        if any(i.status == ApprovalStatus.pending and i.action_type in REPLY_ACTIONS for i in found)
+        else []
+    )
     item, created = await create_item(
         session,
         principal,
