@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
@@ -35,7 +36,7 @@ from crm.approvals import service as approvals
 from crm.approvals.models import HitlAction
 from crm.creators.models import CreatorProfile
 from crm.enums import ApprovalOrigin, ApprovalStatus, RunStatus
-from crm.fans import service as fan_service
+from crm.fans.models import FanProfile
 from crm.runtime import service as runtime_service
 from crm.runtime.models import AgentRun
 
@@ -279,10 +280,7 @@ async def _set_up_run(
     info: ModelInfo,
 ) -> tuple[AgentRun, list[HitlAction], CreatorPolicy]:
     """Check the creator and fan, supersede the fan's pending reply drafts, record the run."""
-    creator = await session.get(CreatorProfile, creator_id)
-    if creator is None:
-        raise NotFound(f"creator {creator_id} not found")
-    fan = await fan_service.get_fan(session, principal, fan_id=fan_id)
+    creator, fan = await _creator_and_fan(session, creator_id=creator_id, fan_id=fan_id)
     if fan.creator_id != creator_id:
         raise ValidationFailed("the fan does not belong to this creator")
     # The fan wrote again: a pending draft no longer answers the conversation (one that already
@@ -308,6 +306,25 @@ async def _set_up_run(
         model=info.model,
     )
     return run, superseded, policy_of(creator)
+
+
+async def _creator_and_fan(
+    session: AsyncSession, *, creator_id: uuid.UUID, fan_id: uuid.UUID
+) -> tuple[CreatorProfile, FanProfile]:
+    """Both rows in one statement (row-level security hides another tenant's either way)."""
+    stmt = (
+        sa.select(CreatorProfile, FanProfile)
+        .outerjoin(FanProfile, FanProfile.id == fan_id)
+        .where(CreatorProfile.id == creator_id)
+        .execution_options(populate_existing=True)
+    )
+    row = (await session.execute(stmt)).first()
+    if row is None:
+        raise NotFound(f"creator {creator_id} not found")
+    creator, fan = row
+    if fan is None:
+        raise NotFound("fan not found")
+    return creator, fan
 
 
 async def continue_run(

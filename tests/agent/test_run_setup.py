@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from langgraph.graph import START, StateGraph
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import agent.nodes.load_context as load_context_node
@@ -27,7 +28,8 @@ from agent.runner import start_reply_run
 from agent.state import ReplyState
 from bench.statements import counting
 from core.db import tenant_session
-from core.errors import ValidationFailed
+from core.errors import NotFound, ValidationFailed
+from core.tenancy import SYSTEM
 from crm.enums import MemoryKind
 from crm.runtime import service as runtime_service
 from tests.agent.support import ScriptedChatModel, draft_args, fan_says, outbound, platform_fan, run_kwargs
@@ -219,3 +221,31 @@ async def test_the_runners_preloaded_reads_give_the_context_load_context_reads_i
     assert fast == slow
     assert [m["text"] for m in fast["memories"]] == ["Loves cosplay, especially anime characters"]
     assert fast["fan"]["display_name"] == "Sam"
+
+
+async def test_a_run_for_an_unknown_creator_or_another_tenants_fan_is_refused(engine: AsyncEngine) -> None:
+    mine = await make_tenant(engine)
+    theirs = await make_tenant(engine)
+    their_fan = await platform_fan(engine, theirs.creator_id)
+    my_fan = await platform_fan(engine, mine.creator_id)
+    with pytest.raises(NotFound, match="fan not found"):
+        # Row-level security hides the other tenant's fan: not found, not "another creator's".
+        await start_reply_run(
+            principal=mine.principal(), creator_id=mine.creator_id, fan_id=their_fan, **run_kwargs(engine)
+        )
+    with pytest.raises(NotFound, match="creator"):
+        await start_reply_run(
+            principal=mine.principal(), creator_id=theirs.creator_id, fan_id=my_fan, **run_kwargs(engine)
+        )
+    with pytest.raises(NotFound, match="creator"):
+        await start_reply_run(
+            principal=mine.principal(), creator_id=uuid.uuid4(), fan_id=my_fan, **run_kwargs(engine)
+        )
+    async with tenant_session(SYSTEM, engine=engine) as s:
+        runs = (
+            await s.execute(
+                text("SELECT count(*) FROM agent_runs WHERE creator_id IN (:a, :b)"),
+                {"a": mine.creator_id, "b": theirs.creator_id},
+            )
+        ).scalar_one()
+    assert runs == 0  # nothing recorded
