@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import signal
 import struct
 import subprocess
 import sys
@@ -275,6 +276,9 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
 
 
 def main() -> None:
+    # Ctrl-C in a terminal reaches the whole process group: the parent handles it, and the child
+    # ends when the parent's end of the pipe closes (no traceback of its own).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The protocol owns the real stdout; anything a library prints goes to stderr instead.
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
