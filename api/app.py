@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -81,6 +83,26 @@ def exception_handlers() -> dict[type[Exception], ExceptionHandler]:
     return handlers
 
 
+def _warm_up_embedder() -> asyncio.Task[None] | None:
+    """Start the local embedding model's process in the background: the first memory search or
+    assistant recall then finds it loaded (seconds of imports) instead of paying for it. Serving
+    starts at once either way; a failure here is the first request's to report."""
+    from memory.embeddings import LocalMiniLMEmbedder, get_embedder
+
+    try:
+        embedder = get_embedder()
+    except Exception:  # noqa: BLE001 - a configuration error surfaces on first use, with its message
+        return None
+    if not isinstance(embedder, LocalMiniLMEmbedder):
+        return None
+
+    async def warm() -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(embedder.warm_up)
+
+    return asyncio.create_task(warm())
+
+
 class FanpilotAPI(FastAPI):
     """The FastAPI app with webhook ingest served in front of it (`api.routes.webhooks.WebhookFastPath`):
     even FastAPI's outermost middlewares cost a measurable share of a delivery."""
@@ -97,7 +119,10 @@ class FanpilotAPI(FastAPI):
 def create_app() -> FanpilotAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        warming = _warm_up_embedder()
         yield
+        if warming is not None and not warming.done():
+            warming.cancel()
         from memory.access import ACCESS_LOG
 
         await ACCESS_LOG.flush()  # recall's batched access counts, before the pool goes
