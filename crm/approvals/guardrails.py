@@ -225,9 +225,10 @@ def _injection_matches(text: str) -> dict[str, list[str]]:
     from crm.approvals.textnorm import normalise
 
     found: dict[str, list[str]] = {}
+    normalised = normalise(text)
     for name, rx in INJECTION_PATTERNS.items():
         hits = [m.group(0).strip().lower() for m in rx.finditer(text) if m.group(0).strip()]
-        hits += [m.group(0).strip() for m in _INJECTION_NORMALISED[name].finditer(normalise(text))]
+        hits += [m.group(0).strip() for m in _INJECTION_NORMALISED[name].finditer(normalised)]
         if hits:
             found[name] = list(dict.fromkeys(hits))
     return found
