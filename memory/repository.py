@@ -311,17 +311,6 @@ async def load_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uui
     return {r.id: _row(r) for r in result}
 
 
-async def touch_accessed(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
-    if ids:
-        await session.execute(
-            text(
-                "UPDATE fan_memories SET access_count = access_count + 1, last_accessed_at = now()"
-                " WHERE id = ANY(:ids)"
-            ),
-            {"ids": list(ids)},
-        )
-
-
 async def vector_search_creator(
     session: AsyncSession,
     *,
