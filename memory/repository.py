@@ -172,7 +172,7 @@ WITH RECURSIVE
      WHERE r.matched IS NOT NULL AND u.lexeme = ANY (q.lexemes)
   ),
   df AS (SELECT lexeme, count(*)::float8 AS df FROM terms GROUP BY lexeme),
-  corpus AS (
+  corpus AS MATERIALIZED (
     SELECT greatest(s.doc_count, 1)::float8 AS n,
            greatest(s.total_length::float8 / greatest(s.doc_count, 1), 1) AS avgdl
       FROM fan_memory_stats s, fan WHERE s.fan_id = fan.id
