@@ -403,16 +403,27 @@ async def measure(db: Any, data: Dataset, *, queries: int = QUERIES, seed: int =
             )
         record("per_fan_recall_tenant_session", time.perf_counter() - t)
 
+    # The ground truth (exact numpy search) of every query before anything is timed: computed inside
+    # the loop it ran right before the first timed call of each query, and at 1M that is a copy of
+    # 100k vectors (150 MB) and a multi-threaded BLAS product whose worker threads stay busy for a
+    # while after it, on a 2-core box the timed call's backend and client ran next to them
+    # (docs/memory.md, "Issue 14, 1M"). It reads nothing from the database.
+    truths = []
+    for fan, _, vector in plans:
+        if fan not in fan_rows:
+            fan_rows[fan] = np.flatnonzero(data.row_fan == fan)
+        truths.append(
+            (exact_top(fan_rows[fan], vector), exact_top(creator_rows[int(data.fan_creator[fan])], vector))
+        )
+    truths = truths[:5] + truths
+
     try:
         async with AsyncPostgresStore.from_conn_string(plain_url(db.owner_url), index=index) as store:
             # Warm-up: one pass of each kind, not measured.
             for qi, (fan, text, vector) in enumerate(plans[:5] + plans):
                 creator = data.creator_ids[data.fan_creator[fan]]
                 principal = Principal.for_creators(creator)
-                if fan not in fan_rows:
-                    fan_rows[fan] = np.flatnonzero(data.row_fan == fan)
-                truth_fan = exact_top(fan_rows[fan], vector)
-                truth_creator = exact_top(creator_rows[int(data.fan_creator[fan])], vector)
+                truth_fan, truth_creator = truths[qi]
 
                 # The first read of a fan's rows finds them colder: the two full-service paths
                 # take turns going first.

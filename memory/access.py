@@ -97,12 +97,19 @@ class AccessLog:
         principal = Principal.for_creators(*{p.creator_id for p in pending.values()})
         async with tenant_session(principal, engine=engine) as session:
             result = await session.execute(
+                # Into the narrow side table (migration 0014), never an UPDATE of fan_memories: a
+                # memory row does not fit twice on its page, so each such update was a new heap
+                # tuple and an HNSW, GIN and B-tree insert. The join skips memories deleted since.
                 text(
-                    "UPDATE fan_memories m SET access_count = m.access_count + a.n,"
-                    " last_accessed_at = greatest(m.last_accessed_at, a.at)"
+                    "INSERT INTO fan_memory_access AS t (memory_id, creator_id, access_count, last_accessed_at)"
+                    " SELECT m.id, m.creator_id, a.n, a.at"
                     " FROM unnest(CAST(:ids AS uuid[]), CAST(:counts AS integer[]),"
                     " CAST(:ats AS timestamptz[])) AS a(id, n, at)"
-                    " WHERE m.id = a.id"
+                    " JOIN fan_memories m ON m.id = a.id"
+                    " ORDER BY m.id"
+                    " ON CONFLICT (memory_id) DO UPDATE"
+                    " SET access_count = t.access_count + excluded.access_count,"
+                    " last_accessed_at = greatest(t.last_accessed_at, excluded.last_accessed_at)"
                 ),
                 {
                     "ids": ids,

@@ -60,8 +60,6 @@ class FanMemory(IdPk, Timestamps, CreatorOwned, Base):
         TSVECTOR,
         sa.Computed("to_tsvector('english', coalesce(search_text, context_text, text))", persisted=True),
     )
-    access_count: Mapped[int] = mapped_column(sa.Integer, server_default="0")
-    last_accessed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
     # BM25's |d|: word positions in `search` (migration 0007 defines the expression).
     doc_length: Mapped[int] = mapped_column(
@@ -88,3 +86,20 @@ class FanMemoryStats(Base):
     doc_count: Mapped[int] = mapped_column(sa.Integer, server_default="0")
     total_length: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+
+
+class FanMemoryAccess(Base):
+    """How often recall returned a memory and when last (advisory; `memory.access` writes them in
+    batches). Apart from `fan_memories` so that counting never rewrites a 1.8 KB memory row and its
+    HNSW/GIN entries (migration 0014)."""
+
+    __tablename__ = "fan_memory_access"
+
+    memory_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), sa.ForeignKey("fan_memories.id", ondelete="CASCADE"), primary_key=True
+    )
+    creator_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), sa.ForeignKey("creator_profiles.id", ondelete="CASCADE"), index=True
+    )
+    access_count: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    last_accessed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

@@ -172,7 +172,7 @@ WITH RECURSIVE
      WHERE r.matched IS NOT NULL AND u.lexeme = ANY (q.lexemes)
   ),
   df AS (SELECT lexeme, count(*)::float8 AS df FROM terms GROUP BY lexeme),
-  corpus AS (
+  corpus AS MATERIALIZED (
     SELECT greatest(s.doc_count, 1)::float8 AS n,
            greatest(s.total_length::float8 / greatest(s.doc_count, 1), 1) AS avgdl
       FROM fan_memory_stats s, fan WHERE s.fan_id = fan.id
@@ -309,17 +309,6 @@ async def load_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uui
         text(f"SELECT {_ROW_COLUMNS} FROM fan_memories WHERE id = ANY(:ids)"), {"ids": list(ids)}
     )
     return {r.id: _row(r) for r in result}
-
-
-async def touch_accessed(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
-    if ids:
-        await session.execute(
-            text(
-                "UPDATE fan_memories SET access_count = access_count + 1, last_accessed_at = now()"
-                " WHERE id = ANY(:ids)"
-            ),
-            {"ids": list(ids)},
-        )
 
 
 async def vector_search_creator(

@@ -26,7 +26,7 @@ from memory import repository as repo
 from memory.access import ACCESS_LOG
 from memory.embeddings import Embedder, embed_queries, get_embedder
 from memory.extraction import CandidateFact, extract_facts, infer_slot
-from memory.models import FanMemory
+from memory.models import FanMemory, FanMemoryAccess
 from memory.schemas import (
     ExchangeMessage,
     FanSearchHit,
@@ -508,7 +508,24 @@ async def list_memories(
     if not include_history:
         stmt = stmt.where(FanMemory.invalid_at.is_(None))
     memories = (await session.scalars(stmt)).all()
-    return [MemoryRecord.model_validate(m, from_attributes=True) for m in memories]
+    # Access counts live apart from the memory rows (migration 0014); no row yet: never recalled.
+    counts: dict[uuid.UUID, int] = {}
+    if memories:
+        result = await session.execute(
+            select(FanMemoryAccess.memory_id, FanMemoryAccess.access_count).where(
+                FanMemoryAccess.memory_id.in_([m.id for m in memories])
+            )
+        )
+        counts = {memory_id: count for memory_id, count in result}
+    return [
+        MemoryRecord.model_validate(
+            {**{f: getattr(m, f) for f in _RECORD_FIELDS}, "access_count": counts.get(m.id, 0)}
+        )
+        for m in memories
+    ]
+
+
+_RECORD_FIELDS = [f for f in MemoryRecord.model_fields if f != "access_count"]
 
 
 async def delete_memory(

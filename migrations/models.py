@@ -6,9 +6,9 @@ neither package has to import the other to know the full metadata.
 
 from crm.base import Base
 from crm.models import *  # noqa: F403 - every CRM model registered on Base.metadata
-from memory.models import FanMemory
+from memory.models import FanMemory, FanMemoryAccess
 
-__all__ = ["APPEND_ONLY_TABLES", "CREATOR_SCOPED_TABLES", "Base", "FanMemory"]
+__all__ = ["APPEND_ONLY_TABLES", "CREATOR_SCOPED_TABLES", "Base", "FanMemory", "FanMemoryAccess"]
 
 # Tables whose rows belong to one creator: RLS filters them on this column.
 CREATOR_SCOPED_TABLES: dict[str, str] = {

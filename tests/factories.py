@@ -194,7 +194,8 @@ async def populate_every_table(engine: AsyncEngine, creator_id: uuid.UUID) -> uu
                 m.FanIdentityLink(
                     creator_id=cid, fan_id=fan.id, platform_account_id=acct.id, method="first_seen"
                 ),
-                m.FanMemory(
+                memory := m.FanMemory(
+                    id=uuid.uuid4(),
                     creator_id=cid,
                     fan_id=fan.id,
                     kind=MemoryKind.preference,
@@ -202,6 +203,7 @@ async def populate_every_table(engine: AsyncEngine, creator_id: uuid.UUID) -> uu
                     embedding=[0.1] * 384,
                     embedding_model="test",
                 ),
+                m.FanMemoryAccess(memory_id=memory.id, creator_id=cid, access_count=1, last_accessed_at=now),
                 m.FanNote(creator_id=cid, fan_id=fan.id, author_kind="staff", body="note"),
                 m.DeliveryAttempt(
                     creator_id=cid,

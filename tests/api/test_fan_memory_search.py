@@ -168,7 +168,10 @@ async def _access_total(engine: AsyncEngine, tenant: Tenant, fan_id: uuid.UUID) 
     async with tenant_session(tenant.principal(), engine=engine) as s:
         row = (
             await s.execute(
-                text("SELECT count(*), coalesce(sum(access_count), 0) FROM fan_memories WHERE fan_id = :f"),
+                text(
+                    "SELECT count(*), coalesce(sum(a.access_count), 0) FROM fan_memories m"
+                    " LEFT JOIN fan_memory_access a ON a.memory_id = m.id WHERE m.fan_id = :f"
+                ),
                 {"f": fan_id},
             )
         ).one()

@@ -116,7 +116,7 @@ async def test_the_access_counts_follow_in_a_batch_and_the_pool_stays_usable(
         counts = (
             (
                 await s.execute(
-                    text("SELECT access_count FROM fan_memories WHERE id = ANY(:ids)"),
+                    text("SELECT access_count FROM fan_memory_access WHERE memory_id = ANY(:ids)"),
                     {"ids": [m.id for m in got]},
                 )
             )

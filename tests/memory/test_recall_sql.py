@@ -351,6 +351,32 @@ async def test_access_counts_are_written_in_one_batch_a_moment_later(
     assert counts == {ids[0]: 2, ids[1]: 1, ids[2]: 1}
 
 
+async def test_access_counts_never_rewrite_the_memory_rows(
+    engine: AsyncEngine, tenant: Tenant, fan_id: uuid.UUID, embedder: LocalMiniLMEmbedder
+) -> None:
+    """The counts go to fan_memory_access: a memory row (≈ 1.8 KB with its vector) keeps its tuple,
+    so counting inserts nothing into its HNSW, GIN or B-tree indexes (migration 0014)."""
+    await _ingest(engine, tenant, fan_id, embedder)
+    p = tenant.principal()
+    locate = text("SELECT id, ctid::text, xmin::text FROM fan_memories WHERE fan_id = :f ORDER BY id")
+    async with tenant_session(p, engine=engine) as s:
+        before = (await s.execute(locate, {"f": fan_id})).all()
+    log = AccessLog()
+    log.record(engine, tenant.creator_id, [r[0] for r in before])
+    assert await log.flush() == len(before)
+    log.record(engine, tenant.creator_id, [before[0][0]])
+    assert await log.flush() == 1  # the second time an update of the small row, not a new one
+    async with tenant_session(p, engine=engine) as s:
+        after = (await s.execute(locate, {"f": fan_id})).all()
+        rows = await s.execute(
+            text("SELECT memory_id, access_count FROM fan_memory_access WHERE memory_id = ANY(:ids)"),
+            {"ids": [r[0] for r in before]},
+        )
+        counts = {memory_id: count for memory_id, count in rows}
+    assert after == before
+    assert counts == {r[0]: 2 if r[0] == before[0][0] else 1 for r in before}
+
+
 async def test_access_counts_never_cross_tenants(
     engine: AsyncEngine, tenant: Tenant, fan_id: uuid.UUID, embedder: LocalMiniLMEmbedder
 ) -> None:
