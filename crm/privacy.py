@@ -87,6 +87,15 @@ async def export_fan(session: AsyncSession, principal: Principal, *, fan_id: uui
             {"id": fan_id},
         )
         export[table] = [r[0] for r in rows]
+    # Tables keyed by a memory rather than the fan: how often each memory was recalled.
+    rows = await session.execute(
+        text(
+            "SELECT to_jsonb(a) FROM fan_memory_access a JOIN fan_memories m ON m.id = a.memory_id"
+            " WHERE m.fan_id = :id"
+        ),
+        {"id": fan_id},
+    )
+    export["fan_memory_access"] = [r[0] for r in rows]
     return export
 
 

@@ -236,4 +236,6 @@ async def test_export_has_every_table_and_the_history_without_vectors(
     assert all("embedding" not in m for m in memories)
     for table in ("fan_messages", "fan_transactions", "fan_notes", "hitl_action_queue", "fan_subscriptions"):
         assert len(data[table]) == 1, table
+    # The access counts live in a table of their own, keyed by memory (the factory recalled one once).
+    assert [a["access_count"] for a in data["fan_memory_access"]] == [1]
     assert "Every Table" in encoded
