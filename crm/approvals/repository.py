@@ -7,6 +7,7 @@ import json
 import re
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -21,7 +22,7 @@ from crm.accounts.models import AuditLog
 from crm.approvals.models import DeliveryAttempt, HitlAction
 from crm.creators.models import CreatorProfile
 from crm.enums import ActionType, ApprovalOrigin, ApprovalStatus, AuditActorKind
-from crm.fans.models import FanMessage, FanProfile
+from crm.fans.models import FanProfile
 
 SortKey = Literal["priority", "waiting", "fan_value"]
 View = Literal["pending", "sending", "failed"]
@@ -125,60 +126,82 @@ async def approve_if_pending(
     return result.scalar_one_or_none()  # type: ignore[no-any-return]
 
 
-async def lock_fan(session: AsyncSession, fan_id: uuid.UUID) -> FanProfile | None:
-    """Lock the fan's row for the transaction: proposals for one fan happen one at a time."""
-    stmt = (
-        sa.select(FanProfile)
-        .where(FanProfile.id == fan_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+@dataclass(frozen=True)
+class ReplyInTheWay:
+    """A reply-run item `proposal_checks` found: what `propose_reply` decides on."""
+
+    id: uuid.UUID
+    idempotency_key: str
+    status: ApprovalStatus
+    action_type: ActionType
+    source_message_id: uuid.UUID | None
 
 
-async def inbound_after(
-    session: AsyncSession, *, fan_id: uuid.UUID, after: datetime, exclude: uuid.UUID | None
-) -> bool:
-    """Did the fan write anything stored after `after` (other than message `exclude`)?"""
-    clauses = [
-        FanMessage.fan_id == fan_id,
-        FanMessage.direction == "inbound",
-        FanMessage.created_at > after,
-    ]
-    if exclude is not None:
-        clauses.append(FanMessage.id != exclude)
-    return bool((await session.execute(sa.select(sa.exists().where(*clauses)))).scalar())
+@dataclass(frozen=True)
+class ProposalChecks:
+    fan: tuple[str, Decimal] | None  # (spend tier, lifetime spend); None: no such fan visible
+    replies: list[ReplyInTheWay]  # the item under the key, the pending reply, replies made elsewhere
+    newer_inbound: bool  # the fan wrote after the draft's newest message
 
 
-async def replies_in_the_way(
+_LOCK_FAN = "SELECT spend_tier, lifetime_spend FROM fan_profiles WHERE id = %(fan)s FOR UPDATE"
+_REPLIES = (
+    "SELECT id, idempotency_key, status, action_type, source_message_id FROM hitl_action_queue"
+    " WHERE (fan_id = %(fan)s AND origin = 'reply_run' AND (status = 'pending'"
+    " OR (%(answering)s::uuid IS NOT NULL AND source_message_id = %(answering)s::uuid"
+    " AND status <> 'superseded' AND thread_id IS DISTINCT FROM %(thread)s)))"
+    " OR idempotency_key = %(key)s"
+)
+_NEWER_INBOUND = (
+    "SELECT EXISTS (SELECT FROM fan_messages WHERE fan_id = %(fan)s AND direction = 'inbound'"
+    " AND created_at > %(after)s AND (%(exclude)s::uuid IS NULL OR id <> %(exclude)s::uuid))"
+)
+
+
+async def proposal_checks(
     session: AsyncSession,
     *,
     fan_id: uuid.UUID,
+    idempotency_key: str,
     answering: uuid.UUID | None,
     thread_id: str,
-    idempotency_key: str | None = None,
-) -> list[HitlAction]:
-    """In one query: the fan's pending reply draft, and any reply another run already made for the
-    message `answering` (decided, sent or failed alike; superseded ones do not count); with
-    `idempotency_key`, also the item stored under that key, whatever its state."""
-    pending = HitlAction.status == ApprovalStatus.pending
-    made_elsewhere = sa.and_(
-        HitlAction.source_message_id == answering,
-        HitlAction.status != ApprovalStatus.superseded,
-        HitlAction.thread_id.is_distinct_from(thread_id),
+    after: datetime,
+    exclude: uuid.UUID | None,
+) -> ProposalChecks:
+    """Lock the fan's row (proposals for one fan happen one at a time), then read what decides where
+    a reply draft goes: the item under `idempotency_key`, the fan's pending reply draft, any reply
+    another run already made for the message `answering` (decided, sent or failed alike; superseded
+    ones do not count), and whether the fan wrote anything stored after `after` (other than message
+    `exclude`). Sent as one pipeline: the server runs the three statements in order in this
+    transaction, and each read takes its snapshot when it starts, after the lock was granted — the
+    same checks as three awaited statements, in one round trip."""
+    await session.flush()
+    conn = await session.connection()
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None  # a checked-out connection
+    params = {
+        "fan": fan_id,
+        "key": idempotency_key,
+        "answering": answering,
+        "thread": thread_id,
+        "after": after,
+        "exclude": exclude,
+    }
+    async with driver.pipeline():
+        lock = await driver.execute(_LOCK_FAN, params)
+        replies = await driver.execute(_REPLIES, params)
+        newer = await driver.execute(_NEWER_INBOUND, params)
+    fan = await lock.fetchone()
+    found = [
+        ReplyInTheWay(row[0], row[1], ApprovalStatus(row[2]), ActionType(row[3]), row[4])
+        for row in await replies.fetchall()
+    ]
+    newer_row = await newer.fetchone()
+    return ProposalChecks(
+        fan=(str(fan[0]), Decimal(fan[1])) if fan is not None else None,
+        replies=found,
+        newer_inbound=bool(newer_row and newer_row[0]),
     )
-    in_the_way = sa.and_(
-        HitlAction.fan_id == fan_id,
-        HitlAction.origin == ApprovalOrigin.reply_run,
-        sa.or_(pending, made_elsewhere) if answering is not None else pending,
-    )
-    where = (
-        in_the_way
-        if idempotency_key is None
-        else sa.or_(in_the_way, HitlAction.idempotency_key == idempotency_key)
-    )
-    stmt = sa.select(HitlAction).where(where).execution_options(populate_existing=True)
-    return list((await session.execute(stmt)).scalars().all())
 
 
 async def get_by_key(session: AsyncSession, idempotency_key: str) -> HitlAction | None:

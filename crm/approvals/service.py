@@ -341,6 +341,12 @@ async def auto_approve_if_allowed(
     return decided
 
 
+async def _item(session: AsyncSession, item_id: uuid.UUID) -> HitlAction:
+    item = await session.get(HitlAction, item_id, populate_existing=True)
+    assert item is not None  # read a moment ago in this transaction, under the fan's lock
+    return item
+
+
 @dataclass(frozen=True)
 class SeenInbound:
     """The newest fan message a draft answered (None: the fan had written nothing yet)."""
@@ -385,27 +391,34 @@ async def propose_reply(
     nothing; the database's partial unique index makes a second pending reply impossible anyway.
     `answering` is the fan message the run was started for: when another run's reply to it exists
     already (in any state but superseded), this draft is a duplicate."""
-    fan = await repo.lock_fan(session, fan_id)
-    if fan is None:
-        raise NotFound("fan not found")
-    # One read, after the lock: this run step's own item (stored by an earlier try of this step),
-    # and the replies in this one's way.
-    found = await repo.replies_in_the_way(
-        session, fan_id=fan_id, answering=answering, thread_id=thread_id, idempotency_key=idempotency_key
+    # The fan's row locked, then, read after the lock (one round trip): this run step's own item
+    # (stored by an earlier try of this step), the replies in this one's way, and whether the fan
+    # wrote again. Decided in that order.
+    checks = await repo.proposal_checks(
+        session,
+        fan_id=fan_id,
+        idempotency_key=idempotency_key,
+        answering=answering,
+        thread_id=thread_id,
+        after=seen.created_at,
+        exclude=seen.message_id,
     )
+    if checks.fan is None:
+        raise NotFound("fan not found")
+    found = checks.replies
     existing = next((i for i in found if i.idempotency_key == idempotency_key), None)
     if existing is not None:
-        return Proposal("existing", existing)
-    if await repo.inbound_after(session, fan_id=fan_id, after=seen.created_at, exclude=seen.message_id):
+        return Proposal("existing", await _item(session, existing.id))
+    if checks.newer_inbound:
         return Proposal("outdated", None)
     for other in found:
         if other.status == ApprovalStatus.pending:
             if seen.message_id is not None and other.source_message_id == seen.message_id:
-                return Proposal("duplicate", other)
+                return Proposal("duplicate", await _item(session, other.id))
         else:
             # Another run already answered the message this run was started for (a job retried
             # after its worker died past propose, and the draft was decided meanwhile).
-            return Proposal("duplicate", other)
+            return Proposal("duplicate", await _item(session, other.id))
     # Under the fan's lock no reply draft can appear meanwhile: with none pending in what was just
     # read, there is nothing to supersede (the common case: the run's start superseded them).
     superseded = (
@@ -425,7 +438,7 @@ async def propose_reply(
         flags=flags,
         origin=ApprovalOrigin.reply_run,
         confidence=confidence,
-        priority=priority_for_fan(fan.spend_tier, fan.lifetime_spend),
+        priority=priority_for_fan(*checks.fan),
         thread_id=thread_id,
         run_id=run_id,
         source_message_id=seen.message_id,
