@@ -17,6 +17,7 @@ which is retried once.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import signal
@@ -25,7 +26,7 @@ import subprocess
 import sys
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
 import numpy as np
@@ -67,9 +68,13 @@ def _write_frame(stream: IO[bytes], payload: bytes) -> None:
 class EmbeddingProcess:
     """A handle on the child; thread-safe (one request at a time)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, env: Mapping[str, str] | None = None) -> None:
+        # `env`: variables set for the child on top of this process's (a test's own var dir).
+        self._env = dict(env or {})
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
+        # What computes a single text in the running child: onnxruntime, torchscript or library.
+        self.single_text_engine: str | None = None
 
     def encode(self, texts: Sequence[str], *, batch_size: int) -> list[list[float]]:
         if not texts:
@@ -111,7 +116,7 @@ class EmbeddingProcess:
             [sys.executable, "-m", "memory.embedding_process"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            env={**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")},
+            env={**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE"), **self._env},
             cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
         )
         assert proc.stdout is not None
@@ -130,6 +135,7 @@ class EmbeddingProcess:
         if hello[:1] == _ERROR:
             self._stop(proc)
             raise EmbeddingProcessError(hello[1:].decode(errors="replace"))
+        self.single_text_engine = hello[1:].decode(errors="replace") or "library"
         self._proc = proc
         return proc
 
@@ -189,6 +195,35 @@ os.register_at_fork(after_in_child=_forget_after_fork)
 # rounding; more than this at start-up and the child does without it.
 SINGLE_TEXT_TOLERANCE = 1e-5
 _PROBES = ("hi", "how was your day? i went hiking with my dog at the lake", "long message " * 200)
+# Bumped when the exported graph's shape changes: an older cached file is then exported again.
+_ONNX_FORMAT = "1"
+
+
+def _features(tokenize: Any, text: str) -> tuple[Any, Any, Any]:
+    features = tokenize([text])
+    return features["input_ids"], features["attention_mask"], features["token_type_ids"]
+
+
+def _bert_module(model: Any) -> Any:
+    """The transformer as a module of three positional tensors returning the last hidden state:
+    the signature both the tracer and the ONNX exporter record."""
+    import torch
+
+    class LastHiddenState(torch.nn.Module):
+        def __init__(self, bert: Any) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            out = self.bert(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                token_type_ids=token_type_ids,
+                return_dict=False,
+            )
+            return out[0]
+
+    return LastHiddenState(model[0].auto_model.eval()).eval()
 
 
 class SingleText:
@@ -198,34 +233,139 @@ class SingleText:
     text has no padding, the only case the trace was recorded for; batches take the library's path.
     """
 
+    engine = "torchscript"
+
     def __init__(self, model: Any) -> None:
         import torch
 
         self._torch = torch
-        self._model = model
         self._tokenize = getattr(model, "preprocess", None) or model.tokenize
-        features = self._tokenize(["hello there"])
-        inputs = (features["input_ids"], features["attention_mask"], features["token_type_ids"])
+        inputs = _features(self._tokenize, "hello there")
         # The tracer warns that the attention-mask branches are recorded as constants: they are the
         # no-padding branches, right for every single text (and `agrees` checks it).
         with torch.inference_mode(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            traced = torch.jit.trace(model[0].auto_model.eval(), inputs, strict=False, check_trace=False)
+            traced = torch.jit.trace(_bert_module(model), inputs, strict=False, check_trace=False)
         self._graph = torch.jit.optimize_for_inference(torch.jit.freeze(traced.eval()))
 
     def encode(self, text: str) -> Any:
         torch = self._torch
-        features = self._tokenize([text])
         with torch.inference_mode():
-            out = self._graph(features["input_ids"], features["attention_mask"], features["token_type_ids"])
-            hidden = out["last_hidden_state"] if isinstance(out, dict) else out[0]
+            hidden = self._graph(*_features(self._tokenize, text))
             return torch.nn.functional.normalize(hidden.mean(dim=1), dim=-1).numpy()
 
     def agrees(self, reference: Any) -> bool:
-        return all(
-            float(np.abs(self.encode(text) - reference([text])).max()) <= SINGLE_TEXT_TOLERANCE
-            for text in _PROBES
+        return _agrees(self.encode, reference)
+
+
+def _agrees(encode: Any, reference: Any) -> bool:
+    return all(
+        float(np.abs(encode(text) - reference([text])).max()) <= SINGLE_TEXT_TOLERANCE for text in _PROBES
+    )
+
+
+class OnnxSingleText:
+    """One text's embedding on ONNX Runtime, one thread: the model exported once from the
+    installed weights (cached under `var/models/`, keyed by the weights file and the library
+    versions), with ORT's fused attention and layer-norm kernels. About half the CPU of the
+    TorchScript trace for a query on this machine (6.4 vs 13.6 ms for 15 tokens), the same vector
+    to 1e-7. Needs `onnxruntime` (and `onnx` to export); without them the trace serves."""
+
+    engine = "onnxruntime"
+
+    def __init__(self, model: Any, cache_dir: str) -> None:
+        import onnxruntime as ort
+
+        self._tokenize = getattr(model, "preprocess", None) or model.tokenize
+        path = _exported_model(model, cache_dir)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+        except Exception:  # noqa: BLE001 - ORT raises its own (unexported) error types
+            # A damaged cache file (a crash mid-write cannot leave one, a full disk might): once more.
+            with contextlib.suppress(FileNotFoundError):  # another child may have replaced it already
+                os.unlink(path)
+            path = _exported_model(model, cache_dir)
+            self._session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+    def encode(self, text: str) -> Any:
+        ids, mask, types = _features(self._tokenize, text)
+        (hidden,) = self._session.run(
+            None, {"input_ids": ids.numpy(), "attention_mask": mask.numpy(), "token_type_ids": types.numpy()}
         )
+        pooled = hidden.mean(axis=1)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+    def agrees(self, reference: Any) -> bool:
+        return _agrees(self.encode, reference)
+
+
+def _exported_model(model: Any, cache_dir: str) -> str:
+    """The model as an ONNX file: the cached export, or a new one (written atomically)."""
+    import hashlib
+
+    import onnxruntime
+    import torch
+    import transformers
+
+    weights = [
+        os.path.join(root, name)
+        for root, _, names in os.walk(str(model[0].auto_model.name_or_path))
+        for name in sorted(names)
+        if name.endswith((".safetensors", ".bin", "config.json"))
+    ]
+    key = hashlib.sha256()
+    for part in (_ONNX_FORMAT, torch.__version__, transformers.__version__, onnxruntime.__version__):
+        key.update(part.encode() + b"\0")
+    for name in sorted(weights):
+        stat = os.stat(name)
+        key.update(f"{os.path.basename(name)}:{stat.st_size}:{stat.st_mtime_ns}".encode() + b"\0")
+    path = os.path.join(cache_dir, f"minilm-{key.hexdigest()[:16]}.onnx")
+    if os.path.exists(path):
+        return path
+    os.makedirs(cache_dir, exist_ok=True)
+    inputs = _features(getattr(model, "preprocess", None) or model.tokenize, "hello there")
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    axes = {name: {0: "batch", 1: "tokens"} for name in [*names, "last_hidden_state"]}
+    partial = f"{path}.{os.getpid()}.partial"
+    with torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            _bert_module(model),
+            inputs,
+            partial,
+            input_names=names,
+            output_names=["last_hidden_state"],
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
+    os.replace(partial, path)
+    return path
+
+
+def _cache_dir() -> str:
+    from core.settings import get_settings
+
+    return str((get_settings().var_dir / "models").resolve())
+
+
+def _single_text_engine(model: Any, reference: Any, cache_dir: str) -> OnnxSingleText | SingleText | None:
+    """The fastest single-text path that gives the library's vectors: ONNX Runtime, else the
+    TorchScript trace, else none (the library serves every request)."""
+    for make in (lambda: OnnxSingleText(model, cache_dir), lambda: SingleText(model)):
+        try:
+            engine = make()
+            if engine.agrees(reference):
+                return engine
+        except Exception:  # noqa: BLE001 - the next engine (or the library) serves
+            continue
+    return None
 
 
 def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
@@ -249,15 +389,10 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
             convert_to_numpy=True,
         )
 
-    single: SingleText | None
-    try:
-        torch.set_num_threads(1)
-        single = SingleText(model)
-        if not single.agrees(library):
-            single = None
-    except Exception:  # noqa: BLE001 - the library's path serves every request then
-        single = None
-    _write_frame(answers, _OK)
+    torch.set_num_threads(1)
+    single = _single_text_engine(model, library, _cache_dir())
+    # The hello names the single-text engine (tests and `fanpilot doctor`-style checks read it).
+    _write_frame(answers, _OK + (single.engine if single is not None else "library").encode())
     while True:
         try:
             request: dict[str, Any] = json.loads(_read_frame(requests))

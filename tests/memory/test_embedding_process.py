@@ -1,5 +1,5 @@
 """The local model in its own process (`memory.embedding_process`): the same vectors as the model
-loaded in this process, a child that dies is replaced, a bad request fails alone, the child ends
+loaded in this process (single texts on ONNX Runtime, exported once and cached), a child that dies is replaced, a bad request fails alone, the child ends
 with its parent, and the parent never imports torch."""
 
 from __future__ import annotations
@@ -48,6 +48,28 @@ def test_single_texts_and_batches_match_the_in_process_model(child: EmbeddingPro
     assert np.abs(got - want).max() < 1e-5
 
 
+def test_single_texts_run_on_onnx_runtime_exported_once_and_a_damaged_export_is_made_again(
+    tmp_path: pytest.TempPathFactory,
+) -> None:
+    env = {"FANPILOT_VAR_DIR": str(tmp_path)}
+    first = EmbeddingProcess(env=env)
+    try:
+        (vector,) = first.encode([TEXTS[0]], batch_size=LOCAL_BATCH_SIZE)
+        assert first.single_text_engine == "onnxruntime"
+    finally:
+        first.close()
+    (exported,) = (tmp_path / "models").glob("minilm-*.onnx")  # type: ignore[operator]
+    exported.write_bytes(b"not a model")  # a damaged cache file
+    second = EmbeddingProcess(env=env)
+    try:
+        (again,) = second.encode([TEXTS[0]], batch_size=LOCAL_BATCH_SIZE)
+        assert second.single_text_engine == "onnxruntime"
+    finally:
+        second.close()
+    assert exported.stat().st_size > 1_000_000  # exported again, in place
+    assert np.abs(np.array(vector) - np.array(again)).max() < 1e-6
+
+
 def test_a_child_that_died_is_replaced_and_the_request_answered(child: EmbeddingProcess) -> None:
     before = child.pid
     assert before is not None
@@ -88,3 +110,25 @@ def test_the_child_ends_when_its_parent_closes_the_pipe(child: EmbeddingProcess)
     assert handle.wait(timeout=120) == 0  # it ended by itself, not killed
     child.close()
     assert child.pid is None
+
+
+def test_every_single_text_engine_agrees_with_the_library(tmp_path: pytest.TempPathFactory) -> None:
+    # The fallbacks too: the TorchScript trace serves where ONNX Runtime cannot.
+    import torch
+
+    from memory.embedding_process import OnnxSingleText, SingleText
+    from memory.embeddings import _load_local_model
+
+    model = _load_local_model()
+    threads = torch.get_num_threads()
+
+    def library(texts: list[str]) -> np.ndarray:
+        return model.encode(texts, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True)
+
+    try:
+        for engine in (OnnxSingleText(model, str(tmp_path)), SingleText(model)):
+            assert engine.agrees(library), engine.engine
+            for text in TEXTS:
+                assert np.abs(engine.encode(text) - library([text])).max() < 1e-5, (engine.engine, text)
+    finally:
+        torch.set_num_threads(threads)
