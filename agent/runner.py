@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
@@ -25,10 +24,10 @@ from agent.checkpointer import open_checkpointer
 from agent.context import AgentContext, CreatorPolicy, ExtractionMode, HeadStart, Knobs, RunIds
 from agent.graphs.reply import reply_graph
 from agent.llm.factory import ModelInfo, chat_model_for, offline_model
-from agent.nodes.load_context import head_start, preload
+from agent.nodes.load_context import apply_preloaded, head_start, preload_statements
 from agent.nodes.propose import reviewer_context
 from agent.platform import PlatformAdapter
-from core.db import tenant_session
+from core.db import pipelined, tenant_session
 from core.errors import AppError, NotFound, ValidationFailed
 from core.settings import Settings
 from core.tenancy import Principal
@@ -36,9 +35,8 @@ from crm.approvals import service as approvals
 from crm.approvals.models import HitlAction
 from crm.creators.models import CreatorProfile
 from crm.enums import ApprovalOrigin, ApprovalStatus, RunStatus
-from crm.fans.models import FanProfile
 from crm.runtime import service as runtime_service
-from crm.runtime.models import AgentRun
+from crm.runtime.service import NewRun
 
 
 @dataclass
@@ -56,7 +54,8 @@ class RunResult:
     error: str | None = None
 
 
-def policy_of(creator: CreatorProfile) -> CreatorPolicy:
+def policy_of(creator: Any) -> CreatorPolicy:
+    """The policy from the creator's row (the ORM object, or a row with the same columns)."""
     return CreatorPolicy(
         display_name=creator.display_name,
         voice=creator.voice,
@@ -232,9 +231,12 @@ async def start_reply_run(
         async with tenant_session(principal, engine=knobs.engine) as session:
             # First the fan's messages: the recall query's embedding then computes while the run is set up.
             head = await head_start(session, principal, fan_id=fan_id)
+            # Then, in one round trip, the run's set-up and what else load_context reads that needs
+            # no vector: the graph's first step then opens no transaction of its own.
             run, superseded, policy = await _set_up_run(
                 session,
                 principal,
+                head,
                 creator_id=creator_id,
                 fan_id=fan_id,
                 inbound_message_id=inbound_message_id,
@@ -242,16 +244,13 @@ async def start_reply_run(
                 trigger=trigger,
                 info=info,
             )
-            # And what else load_context reads that needs no vector: the graph's first step then
-            # opens no transaction of its own.
-            await preload(session, principal, head, creator_id=creator_id, fan_id=fan_id)
         ids = RunIds(run.id, creator_id, fan_id, run.thread_id, inbound_message_id)
         state = {
             "run_id": str(run.id),
             "creator_id": str(creator_id),
             "fan_id": str(fan_id),
             "inbound_message_id": str(inbound_message_id) if inbound_message_id else None,
-            "superseded_item_ids": [str(i.id) for i in superseded],
+            "superseded_item_ids": [str(i) for i in superseded],
             "run_kind": kind,
             "attempt": 0,
             "rejection": None,
@@ -268,9 +267,18 @@ async def start_reply_run(
             head.discard()
 
 
+# The creator's persona and policy, and whether the fan is hers (NULL: no such fan visible).
+_CREATOR_AND_FAN = (
+    "SELECT c.display_name, c.voice, c.rules, c.restricted_words, c.ppv_price_min, c.ppv_price_max,"
+    " c.auto_approve, c.safety_keywords, f.creator_id AS fan_creator_id"
+    " FROM creator_profiles c LEFT JOIN fan_profiles f ON f.id = %(fan)s WHERE c.id = %(creator)s"
+)
+
+
 async def _set_up_run(
     session: AsyncSession,
     principal: Principal,
+    head: HeadStart,
     *,
     creator_id: uuid.UUID,
     fan_id: uuid.UUID,
@@ -278,25 +286,15 @@ async def _set_up_run(
     kind: str,
     trigger: str,
     info: ModelInfo,
-) -> tuple[AgentRun, list[HitlAction], CreatorPolicy]:
-    """Check the creator and fan, supersede the fan's pending reply drafts, record the run."""
-    creator, fan = await _creator_and_fan(session, creator_id=creator_id, fan_id=fan_id)
-    if fan.creator_id != creator_id:
-        raise ValidationFailed("the fan does not belong to this creator")
-    # The fan wrote again: a pending draft no longer answers the conversation (one that already
-    # answers this very message stays, and this run ends as its duplicate).
-    superseded = await approvals.supersede_pending_replies(
-        session, principal, fan_id=fan_id, keep_source=inbound_message_id
-    )
-    await runtime_service.set_run_status(
-        session,
-        principal,
-        run_ids=[i.run_id for i in superseded if i.run_id is not None],
-        status=RunStatus.superseded,
-    )
-    run = await runtime_service.create_run(
-        session,
-        principal,
+) -> tuple[NewRun, list[uuid.UUID], CreatorPolicy]:
+    """Check the creator and fan, supersede the fan's pending reply drafts (and their runs), record
+    the run and read load_context's vector-free part into `head`: one pipeline, one round trip.
+
+    The writes are sent before the checks' answer is known. They are conditional where a bad
+    request would make them fail (the run row is inserted only if the creator and the fan are
+    visible), and a refused request raises before the commit: the transaction rolls back, and
+    nothing of it is stored."""
+    run, insert = runtime_service.new_run_statement(
         creator_id=creator_id,
         fan_id=fan_id,
         kind=kind,
@@ -305,26 +303,28 @@ async def _set_up_run(
         provider=info.provider,
         model=info.model,
     )
-    return run, superseded, policy_of(creator)
-
-
-async def _creator_and_fan(
-    session: AsyncSession, *, creator_id: uuid.UUID, fan_id: uuid.UUID
-) -> tuple[CreatorProfile, FanProfile]:
-    """Both rows in one statement (row-level security hides another tenant's either way)."""
-    stmt = (
-        sa.select(CreatorProfile, FanProfile)
-        .outerjoin(FanProfile, FanProfile.id == fan_id)
-        .where(CreatorProfile.id == creator_id)
-        .execution_options(populate_existing=True)
+    checked, superseded, _, profile, candidates = await pipelined(
+        session,
+        [
+            (_CREATOR_AND_FAN, {"creator": creator_id, "fan": fan_id}),
+            # The fan wrote again: a pending draft no longer answers the conversation (one that
+            # already answers this very message stays, and this run ends as its duplicate).
+            approvals.supersede_pending_replies_statement(fan_id=fan_id, keep_source=inbound_message_id),
+            insert,
+            *preload_statements(creator_id=creator_id, fan_id=fan_id),
+        ],
     )
-    row = (await session.execute(stmt)).first()
-    if row is None:
+    if not checked:
         raise NotFound(f"creator {creator_id} not found")
-    creator, fan = row
-    if fan is None:
+    creator = checked[0]
+    if creator.fan_creator_id is None:
         raise NotFound("fan not found")
-    return creator, fan
+    if creator.fan_creator_id != creator_id:
+        raise ValidationFailed("the fan does not belong to this creator")
+    superseded_ids = [row.id for row in superseded]
+    await approvals.audit_superseded(session, principal, superseded_ids)
+    apply_preloaded(head, profile, candidates)
+    return run, superseded_ids, policy_of(creator)
 
 
 async def continue_run(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -216,6 +216,32 @@ async def fetch_in_one_round_trip(
                 # Failed or interrupted part-way: whatever state it is in, it never serves again.
                 await conn.invalidate()
     return [tuple(row) for row in rows]
+
+
+# One statement for `pipelined`: SQL with psycopg `%(name)s` parameters, and its parameters.
+Statement = tuple[str, Mapping[str, Any]]
+
+
+async def pipelined(session: AsyncSession, statements: Sequence[Statement]) -> list[list[Any]]:
+    """Run statements in the session's transaction as one psycopg pipeline: sent together, answered
+    once (one round trip instead of one per statement). The server runs them in order, each seeing
+    what the ones before it wrote, exactly as if each had been awaited. Each statement's rows come
+    back as named tuples (attribute access, like SQLAlchemy rows); a statement returning none gives
+    an empty list. A failing statement fails the whole call (the later ones do not run) and, as
+    with any database error here, the transaction rolls back."""
+    from psycopg.rows import namedtuple_row
+
+    await session.flush()  # the ORM's pending writes go first, as before any statement
+    conn = await session.connection()
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None  # a checked-out connection
+    cursors = []
+    async with driver.pipeline():
+        for sql, params in statements:
+            cursor = driver.cursor(row_factory=namedtuple_row)
+            await cursor.execute(sql, params)
+            cursors.append(cursor)
+    return [await cursor.fetchall() if cursor.description is not None else [] for cursor in cursors]
 
 
 @asynccontextmanager

@@ -16,13 +16,13 @@ from agent.context import AgentContext, HeadStart
 from agent.llm.languages import detect_conversation_language
 from agent.state import ReplyState
 from agent.voice_examples import embed_cached, retrieve
-from core.db import tenant_session
+from core.db import Statement, pipelined, tenant_session
 from core.errors import NotFound
 from core.tenancy import Principal
 from crm.approvals.signals import detect_signals
 from crm.enums import MessageDirection
 from crm.fans import service as fan_service
-from crm.fans.dossier import ReplyProfile
+from crm.fans.dossier import ReplyProfile, reply_profile_from_row, reply_profile_statement
 from crm.fans.models import FanMessage
 from crm.runtime import service as runtime_service
 from crm.runtime.service import VoiceExample
@@ -113,17 +113,35 @@ async def head_start(session: Any, principal: Principal, *, fan_id: uuid.UUID) -
     read_at = datetime.now(UTC)
     recent = await fan_service.recent_messages(session, principal, fan_id=fan_id, limit=RECENT_MESSAGES)
     query = recall_query(recent)
-    return HeadStart(read_at, recent, query, asyncio.create_task(_embed(query)) if query else None)
+    head = HeadStart(read_at, recent, query, asyncio.create_task(_embed(query)) if query else None)
+    if head.embedding is not None:
+        await asyncio.sleep(0)  # the task runs up to its request to the model now, not at our next wait
+    return head
+
+
+def preload_statements(*, creator_id: uuid.UUID, fan_id: uuid.UUID) -> list[Statement]:
+    """The reads of load_context that need no vector — the fan's reply profile and the voice-example
+    candidates — for the runner to send with its own statements (`core.db.pipelined`)."""
+    return [
+        reply_profile_statement(fan_id),
+        runtime_service.voice_example_statement(
+            creator_id=creator_id, exclude_fan_id=fan_id, limit=VOICE_CANDIDATES
+        ),
+    ]
+
+
+def apply_preloaded(head: HeadStart, profile_rows: Sequence[Any], candidate_rows: Sequence[Any]) -> None:
+    """`preload_statements`' rows into the head start (NotFound when the fan is invisible)."""
+    head.profile = reply_profile_from_row(profile_rows[0] if profile_rows else None)
+    head.candidates = runtime_service.voice_examples_from_rows(candidate_rows)
 
 
 async def preload(
     session: Any, principal: Principal, head: HeadStart, *, creator_id: uuid.UUID, fan_id: uuid.UUID
 ) -> None:
-    """The reads of load_context that need no vector, in the caller's (the runner's) transaction."""
-    head.profile = await fan_service.get_reply_profile(session, principal, fan_id=fan_id)
-    head.candidates = await runtime_service.voice_example_candidates(
-        session, principal, creator_id=creator_id, exclude_fan_id=fan_id, limit=VOICE_CANDIDATES
-    )
+    """The reads of load_context that need no vector, in the caller's transaction (one round trip)."""
+    profile, candidates = await pipelined(session, preload_statements(creator_id=creator_id, fan_id=fan_id))
+    apply_preloaded(head, profile, candidates)
 
 
 async def load_context(state: ReplyState, runtime: Runtime[AgentContext]) -> dict[str, Any]:

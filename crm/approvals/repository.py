@@ -274,6 +274,36 @@ async def expire_due(session: AsyncSession, now: datetime) -> list[uuid.UUID]:
     return list((await session.execute(stmt)).scalars())
 
 
+# `supersede_pending` for reply drafts, and their runs marked superseded, in one statement: what a
+# new reply run does first (`supersede_pending_replies_statement`). The ids superseded come back.
+_SUPERSEDE_PENDING_REPLIES = (
+    "WITH s AS (UPDATE hitl_action_queue SET status = 'superseded', decided_at = now(), updated_at = now()"
+    " WHERE fan_id = %(fan)s AND status = 'pending' AND action_type = ANY(%(types)s)"
+    " AND origin = 'reply_run' AND (%(keep)s::uuid IS NULL OR source_message_id IS DISTINCT FROM %(keep)s::uuid)"
+    " RETURNING id, run_id),"
+    " r AS (UPDATE agent_runs SET status = 'superseded', error = NULL, finished_at = now(), updated_at = now()"
+    " WHERE id IN (SELECT run_id FROM s WHERE run_id IS NOT NULL))"
+    " SELECT id FROM s"
+)
+
+
+def supersede_pending_statement(
+    *, fan_id: uuid.UUID, action_types: Sequence[ActionType], keep_source: uuid.UUID | None
+) -> tuple[str, dict[str, Any]]:
+    return _SUPERSEDE_PENDING_REPLIES, {
+        "fan": fan_id,
+        "types": [str(t) for t in action_types],
+        "keep": keep_source,
+    }
+
+
+async def get_many(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[HitlAction]:
+    rows = await session.execute(
+        sa.select(HitlAction).where(HitlAction.id.in_(list(ids))).execution_options(populate_existing=True)
+    )
+    return list(rows.scalars())
+
+
 async def supersede_pending(
     session: AsyncSession,
     *,
@@ -296,12 +326,7 @@ async def supersede_pending(
         .returning(HitlAction.id)
     )
     ids = list((await session.execute(stmt)).scalars())
-    if not ids:
-        return []
-    rows = await session.execute(
-        sa.select(HitlAction).where(HitlAction.id.in_(ids)).execution_options(populate_existing=True)
-    )
-    return list(rows.scalars())
+    return await get_many(session, ids) if ids else []
 
 
 async def link_superseded(session: AsyncSession, old_ids: Sequence[uuid.UUID], new_id: uuid.UUID) -> None:

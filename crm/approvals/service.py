@@ -476,6 +476,27 @@ async def supersede_pending_replies(
     return items
 
 
+def supersede_pending_replies_statement(
+    *, fan_id: uuid.UUID, keep_source: uuid.UUID | None = None
+) -> tuple[str, dict[str, Any]]:
+    """`supersede_pending_replies` as one statement (the runs of the drafts it supersedes are marked
+    superseded too), for a caller that sends it in a pipeline with others; its rows are the ids of
+    the superseded items, which `audit_superseded` then records."""
+    return repo.supersede_pending_statement(
+        fan_id=fan_id, action_types=REPLY_ACTIONS, keep_source=keep_source
+    )
+
+
+async def audit_superseded(
+    session: AsyncSession, principal: Principal, item_ids: Sequence[uuid.UUID]
+) -> list[HitlAction]:
+    """The audit entries of items superseded by `supersede_pending_replies_statement`; the items."""
+    items = await repo.get_many(session, item_ids) if item_ids else []
+    for item in items:
+        await _audit(session, principal, item, "approval.superseded")
+    return items
+
+
 async def link_superseded(
     session: AsyncSession, principal: Principal, *, old_item_ids: list[uuid.UUID], new_item_id: uuid.UUID
 ) -> None:

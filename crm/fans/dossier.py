@@ -6,15 +6,17 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import Statement
 from core.errors import NotFound
 from core.tenancy import Principal
 from crm.enums import SpendTier, SubscriptionStatus
 from crm.fans import spend
 from crm.fans.common import OPEN_REQUEST_STATUSES, require_fan
-from crm.fans.repository import FanRepository
+from crm.fans.repository import REPLY_PROFILE_SQL, FanRepository
 from crm.fans.schemas import (
     CustomRequestInfo,
     FanDossier,
@@ -94,6 +96,16 @@ async def get_reply_profile(
     """What `get_dossier` says about the fan's profile, subscription, tags and pinned notes, in one
     round trip instead of eight (NotFound when the fan is invisible)."""
     row = await FanRepository.from_session(session).reply_profile_row(fan_id, pinned_notes=PINNED_NOTES)
+    return reply_profile_from_row(row)
+
+
+def reply_profile_statement(fan_id: uuid.UUID) -> Statement:
+    """`get_reply_profile`'s read, for a caller that sends it in a pipeline with others."""
+    return REPLY_PROFILE_SQL, {"fan_id": fan_id, "pinned": PINNED_NOTES}
+
+
+def reply_profile_from_row(row: Any | None) -> ReplyProfile:
+    """The profile from its row (`reply_profile_statement`); NotFound when the fan is invisible."""
     if row is None:
         raise NotFound("fan not found")
     sub = row.subscription

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import TypedReturnsRows
 
+from core.db import pipelined
 from crm.base import Base
 from crm.enums import (
     CustomRequestStatus,
@@ -52,8 +53,9 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-_REPLY_PROFILE = sa.text(
-    """
+# What a reply draft needs of the fan (psycopg parameters: it also runs in a pipeline with other
+# statements, `core.db.pipelined`).
+REPLY_PROFILE_SQL = """
     SELECT f.id, f.display_name, f.language, f.spend_tier, f.lifetime_spend,
         (SELECT jsonb_build_object('status', s.status, 'expires_at', s.expires_at)
            FROM fan_subscriptions s WHERE s.fan_id = f.id
@@ -61,10 +63,9 @@ _REPLY_PROFILE = sa.text(
           LIMIT 1) AS subscription,
         ARRAY(SELECT t.tag FROM fan_tag_values t WHERE t.fan_id = f.id ORDER BY t.tag) AS tags,
         ARRAY(SELECT n.body FROM fan_notes n WHERE n.fan_id = f.id AND n.pinned
-               ORDER BY n.created_at DESC LIMIT :pinned) AS pinned_notes
-    FROM fan_profiles f WHERE f.id = :fan_id
-    """
-)
+               ORDER BY n.created_at DESC LIMIT %(pinned)s) AS pinned_notes
+    FROM fan_profiles f WHERE f.id = %(fan_id)s
+"""
 
 
 class FanRepository:
@@ -528,13 +529,14 @@ class FanRepository:
         stmt = sa.select(FanSubscription).where(FanSubscription.platform_account_id == platform_account_id)
         return await self._one_or_none(stmt)
 
-    async def reply_profile_row(self, fan_id: uuid.UUID, *, pinned_notes: int) -> sa.Row[Any] | None:
+    async def reply_profile_row(self, fan_id: uuid.UUID, *, pinned_notes: int) -> Any | None:
         """What a reply draft needs of the fan, in one statement: the profile, the most relevant
         subscription (live first, then the latest, as the dossier picks it), tag names and the newest
         pinned notes."""
-        return (
-            await self.session.execute(_REPLY_PROFILE, {"fan_id": fan_id, "pinned": pinned_notes})
-        ).first()
+        (rows,) = await pipelined(
+            self.session, [(REPLY_PROFILE_SQL, {"fan_id": fan_id, "pinned": pinned_notes})]
+        )
+        return rows[0] if rows else None
 
     async def list_subscriptions(self, fan_id: uuid.UUID) -> list[FanSubscription]:
         stmt = sa.select(FanSubscription).where(FanSubscription.fan_id == fan_id)

@@ -4,31 +4,35 @@ from __future__ import annotations
 
 import difflib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import Statement, pipelined
 from core.errors import NotFound
 from core.tenancy import Principal
-from crm.enums import MessageDirection, RunStatus
-from crm.fans.models import FanMessage, FanProfile
+from crm.enums import RunStatus
 from crm.runtime.models import AgentRun, DraftFeedback
 
 __all__ = [
+    "NewRun",
     "VoiceExample",
     "create_run",
     "edit_ratio",
     "get_run",
+    "new_run_statement",
     "recent_voice_examples",
     "record_draft_feedback",
     "set_run_status",
     "voice_example_candidates",
+    "voice_example_statement",
+    "voice_examples_from_rows",
 ]
 
 
@@ -60,6 +64,53 @@ async def create_run(
     session.add(run)
     await session.flush()
     return run
+
+
+@dataclass(frozen=True)
+class NewRun:
+    id: uuid.UUID
+    thread_id: str
+
+
+# Inserted only when the creator and the fan (if any) are visible to the principal: a run for a
+# creator or fan that is not theirs inserts nothing (no error from the row-level security check or
+# the foreign key), and the caller, which reads both in the same pipeline, refuses the request.
+_INSERT_RUN_SQL = (
+    "INSERT INTO agent_runs (id, creator_id, fan_id, kind, thread_id, trigger, trigger_ref, status,"
+    " provider, model) SELECT %(id)s::uuid, %(creator_id)s::uuid, %(fan_id)s::uuid, %(kind)s::text,"
+    " %(thread_id)s::text, %(trigger)s::text, %(trigger_ref)s::text, 'running', %(provider)s::text,"
+    " %(model)s::text"
+    " WHERE EXISTS (SELECT FROM creator_profiles WHERE id = %(creator_id)s::uuid)"
+    " AND (%(fan_id)s::uuid IS NULL OR EXISTS (SELECT FROM fan_profiles WHERE id = %(fan_id)s::uuid))"
+)
+
+
+def new_run_statement(
+    *,
+    creator_id: uuid.UUID,
+    fan_id: uuid.UUID | None,
+    kind: str,
+    trigger: str,
+    trigger_ref: str | None = None,
+    provider: str | None = None,
+    model: str | None = None,
+) -> tuple[NewRun, Statement]:
+    """`create_run` as a statement, for a caller that sends it in a pipeline with others: the run
+    it records (its id and thread are chosen here) and the insert."""
+    run_id = uuid.uuid4()
+    run = NewRun(run_id, f"{kind}:{run_id}")
+    params = {
+        "id": run_id,
+        "creator_id": creator_id,
+        "fan_id": fan_id,
+        "kind": kind,
+        "thread_id": run.thread_id,
+        "trigger": trigger,
+        "trigger_ref": trigger_ref,
+        "provider": provider,
+        "model": model,
+    }
+    return run, (_INSERT_RUN_SQL, params)
 
 
 async def get_run(session: AsyncSession, principal: Principal, *, run_id: uuid.UUID) -> AgentRun:
@@ -156,53 +207,50 @@ class VoiceExample:
     price: Decimal | None = None
 
 
-@lru_cache(maxsize=2)
-def _voice_example_statement(excluding_a_fan: bool) -> sa.Select[Any]:
-    """Built once per process, with bound parameters (`creator_id`, `window`, `limit`, `exclude`):
-    composing this select costs a few milliseconds, more than the server needs to run it."""
-    recent = (
-        sa.select(FanMessage)
-        .where(FanMessage.creator_id == sa.bindparam("creator_id"))
-        .order_by(FanMessage.sent_at.desc(), FanMessage.id.desc())
-        .limit(sa.bindparam("window"))
-        .subquery()
-    )
-    order = (recent.c.sent_at, recent.c.id)
-    paired = sa.select(
-        recent.c.id,
-        recent.c.fan_id,
-        recent.c.text,
-        recent.c.sent_at,
-        recent.c.price,
-        recent.c.direction,
-        recent.c.hitl_item_id,
-        sa.func.lag(recent.c.text).over(partition_by=recent.c.fan_id, order_by=order).label("prev_text"),
-        sa.func.lag(recent.c.direction).over(partition_by=recent.c.fan_id, order_by=order).label("prev_dir"),
-    ).subquery()
-    stmt = (
-        sa.select(
-            paired.c.id,
-            paired.c.fan_id,
-            FanProfile.display_name,
-            paired.c.prev_text,
-            paired.c.text,
-            paired.c.sent_at,
-            paired.c.price,
-            DraftFeedback.outcome,
+# The creator's latest sent replies that answered a fan message (the message before it in that
+# fan's conversation was the fan's), newest first, among her latest `window` messages.
+_VOICE_EXAMPLES_SQL = """
+    SELECT p.id, p.fan_id, f.display_name, p.prev_text, p.text, p.sent_at, p.price, d.outcome
+    FROM (
+        SELECT r.id, r.fan_id, r.text, r.sent_at, r.price, r.direction, r.hitl_item_id,
+               lag(r.text) OVER w AS prev_text, lag(r.direction) OVER w AS prev_dir
+        FROM (
+            SELECT id, fan_id, text, sent_at, price, direction, hitl_item_id FROM fan_messages
+            WHERE creator_id = %(creator_id)s ORDER BY sent_at DESC, id DESC LIMIT %(window)s
+        ) r
+        WINDOW w AS (PARTITION BY r.fan_id ORDER BY r.sent_at, r.id)
+    ) p
+    JOIN fan_profiles f ON f.id = p.fan_id
+    LEFT JOIN draft_feedback d ON d.hitl_item_id = p.hitl_item_id
+    WHERE p.direction = 'outbound' AND p.prev_dir = 'inbound' AND length(trim(p.text)) > 0
+      AND (%(exclude)s::uuid IS NULL OR p.fan_id <> %(exclude)s::uuid)
+    ORDER BY p.sent_at DESC
+    LIMIT %(limit)s
+"""
+
+
+def voice_example_statement(
+    *, creator_id: uuid.UUID, exclude_fan_id: uuid.UUID | None = None, limit: int = 300, window: int = 3000
+) -> Statement:
+    """`voice_example_candidates`' read, for a caller that sends it in a pipeline with others."""
+    params = {"creator_id": creator_id, "window": window, "limit": limit, "exclude": exclude_fan_id}
+    return _VOICE_EXAMPLES_SQL, params
+
+
+def voice_examples_from_rows(rows: Sequence[Any]) -> list[VoiceExample]:
+    return [
+        VoiceExample(
+            message_id=r.id,
+            fan_id=r.fan_id,
+            fan_name=r.display_name or "",
+            fan_text=r.prev_text or "",
+            reply=r.text,
+            sent_at=r.sent_at,
+            source=r.outcome if r.outcome in ("approved", "edited") else "sent",
+            price=r.price,
         )
-        .join(FanProfile, FanProfile.id == paired.c.fan_id)
-        .outerjoin(DraftFeedback, DraftFeedback.hitl_item_id == paired.c.hitl_item_id)
-        .where(
-            paired.c.direction == MessageDirection.outbound,
-            paired.c.prev_dir == MessageDirection.inbound,
-            sa.func.length(sa.func.trim(paired.c.text)) > 0,
-        )
-        .order_by(paired.c.sent_at.desc())
-        .limit(sa.bindparam("limit"))
-    )
-    if excluding_a_fan:
-        stmt = stmt.where(paired.c.fan_id != sa.bindparam("exclude"))
-    return stmt
+        for r in rows
+    ]
 
 
 async def voice_example_candidates(
@@ -219,21 +267,8 @@ async def voice_example_candidates(
     Drafts a human approved or edited before they went out are marked as such: they are the
     strongest examples of the voice. Only the latest `window` messages are read.
     """
-    stmt = _voice_example_statement(exclude_fan_id is not None)
-    params: dict[str, Any] = {"creator_id": creator_id, "window": window, "limit": limit}
-    if exclude_fan_id is not None:
-        params["exclude"] = exclude_fan_id
-    rows = (await session.execute(stmt, params)).all()
-    return [
-        VoiceExample(
-            message_id=r.id,
-            fan_id=r.fan_id,
-            fan_name=r.display_name or "",
-            fan_text=r.prev_text or "",
-            reply=r.text,
-            sent_at=r.sent_at,
-            source=r.outcome if r.outcome in ("approved", "edited") else "sent",
-            price=r.price,
-        )
-        for r in rows
-    ]
+    statement = voice_example_statement(
+        creator_id=creator_id, exclude_fan_id=exclude_fan_id, limit=limit, window=window
+    )
+    (rows,) = await pipelined(session, [statement])
+    return voice_examples_from_rows(rows)

@@ -45,19 +45,19 @@ async def test_the_query_embedding_starts_before_the_run_is_recorded(
     message_id = await fan_says(engine, tenant.creator_id, fan_id, "do you like hiking?")
     events: list[str] = []
     embedded: list[str] = []
-    real_embed, real_create = load_context_node._embed, runtime_service.create_run
+    real_embed, real_create = load_context_node._embed, runtime_service.new_run_statement
 
     async def embed(text: str) -> list[float]:
         events.append("embedding started")
         embedded.append(text)
         return await real_embed(text)
 
-    async def create_run(*args: Any, **kwargs: Any) -> Any:
+    def create_run(*args: Any, **kwargs: Any) -> Any:
         events.append("run recorded")
-        return await real_create(*args, **kwargs)
+        return real_create(*args, **kwargs)
 
     monkeypatch.setattr(load_context_node, "_embed", embed)
-    monkeypatch.setattr(runtime_service, "create_run", create_run)
+    monkeypatch.setattr(runtime_service, "new_run_statement", create_run)
     model = ScriptedChatModel(script=[draft_args("Love it!")])  # type: ignore[arg-type]
     result = await start_reply_run(
         principal=tenant.principal(),
@@ -249,3 +249,105 @@ async def test_a_run_for_an_unknown_creator_or_another_tenants_fan_is_refused(en
             )
         ).scalar_one()
     assert runs == 0  # nothing recorded
+
+
+async def _counts(engine: AsyncEngine, fan_id: uuid.UUID) -> tuple[int, list[str]]:
+    async with tenant_session(SYSTEM, engine=engine) as s:
+        runs = (
+            await s.execute(text("SELECT count(*) FROM agent_runs WHERE fan_id = :f"), {"f": fan_id})
+        ).scalar()
+        items = (
+            await s.execute(
+                text("SELECT status FROM hitl_action_queue WHERE fan_id = :f ORDER BY created_at"),
+                {"f": fan_id},
+            )
+        ).scalars()
+        return int(runs or 0), list(items)
+
+
+async def test_a_run_start_refused_stores_nothing_and_supersedes_nothing(engine: AsyncEngine) -> None:
+    # The run's set-up is sent as one pipeline, writes included: a refused start must roll all of
+    # it back (the fan's pending draft stays pending, no run row is left).
+    tenant = await make_tenant(engine, creators=2)
+    fan_id = await platform_fan(engine, tenant.creator_ids[0])
+    message_id = await fan_says(engine, tenant.creator_ids[0], fan_id, "hey you")
+    model = ScriptedChatModel(script=[draft_args("hey yourself 😘")])  # type: ignore[arg-type]
+    first = await start_reply_run(
+        principal=tenant.principal(),
+        creator_id=tenant.creator_ids[0],
+        fan_id=fan_id,
+        inbound_message_id=message_id,
+        **run_kwargs(engine, model=model),
+    )
+    assert first.item_status == "pending"
+    before = await _counts(engine, fan_id)
+    assert before == (1, ["pending"])
+    other = await make_tenant(engine)
+    refusals: list[tuple[Any, dict[str, Any]]] = [
+        # The fan is the other creator's (both visible to this principal).
+        (ValidationFailed, {"principal": tenant.principal(), "creator_id": tenant.creator_ids[1]}),
+        # Only the second creator visible: the fan is invisible.
+        (
+            NotFound,
+            {"principal": tenant.principal(tenant.creator_ids[1]), "creator_id": tenant.creator_ids[1]},
+        ),
+        # Another agency, naming this creator and fan: neither is visible.
+        (NotFound, {"principal": other.principal(), "creator_id": tenant.creator_ids[0]}),
+        # Its own creator, this fan: the fan is invisible.
+        (NotFound, {"principal": other.principal(), "creator_id": other.creator_id}),
+    ]
+    for error, kwargs in refusals:
+        with pytest.raises(error):
+            await start_reply_run(fan_id=fan_id, inbound_message_id=None, **kwargs, **run_kwargs(engine))
+        assert await _counts(engine, fan_id) == before, kwargs
+    with pytest.raises(NotFound):  # no such fan at all
+        await start_reply_run(
+            principal=tenant.principal(),
+            creator_id=tenant.creator_ids[0],
+            fan_id=uuid.uuid4(),
+            **run_kwargs(engine),
+        )
+    assert await _counts(engine, fan_id) == before
+
+
+async def test_a_new_run_supersedes_the_pending_draft_its_run_and_audits_it(engine: AsyncEngine) -> None:
+    tenant = await make_tenant(engine)
+    fan_id = await platform_fan(engine, tenant.creator_id)
+    results = []
+    for text_ in ("first message", "second message"):
+        message_id = await fan_says(engine, tenant.creator_id, fan_id, text_)
+        model = ScriptedChatModel(script=[draft_args(f"re: {text_}")])  # type: ignore[arg-type]
+        results.append(
+            await start_reply_run(
+                principal=tenant.principal(),
+                creator_id=tenant.creator_id,
+                fan_id=fan_id,
+                inbound_message_id=message_id,
+                **run_kwargs(engine, model=model),
+            )
+        )
+    first, second = results
+    assert await _counts(engine, fan_id) == (2, ["superseded", "pending"])
+    async with tenant_session(SYSTEM, engine=engine) as s:
+        run_status = (
+            await s.execute(
+                text("SELECT status, finished_at IS NOT NULL FROM agent_runs WHERE id = :r"),
+                {"r": first.run_id},
+            )
+        ).one()
+        audited = (
+            await s.execute(
+                text(
+                    "SELECT count(*) FROM audit_log WHERE target_id = :i AND action = 'approval.superseded'"
+                ),
+                {"i": str(first.item_id)},
+            )
+        ).scalar()
+        linked = (
+            await s.execute(
+                text("SELECT superseded_by FROM hitl_action_queue WHERE id = :i"), {"i": first.item_id}
+            )
+        ).scalar()
+    assert tuple(run_status) == ("superseded", True)
+    assert audited == 1
+    assert linked == second.item_id
