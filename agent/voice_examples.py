@@ -24,7 +24,7 @@ from crm.runtime.service import VoiceExample
 MIN_SIMILARITY = 0.3
 _SOURCE_BONUS = {"edited": 0.06, "approved": 0.03, "sent": 0.0}
 _CACHE_SIZE = 20_000
-_cache: OrderedDict[tuple[str, str], list[float]] = OrderedDict()
+_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()  # float32 vectors
 
 
 def _key(model: str, text: str) -> tuple[str, str]:
@@ -41,8 +41,8 @@ def _missing(model: str, texts: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(t for t in texts if _key(model, t) not in _cache))
 
 
-async def embed_cached(embedder: Any, texts: Sequence[str]) -> list[list[float]]:
-    """Vectors for texts, computing only the ones this process has not embedded yet."""
+async def _cache_all(embedder: Any, texts: Sequence[str]) -> str:
+    """Embed the texts this process has not embedded yet; the cache's model key."""
     model = str(getattr(embedder, "model_name", "embedder"))
     if _missing(model, texts):
         lock = _locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
@@ -50,18 +50,32 @@ async def embed_cached(embedder: Any, texts: Sequence[str]) -> list[list[float]]
             missing = _missing(model, texts)
             if missing:
                 for text, vector in zip(missing, await embedder.embed(missing), strict=True):
-                    _cache[_key(model, text)] = list(vector)
+                    _cache[_key(model, text)] = np.asarray(vector, dtype=np.float32)
                     if len(_cache) > _CACHE_SIZE:
                         _cache.popitem(last=False)
-    out = []
-    for text in texts:
-        vector = _cache[_key(model, text)]
-        _cache.move_to_end(_key(model, text))
-        out.append(vector)
-    return out
+    return model
 
 
-def _cosines(query: Sequence[float], vectors: Sequence[Sequence[float]]) -> list[float]:
+def _cached(model: str, text: str) -> np.ndarray:
+    key = _key(model, text)
+    _cache.move_to_end(key)
+    return _cache[key]
+
+
+async def embed_cached(embedder: Any, texts: Sequence[str]) -> list[list[float]]:
+    """Vectors for texts, computing only the ones this process has not embedded yet."""
+    model = await _cache_all(embedder, texts)
+    return [_cached(model, text).tolist() for text in texts]
+
+
+async def embed_cached_matrix(embedder: Any, texts: Sequence[str]) -> np.ndarray:
+    """`embed_cached` as one float32 matrix (a row per text): what ranking hundreds of candidates
+    needs, without building it from Python floats every run."""
+    model = await _cache_all(embedder, texts)
+    return np.stack([_cached(model, text) for text in texts]) if texts else np.zeros((0, 0), np.float32)
+
+
+def _cosines(query: Sequence[float], vectors: Sequence[Sequence[float]] | np.ndarray) -> list[float]:
     q = np.asarray(query, dtype=np.float32)
     m = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(m, axis=1) * (float(np.linalg.norm(q)) or 1.0)
@@ -90,7 +104,7 @@ async def retrieve(
         return []
     if query_vector is None:
         (query_vector,) = await embed_cached(embedder, [query])
-    vectors = await embed_cached(embedder, [c.fan_text for c in usable])
+    vectors = await embed_cached_matrix(embedder, [c.fan_text for c in usable])
     similarities = _cosines(query_vector, vectors)
     scored = sorted(
         (
